@@ -1,0 +1,142 @@
+# Shared helpers for the integration tests.  Source it first:
+#   . "$srcdir/functions.sh"
+# Every failure fails the test (set -e); a test skips (exit 77) only through
+# the requires* functions, when the machine lacks what they name.
+
+set -e
+set -u
+
+: "${srcdir:=$(cd "$(dirname "$0")" && pwd)}"
+: "${builddir:=$PWD}"
+: "${top_srcdir:=$srcdir/..}"
+
+# ---- cleanup ------------------------------------------------------------
+_cleanup_hooks=()
+
+# cleanup_fn CMD [ARGS...]: run CMD when the test exits, last added first.
+cleanup_fn ()
+{
+    _cleanup_hooks+=("$(printf '%q ' "$@")")
+}
+
+_run_cleanup_hooks ()
+{
+    local status=$? i
+    set +e
+    for (( i=${#_cleanup_hooks[@]}-1; i>=0; i-- )); do
+        eval "${_cleanup_hooks[$i]}"
+    done
+    exit $status
+}
+trap _run_cleanup_hooks EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- outcomes -----------------------------------------------------------
+fail ()
+{
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+skip ()
+{
+    echo "SKIP: $*" >&2
+    exit 77
+}
+
+# ---- requirements -------------------------------------------------------
+# requires CMD [ARGS...]: skip unless CMD runs successfully.
+requires ()
+{
+    "$@" >/dev/null 2>&1 || skip "requires: $*"
+}
+
+requires_root ()
+{
+    [ "$(id -u)" = 0 ] || skip "requires root"
+}
+
+requires_fuse ()
+{
+    [ -c /dev/fuse ] || skip "requires /dev/fuse"
+    requires fusermount3 --version
+}
+
+requires_loop ()
+{
+    requires_root
+    [ -c /dev/loop-control ] || skip "requires loop devices"
+    requires losetup --version
+}
+
+# ---- scratch space ------------------------------------------------------
+# make_tmpdir: a fresh folder removed when the test exits; prints its path.
+make_tmpdir ()
+{
+    local d
+    mkdir -p "$builddir/tmp"
+    d=$(mktemp -d "$builddir/tmp/$(basename "$0" .sh).XXXXXX")
+    cleanup_fn rm -rf "$d"
+    echo "$d"
+}
+
+# ---- the oracle corpus --------------------------------------------------
+# corpus: build the oracle corpus once per build tree (the first test to
+# ask builds it, the others wait on the lock) and print its folder.
+# Layout: images/ holds the images (entry points listed in MANIFEST, one
+# file name per line), expected/NAME.raw what `qemu-img convert -O raw`
+# makes of images/NAME.
+corpus ()
+{
+    local dir="$builddir/corpus"
+    (
+        flock 9
+        if [ ! -f "$dir/.complete" ]; then
+            rm -rf "$dir"
+            bash "$srcdir/make-corpus.sh" "$dir" >&2
+            touch "$dir/.complete"
+        fi
+    ) 9>"$builddir/corpus.lock"
+    echo "$dir"
+}
+
+# ---- waiting ------------------------------------------------------------
+# wait_for CMD...: retry CMD for up to 60 s (every 0.1 s).
+wait_for ()
+{
+    local i
+    for i in $(seq 600); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    fail "timed out waiting for: $*"
+}
+
+# wait_for_mount DIR: until DIR is a FUSE mount point.
+wait_for_mount ()
+{
+    wait_for _is_fuse_mount "$1"
+}
+
+_is_fuse_mount ()
+{
+    findmnt -n -M "$1" -o FSTYPE | grep -q '^fuse'
+}
+
+# wait_for_pidfile FILE: until FILE holds the pid of a live process.
+wait_for_pidfile ()
+{
+    wait_for _pidfile_alive "$1"
+}
+
+_pidfile_alive ()
+{
+    [ -s "$1" ] && kill -0 "$(cat "$1")"
+}
+
+# allocated_bytes FILE: bytes the file system really holds for FILE.
+allocated_bytes ()
+{
+    echo $(( $(stat -c %b "$1") * 512 ))
+}

@@ -1,0 +1,1 @@
+# Unit tests of common (see Makefile.am).
