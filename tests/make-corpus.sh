@@ -1,0 +1,322 @@
+#!/bin/bash
+# make-corpus.sh OUTDIR: build the oracle corpus with qemu-img and qemu-io.
+#
+#   OUTDIR/images/            the images; MANIFEST lists the entry points (one
+#                             name a line), backing and data files sit beside
+#   OUTDIR/expected/NAME.raw  `qemu-img convert -O raw` of images/NAME (sparse)
+#   OUTDIR/expected/NAME.map.json   `qemu-img map --output=json` of images/NAME
+#
+# Every command runs inside images/: backing names are written relative to
+# the image's folder, and qemu resolves data_file names against its working
+# directory, so the two agree only there.
+#
+# Data is never a single repeated byte where it can be helped: `stamp` files
+# hold their own offset every 16 bytes (compressible, and a misplaced read
+# shows), random runs are incompressible (qemu then stores compressed
+# clusters uncompressed), qemu-io patterns mark each later write.
+set -euo pipefail
+
+[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 1; }
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$1/images" "$1/expected"
+out=$(cd "$1" && pwd)
+cd "$out/images"
+: > MANIFEST
+
+KiB=1024
+MiB=$((1024 * KiB))
+GiB=$((1024 * MiB))
+TiB=$((1024 * GiB))
+
+# ---- helpers --------------------------------------------------------------
+
+# stamp FILE SIZE [OFFSET:LENGTH[:r]]...: a sparse file of SIZE bytes with
+# offset stamps (or, with :r, seeded random bytes) in the given ranges.
+stamp ()
+{
+    python3 - "$@" <<'EOF'
+import random, sys
+path, size = sys.argv[1], int(sys.argv[2])
+with open(path, "wb") as f:
+    f.truncate(size)
+    for spec in sys.argv[3:]:
+        off, length, *kind = spec.split(":")
+        off, length = int(off), int(length)
+        if kind == ["r"]:
+            data = random.Random(off).randbytes(length)
+        else:
+            first = off - off % 16
+            data = b"".join(b"%015x\n" % o for o in range(first, off + length, 16))
+            data = data[off - first:off - first + length]
+        f.seek(off)
+        f.write(data)
+EOF
+}
+
+# qcow2 NAME SIZE [OPTIONS]: a new empty qcow2 image.
+qcow2 ()
+{
+    qemu-img create -q -f qcow2 ${3:+-o "$3"} "$1" "$2"
+}
+
+# from_raw NAME RAWFILE OPTIONS [CONVERT-FLAGS]: qcow2 image holding RAWFILE
+# (its holes stay unallocated), then RAWFILE is removed.
+from_raw ()
+{
+    qemu-img convert -f raw -O qcow2 -o "$3" ${4:+"$4"} "$2" "$1"
+    rm -f "$2"
+}
+
+# io NAME COMMAND...: run qemu-io commands on image NAME.
+io ()
+{
+    local name=$1 args=() c
+    shift
+    for c in "$@"; do args+=(-c "$c"); done
+    qemu-io -f qcow2 "${args[@]}" "$name" >/dev/null
+}
+
+entry ()
+{
+    echo "$1" >> MANIFEST
+}
+
+edit ()
+{
+    python3 "$here/qcow2-edit.py" "$@"
+}
+
+# ---- raw images -----------------------------------------------------------
+
+stamp raw-sparse.img $((4 * MiB)) 0:$((64 * KiB)) $((MiB + 512)):3000 \
+      $((3 * MiB)):$MiB:r
+entry raw-sparse.img
+# qemu rounds a raw file's size up to 512 and reads the tail as zeros.
+stamp raw-odd-size.img 5000 0:5000:r
+entry raw-odd-size.img
+
+# ---- mixed data / zero / unallocated, per cluster size --------------------
+
+# mixed NAME CLUSTER OPTIONS: 32 clusters: stamps in 0-11, random in 12-13,
+# then partial, zero (preallocated and plain), discarded and tail writes.
+mixed ()
+{
+    local name=$1 c=$2 opts=$3
+    stamp "$name.src" $((32 * c)) 0:$((12 * c)) $((12 * c)):$((2 * c)):r
+    from_raw "$name" "$name.src" "cluster_size=$c,$opts"
+    io "$name" \
+       "write -P 0xa1 $((3 * c + 100)) $c" \
+       "write -z $((5 * c)) $((2 * c))" \
+       "write -z -u $((8 * c)) $c" \
+       "discard $((10 * c)) $((2 * c))" \
+       "write -z $((13 * c + 512)) 512" \
+       "write -z -u $((20 * c)) $((2 * c))" \
+       "write -P 0xb2 $((31 * c)) $c"
+    entry "$name"
+}
+
+mixed v3-c512.qcow2 512 compat=1.1
+mixed v3-c4k.qcow2 $((4 * KiB)) compat=1.1
+mixed v3-c16k-refcount1.qcow2 $((16 * KiB)) compat=1.1,refcount_bits=1
+mixed v3-c64k.qcow2 $((64 * KiB)) compat=1.1
+mixed v3-c256k-refcount64.qcow2 $((256 * KiB)) compat=1.1,refcount_bits=64
+mixed v3-c2m.qcow2 $((2 * MiB)) compat=1.1
+mixed v2-c4k.qcow2 $((4 * KiB)) compat=0.10
+mixed v2-c64k.qcow2 $((64 * KiB)) compat=0.10
+
+# ---- zero clusters --------------------------------------------------------
+
+# Preallocated zero (write -z keeps the host cluster), plain zero (-u drops
+# it), zero on unallocated clusters, and data written back into part of a
+# preallocated zero cluster.
+c=$((64 * KiB))
+stamp zero-clusters.src $((2 * MiB)) 0:$MiB
+from_raw zero-clusters.qcow2 zero-clusters.src cluster_size=$c
+io zero-clusters.qcow2 \
+   "write -z $((2 * c)) $((2 * c))" \
+   "write -z -u $((5 * c)) $((2 * c))" \
+   "write -z $MiB $((2 * c))" \
+   "write -z $((8 * c + 512)) 1000" \
+   "write -P 0xc3 $((3 * c + 4096)) 4096"
+entry zero-clusters.qcow2
+
+# ---- compressed clusters --------------------------------------------------
+
+# compressed NAME CLUSTER TYPE [COMPAT]: 24 clusters converted with -c, then
+# part of a compressed cluster overwritten, one zeroed, one discarded and a
+# new compressed cluster appended (its sectors end past EOF).
+compressed ()
+{
+    local name=$1 c=$2 type=$3 compat=${4:-1.1}
+    stamp "$name.src" $((24 * c)) 0:$((8 * c)) $((8 * c)):$c:r \
+          $((9 * c + 100)):$((2 * c))
+    from_raw "$name" "$name.src" \
+             "cluster_size=$c,compat=$compat${type:+,compression_type=$type}" -c
+    stamp "$name.pat" $c 0:$c
+    io "$name" \
+       "write -P 0xd4 $((2 * c + c / 4)) $((c / 2))" \
+       "write -z $((4 * c)) $c" \
+       "discard $((5 * c)) $c" \
+       "write -c -s $name.pat $((23 * c)) $c"
+    rm -f "$name.pat"
+    entry "$name"
+}
+
+compressed zlib-c512.qcow2 512 zlib
+compressed zlib-c4k.qcow2 $((4 * KiB)) zlib
+compressed zlib-c64k.qcow2 $((64 * KiB)) zlib
+compressed zlib-c2m.qcow2 $((2 * MiB)) zlib
+compressed zlib-v2-c64k.qcow2 $((64 * KiB)) "" 0.10
+compressed zstd-c4k.qcow2 $((4 * KiB)) zstd
+compressed zstd-c64k.qcow2 $((64 * KiB)) zstd
+compressed zstd-c2m.qcow2 $((2 * MiB)) zstd
+
+# The smallest compressed image: one cluster whose last sector runs past the
+# end of the file (test-oracle.sh checks that it does).
+stamp tiny-compressed.pat 1000 0:1000
+qcow2 tiny-compressed.qcow2 $((64 * KiB)) cluster_size=4096
+io tiny-compressed.qcow2 "write -c -s tiny-compressed.pat 4096 4096"
+rm -f tiny-compressed.pat
+entry tiny-compressed.qcow2
+
+# ---- preallocation ---------------------------------------------------------
+
+for mode in metadata falloc full; do
+    qcow2 prealloc-$mode.qcow2 $((4 * MiB)) preallocation=$mode
+    io prealloc-$mode.qcow2 "write -P 0xe1 $((64 * KiB + 7)) 70000" \
+       "write -z $((MiB)) $((128 * KiB))"
+    entry prealloc-$mode.qcow2
+done
+
+# ---- backing chains --------------------------------------------------------
+
+# base (v3, 64K) <- mid (v3, 4K) <- top (v2, 16K): zero clusters in mid
+# mask data in base, top writes over both.
+stamp chain-base.src $((4 * MiB)) 0:$((2 * MiB)) $((3 * MiB)):$((64 * KiB)):r
+from_raw chain-base.qcow2 chain-base.src cluster_size=65536
+qcow2 chain-mid.qcow2 $((4 * MiB)) \
+      cluster_size=4096,backing_file=chain-base.qcow2,backing_fmt=qcow2
+io chain-mid.qcow2 \
+   "write -z $((256 * KiB)) $((128 * KiB))" \
+   "write -z -u $((600 * KiB)) 8192" \
+   "discard $((700 * KiB)) 8192" \
+   "write -P 0xd5 $((MiB)) $((64 * KiB))" \
+   "write -z $((3 * MiB + 4096)) 4096"
+qcow2 chain-top.qcow2 $((4 * MiB)) \
+      compat=0.10,cluster_size=16384,backing_file=chain-mid.qcow2,backing_fmt=qcow2
+io chain-top.qcow2 \
+   "write -P 0xe6 $((300 * KiB)) 8192" \
+   "write -z $((1536 * KiB)) $((64 * KiB))" \
+   "write -P 0xe7 $((3 * MiB - 100)) 200"
+entry chain-mid.qcow2
+entry chain-top.qcow2
+
+# A raw base, its size not a multiple of the overlay's cluster.
+stamp rawbase.raw $((MiB + 1536)) 0:$((MiB + 1536))
+qcow2 over-rawbase.qcow2 $((2 * MiB)) backing_file=rawbase.raw,backing_fmt=raw
+io over-rawbase.qcow2 \
+   "write -P 0xa7 $((128 * KiB)) 4096" \
+   "write -z $((256 * KiB)) $((64 * KiB))" \
+   "discard $((512 * KiB)) $((64 * KiB))" \
+   "write -P 0xa8 $((MiB + 1024)) 4096"
+entry over-rawbase.qcow2
+
+# A backing file shorter than its overlay: past its end reads as zeros.
+stamp short-base.src $((MiB)) 0:$((MiB))
+from_raw short-base.qcow2 short-base.src cluster_size=65536
+qcow2 short-top.qcow2 $((4 * MiB)) backing_file=short-base.qcow2,backing_fmt=qcow2
+io short-top.qcow2 "write -P 0xb8 $((2 * MiB)) 4096" \
+   "write -P 0xb9 $((MiB - 512)) 1024"
+entry short-top.qcow2
+
+# ---- extended L2 ------------------------------------------------------------
+
+# el2 NAME CLUSTER SIZE: an extended-L2 overlay on a stamped base, written
+# and zeroed at subcluster granularity (subcluster = CLUSTER / 32).
+el2 ()
+{
+    local name=$1 c=$2 size=$3 s=$(($2 / 32)) base=${1%.qcow2}-base.qcow2
+    stamp "$base.src" "$size" 0:$((size / 2))
+    from_raw "$base" "$base.src" cluster_size=65536
+    qcow2 "$name" "$size" \
+          "extended_l2=on,cluster_size=$c,backing_file=$base,backing_fmt=qcow2"
+    io "$name" \
+       "write -P 0x31 $s $s" \
+       "write -z $((4 * s)) $((3 * s))" \
+       "write -z -u $((c + 2 * s)) $s" \
+       "write -P 0x32 $((3 * c + 1000)) $((2 * s + 5000))" \
+       "discard $((4 * c + 8 * s)) $((4 * s))" \
+       "write -P 0x33 $((size - c / 2)) $((c / 2))" \
+       "write -c -P 0x34 $((6 * c)) $c"
+    entry "$name"
+}
+
+el2 el2-c64k.qcow2 $((64 * KiB)) $((2 * MiB))
+el2 el2-c2m.qcow2 $((2 * MiB)) $((16 * MiB))
+
+qcow2 el2-prealloc.qcow2 $((MiB)) extended_l2=on,cluster_size=65536,preallocation=metadata
+io el2-prealloc.qcow2 "write -P 0x35 4096 2048" "write -z 65536 65536"
+entry el2-prealloc.qcow2
+
+# ---- external data files -----------------------------------------------------
+
+for raw in off on; do
+    qcow2 datafile-$raw.qcow2 $((2 * MiB)) data_file=datafile-$raw.data,data_file_raw=$raw
+    io datafile-$raw.qcow2 \
+       "write -P 0x41 0 $((64 * KiB))" \
+       "write -P 0x42 $((200 * KiB)) 5000" \
+       "write -z $((MiB)) $((128 * KiB))" \
+       "write -z -u $((64 * KiB)) $((64 * KiB))"
+    entry datafile-$raw.qcow2
+done
+
+# ---- header features -----------------------------------------------------------
+
+# Internal snapshots: the active L1 shares clusters with two snapshots.
+stamp snapshots.src $((2 * MiB)) 0:$((MiB))
+from_raw snapshots.qcow2 snapshots.src cluster_size=65536
+qemu-img snapshot -c first snapshots.qcow2
+io snapshots.qcow2 "write -P 0x51 $((128 * KiB)) $((128 * KiB))"
+qemu-img snapshot -c second snapshots.qcow2
+io snapshots.qcow2 "write -z $((512 * KiB)) $((64 * KiB))" \
+   "write -P 0x52 $((1536 * KiB)) 4096"
+entry snapshots.qcow2
+
+# A persistent dirty bitmap (autoclear bit and header extension).
+qcow2 bitmap.qcow2 $((MiB))
+qemu-img bitmap --add bitmap.qcow2 bitmap0
+io bitmap.qcow2 "write -P 0x61 4096 8192"
+entry bitmap.qcow2
+
+qcow2 lazy-refcounts.qcow2 $((MiB)) lazy_refcounts=on
+io lazy-refcounts.qcow2 "write -P 0x71 0 $((100 * KiB))"
+entry lazy-refcounts.qcow2
+
+# The dirty bit (as a crash with lazy refcounts leaves it): still readable.
+qcow2 dirty.qcow2 $((MiB)) lazy_refcounts=on
+io dirty.qcow2 "write -P 0x72 $((64 * KiB)) $((64 * KiB))"
+edit dirty.qcow2 'incompatible_features=incompatible_features|1'
+entry dirty.qcow2
+
+# A virtual size that is not a multiple of 512: qemu rounds it down.
+qcow2 odd-size.qcow2 $((MiB))
+io odd-size.qcow2 "write -P 0x73 $((MiB - 4096)) 4096"
+edit odd-size.qcow2 'size=size+700'
+entry odd-size.qcow2
+
+# ---- large and sparse ------------------------------------------------------------
+
+qcow2 sparse-4t.qcow2 $((4 * TiB))
+io sparse-4t.qcow2 \
+   "write -P 0x81 0 $((64 * KiB))" \
+   "write -P 0x82 $((TiB - 512)) 1024" \
+   "write -P 0x83 $((3 * TiB)) 4096" \
+   "write -P 0x84 $((4 * TiB - 64 * KiB)) $((64 * KiB))"
+entry sparse-4t.qcow2
+
+# ---- what qemu reads ---------------------------------------------------------------
+
+while read -r name; do
+    qemu-img convert -O raw "$name" "../expected/$name.raw"
+    qemu-img map --output=json "$name" > "../expected/$name.map.json"
+done < MANIFEST
