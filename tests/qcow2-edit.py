@@ -43,9 +43,9 @@ INCOMPAT_EXTENDED_L2 = 1 << 4
 
 
 class Image:
-    def __init__(self, path):
+    def __init__(self, path, mode="r+b"):
         self.path = path
-        self.file = open(path, "r+b")
+        self.file = open(path, mode)
 
     def read(self, offset, fmt):
         self.file.seek(offset)
@@ -136,10 +136,11 @@ def assign(image, target, value):
 def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
-    image = Image(argv[1])
     if argv[2] == "--get":
+        image = Image(argv[1], "rb")
         print(eval(argv[3], {}, namespace(image)))
         return
+    image = Image(argv[1])
     for assignment in argv[2:]:
         target, _, expr = assignment.partition("=")
         assign(image, target, eval(expr, {}, namespace(image)))
