@@ -1,0 +1,53 @@
+/* A byte-bounded LRU cache of blocks read from images: L1 table chunks, L2
+ * tables and decompressed clusters.
+ *
+ * A block is named by (owner, key): the owner is a number unique to one open
+ * image layer, so that a file reopened after it changed never meets its old
+ * blocks; the key says what the block is (see cache_key()).  Blocks in use
+ * are pinned and never evicted; the budget may be passed while they are
+ * pinned, by at most the blocks the readers hold at that moment.
+ */
+#ifndef SPARSEFS_CACHE_H
+#define SPARSEFS_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image.h"
+
+struct cache_entry;
+
+enum cache_kind {
+  CACHE_L1_CHUNK = 1,
+  CACHE_L2_TABLE = 2,
+  CACHE_CLUSTER = 3,            /* a decompressed cluster */
+};
+
+/* Host offsets are below 2^56, so the kind fits above them. */
+static inline uint64_t
+cache_key (enum cache_kind kind, uint64_t offset)
+{
+  return ((uint64_t) kind << 58) | offset;
+}
+
+/* Fill BUF (SIZE bytes) with the block; return 0, or -1 after reporting. */
+typedef int (*cache_fill_fn) (void *buf, size_t size, void *opaque);
+
+/* A new number for a layer's blocks. */
+uint64_t cache_new_owner (void);
+
+/* The block (OWNER, KEY) of SIZE bytes, loaded with FILL when missing.  The
+ * block stays valid until cache_release(*PIN).  Returns NULL on error.
+ */
+const void *cache_get (struct image_cache *cache, uint64_t owner, uint64_t key,
+                       size_t size, cache_fill_fn fill, void *opaque,
+                       struct cache_entry **pin);
+void cache_release (struct image_cache *cache, struct cache_entry *pin);
+
+/* Drop every block of OWNER (none may be pinned). */
+void cache_forget_owner (struct image_cache *cache, uint64_t owner);
+
+/* Bytes held now (for tests). */
+size_t cache_bytes_used (struct image_cache *cache);
+
+#endif

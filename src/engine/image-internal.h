@@ -1,0 +1,67 @@
+/* What the format drivers share with the generic image code (image.c). */
+#ifndef SPARSEFS_IMAGE_INTERNAL_H
+#define SPARSEFS_IMAGE_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "image.h"
+
+struct image;
+
+/* One format driver.  Every hook may assume its arguments were checked
+ * against the image's size by image.c.
+ */
+struct format_ops {
+  const char *name;
+  /* Parse and validate the image whose fd, path and file_size are set;
+   * set size and desc, and desc.backing_name when there is a backing file.
+   */
+  int (*open) (struct image *img);
+  int (*read) (struct image *img, void *buf, size_t count, uint64_t offset);
+  /* A run starting at OFFSET, at most LENGTH bytes. */
+  int (*extent) (struct image *img, uint64_t offset, uint64_t length,
+                 struct image_extent *extent);
+  void (*close) (struct image *img);
+};
+
+extern const struct format_ops raw_format;
+extern const struct format_ops qcow2_format;
+
+struct image {
+  const struct format_ops *ops;
+  void *format;                 /* the driver's state */
+  char *path;
+  int fd;
+  uint64_t file_size;
+  uint64_t size;                /* of the raw view */
+  dev_t dev;
+  ino_t ino;
+  struct image *backing;
+  struct image_cache *cache;
+  int owns_cache;
+  uint64_t cache_owner;
+  const char *const *roots;     /* folders companion files may come from */
+  struct image_description desc;
+};
+
+/* Read exactly COUNT bytes of FD at OFFSET; WHAT names the structure for
+ * the message.  Returns 0, or -1 after reporting (EIO at end of file).
+ */
+int read_at (const struct image *img, int fd, const char *what,
+             void *buf, size_t count, uint64_t offset);
+
+/* Reads and extents of the range where IMG's own layer has nothing: from
+ * the backing file, zeros where there is none or it is shorter.
+ */
+int read_below (struct image *img, void *buf, size_t count, uint64_t offset);
+int extent_below (struct image *img, uint64_t offset, uint64_t length,
+                  struct image_extent *extent);
+
+/* Open the file IMG names as its WHAT ("data file"), confined like a
+ * backing file.  Returns an fd, or -1 after reporting.
+ */
+int open_companion (struct image *img, const char *what, const char *name,
+                    char **resolved_path);
+
+#endif

@@ -1,0 +1,437 @@
+/* The generic half of the engine: opening a chain of images, dispatching to
+ * the format drivers, and the checks every request passes first.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "byte-order.h"
+#include "cache.h"
+#include "confine.h"
+#include "error.h"
+#include "image-internal.h"
+#include "qcow2-format.h"
+#include "rounding.h"
+
+/* What the layers of one chain share; owned by the top image. */
+struct chain {
+  char **roots;                 /* NULL-terminated canonical folders */
+  struct { dev_t dev; ino_t ino; } seen[IMAGE_MAX_CHAIN_DEPTH];
+  unsigned depth;
+};
+
+const char *
+image_format_name (enum image_format format)
+{
+  switch (format) {
+  case IMAGE_FORMAT_RAW: return "raw";
+  case IMAGE_FORMAT_QCOW2: return "qcow2";
+  case IMAGE_FORMAT_AUTO: break;
+  }
+  return "auto";
+}
+
+int
+read_at (const struct image *img, int fd, const char *what,
+         void *buf, size_t count, uint64_t offset)
+{
+  char *p = buf;
+
+  while (count > 0) {
+    ssize_t r = pread (fd, p, count, offset);
+
+    if (r == -1) {
+      if (errno == EINTR)
+        continue;
+      report_error ("%s: reading %s at offset 0x%" PRIx64 ": %m",
+                    img->path, what, offset);
+      return -1;
+    }
+    if (r == 0) {
+      report_error ("%s: reading %s at offset 0x%" PRIx64 ": unexpected end "
+                    "of file", img->path, what, offset);
+      errno = EIO;
+      return -1;
+    }
+    p += r;
+    count -= r;
+    offset += r;
+  }
+  return 0;
+}
+
+int
+read_below (struct image *img, void *buf, size_t count, uint64_t offset)
+{
+  struct image *b = img->backing;
+  size_t n = 0;
+
+  if (b != NULL && offset < b->size) {
+    n = MIN (count, b->size - offset);
+    if (b->ops->read (b, buf, n, offset) == -1)
+      return -1;
+  }
+  memset ((char *) buf + n, 0, count - n);
+  return 0;
+}
+
+int
+extent_below (struct image *img, uint64_t offset, uint64_t length,
+              struct image_extent *extent)
+{
+  struct image *b = img->backing;
+
+  if (b == NULL || offset >= b->size) {
+    extent->offset = offset;
+    extent->length = length;
+    extent->type = IMAGE_EXTENT_ZERO;
+    return 0;
+  }
+  return b->ops->extent (b, offset, MIN (length, b->size - offset), extent);
+}
+
+static int
+file_size_of (const char *path, int fd, const struct stat *st, uint64_t *size)
+{
+  if (S_ISREG (st->st_mode)) {
+    *size = st->st_size;
+    return 0;
+  }
+  if (S_ISBLK (st->st_mode)) {
+    if (ioctl (fd, BLKGETSIZE64, size) == -1) {
+      report_error ("%s: BLKGETSIZE64: %m", path);
+      return -1;
+    }
+    return 0;
+  }
+  report_error ("%s: not a regular file or block device", path);
+  errno = EINVAL;
+  return -1;
+}
+
+static int
+remember_in_chain (struct chain *chain, const char *path, const struct stat *st)
+{
+  unsigned i;
+
+  for (i = 0; i < chain->depth; i++)
+    if (chain->seen[i].dev == st->st_dev && chain->seen[i].ino == st->st_ino) {
+      report_error ("%s: backing chain loops: this file is already in the "
+                    "chain", path);
+      errno = ELOOP;
+      return -1;
+    }
+  if (chain->depth == IMAGE_MAX_CHAIN_DEPTH) {
+    report_error ("%s: backing chain is deeper than %d images",
+                  path, IMAGE_MAX_CHAIN_DEPTH);
+    errno = ELOOP;
+    return -1;
+  }
+  chain->seen[chain->depth].dev = st->st_dev;
+  chain->seen[chain->depth].ino = st->st_ino;
+  chain->depth++;
+  return 0;
+}
+
+static const struct format_ops *
+probe_format (struct image *img)
+{
+  unsigned char magic[4];
+
+  if (img->file_size >= sizeof magic
+      && read_at (img, img->fd, "the format magic", magic, sizeof magic, 0) == 0
+      && load_be32 (magic) == QCOW2_MAGIC)
+    return &qcow2_format;
+  return &raw_format;
+}
+
+static const struct format_ops *
+ops_for (struct image *img, enum image_format format)
+{
+  switch (format) {
+  case IMAGE_FORMAT_RAW: return &raw_format;
+  case IMAGE_FORMAT_QCOW2: return &qcow2_format;
+  case IMAGE_FORMAT_AUTO: break;
+  }
+  return probe_format (img);
+}
+
+/* The format a backing file is opened as: the header's backing format
+ * extension, or a probe where there is none (as qemu does).
+ */
+static int
+backing_format (const struct image *img, enum image_format *format)
+{
+  const char *name = img->desc.backing_format;
+
+  if (name == NULL)
+    *format = IMAGE_FORMAT_AUTO;
+  else if (strcmp (name, "raw") == 0 || strcmp (name, "file") == 0)
+    *format = IMAGE_FORMAT_RAW;
+  else if (strcmp (name, "qcow2") == 0)
+    *format = IMAGE_FORMAT_QCOW2;
+  else {
+    report_error ("%s: backing format \"%s\" is not supported (only qcow2 "
+                  "and raw)", img->path, name);
+    errno = ENOTSUP;
+    return -1;
+  }
+  return 0;
+}
+
+static void close_layer (struct image *img);
+
+static struct image *
+open_layer (const char *path, enum image_format format, int open_flags,
+            struct chain *chain, struct image_cache *cache)
+{
+  struct image *img = calloc (1, sizeof *img);
+  struct stat st;
+  char *backing_path;
+  enum image_format below;
+
+  if (img == NULL || (img->path = strdup (path)) == NULL) {
+    report_error ("%s: %m", path);
+    free (img);
+    return NULL;
+  }
+  img->fd = open (path, O_RDONLY | O_CLOEXEC | open_flags);
+  if (img->fd == -1) {
+    report_error ("%s: %m", path);
+    goto fail;
+  }
+  if (fstat (img->fd, &st) == -1) {
+    report_error ("%s: %m", path);
+    goto fail;
+  }
+  if (file_size_of (path, img->fd, &st, &img->file_size) == -1
+      || remember_in_chain (chain, path, &st) == -1)
+    goto fail;
+  img->dev = st.st_dev;
+  img->ino = st.st_ino;
+  img->cache = cache;
+  img->cache_owner = cache_new_owner ();
+  img->roots = (const char *const *) chain->roots;
+  img->ops = ops_for (img, format);
+  img->desc.path = img->path;
+  img->desc.file_size = img->file_size;
+  if (img->ops->open (img) == -1) {
+    img->ops = NULL;
+    goto fail;
+  }
+  if (img->desc.backing_name == NULL)
+    return img;
+
+  if (backing_format (img, &below) == -1)
+    goto fail;
+  backing_path = confine_path (img->path, "backing file",
+                               img->desc.backing_name, img->roots);
+  if (backing_path == NULL)
+    goto fail;
+  img->backing = open_layer (backing_path, below, O_NOFOLLOW, chain, cache);
+  free (backing_path);
+  if (img->backing == NULL)
+    goto fail;
+  return img;
+
+ fail:
+  close_layer (img);
+  return NULL;
+}
+
+static void
+close_layer (struct image *img)
+{
+  int saved_errno = errno;
+
+  if (img->backing)
+    close_layer (img->backing);
+  if (img->ops)
+    img->ops->close (img);
+  if (img->cache)
+    cache_forget_owner (img->cache, img->cache_owner);
+  if (img->fd >= 0)
+    close (img->fd);
+  free (img->path);
+  free (img);
+  errno = saved_errno;
+}
+
+static void
+free_roots (char **roots)
+{
+  size_t i;
+
+  if (roots == NULL)
+    return;
+  for (i = 0; roots[i] != NULL; i++)
+    free (roots[i]);
+  free (roots);
+}
+
+/* The top image's folder first (messages name it), then the allowed ones. */
+static char **
+make_roots (const char *path, const char *const *allowed)
+{
+  size_t n = 0, i;
+  char **roots;
+
+  while (allowed && allowed[n])
+    n++;
+  roots = calloc (n + 2, sizeof *roots);
+  if (roots == NULL) {
+    report_error ("%s: %m", path);
+    return NULL;
+  }
+  roots[0] = canonical_parent (path);
+  if (roots[0] == NULL)
+    goto fail;
+  for (i = 0; i < n; i++) {
+    roots[i + 1] = canonical_dir (allowed[i]);
+    if (roots[i + 1] == NULL)
+      goto fail;
+  }
+  return roots;
+
+ fail:
+  free_roots (roots);
+  return NULL;
+}
+
+struct image *
+image_open (const char *path, const struct image_options *options)
+{
+  static const struct image_options defaults;
+  struct chain *chain = calloc (1, sizeof *chain);
+  struct image_cache *cache;
+  struct image *img;
+
+  if (options == NULL)
+    options = &defaults;
+  if (chain == NULL) {
+    report_error ("%s: %m", path);
+    return NULL;
+  }
+  chain->roots = make_roots (path, options->allowed_dirs);
+  cache = options->cache ? options->cache
+                         : image_cache_new (IMAGE_DEFAULT_CACHE_BYTES);
+  if (chain->roots == NULL || cache == NULL)
+    goto fail;
+  img = open_layer (path, options->format, 0, chain, cache);
+  if (img == NULL)
+    goto fail;
+  img->owns_cache = options->cache == NULL;
+  free (chain);
+  return img;
+
+ fail:
+  if (options->cache == NULL)
+    image_cache_free (cache);
+  free_roots (chain->roots);
+  free (chain);
+  return NULL;
+}
+
+void
+image_close (struct image *img)
+{
+  struct image_cache *cache;
+  char **roots;
+
+  if (img == NULL)
+    return;
+  cache = img->owns_cache ? img->cache : NULL;
+  roots = (char **) img->roots;
+  close_layer (img);
+  image_cache_free (cache);
+  free_roots (roots);
+}
+
+uint64_t
+image_size (const struct image *img)
+{
+  return img->size;
+}
+
+int
+image_pread (struct image *img, void *buf, size_t count, uint64_t offset)
+{
+  if (offset > img->size || count > img->size - offset) {
+    report_error ("%s: read of %zu bytes at offset 0x%" PRIx64 " passes the "
+                  "end of the image (%" PRIu64 " bytes)",
+                  img->path, count, offset, img->size);
+    errno = EINVAL;
+    return -1;
+  }
+  if (count == 0)
+    return 0;
+  return img->ops->read (img, buf, count, offset);
+}
+
+int
+image_extent (struct image *img, uint64_t offset, struct image_extent *extent)
+{
+  if (offset >= img->size) {
+    report_error ("%s: extent at offset 0x%" PRIx64 " is past the end of the "
+                  "image (%" PRIu64 " bytes)", img->path, offset, img->size);
+    errno = EINVAL;
+    return -1;
+  }
+  return img->ops->extent (img, offset, img->size - offset, extent);
+}
+
+int
+image_data_bytes (struct image *img, uint64_t *bytes)
+{
+  struct image_extent e;
+  uint64_t offset = 0;
+
+  *bytes = 0;
+  while (offset < img->size) {
+    if (image_extent (img, offset, &e) == -1)
+      return -1;
+    if (e.type == IMAGE_EXTENT_DATA)
+      *bytes += e.length;
+    offset += e.length;
+  }
+  return 0;
+}
+
+const struct image_description *
+image_describe (const struct image *img)
+{
+  return &img->desc;
+}
+
+const struct image *
+image_backing (const struct image *img)
+{
+  return img->backing;
+}
+
+int
+open_companion (struct image *img, const char *what, const char *name,
+                char **resolved_path)
+{
+  char *path = confine_path (img->path, what, name, img->roots);
+  int fd;
+
+  if (path == NULL)
+    return -1;
+  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd == -1) {
+    report_error ("%s: %s %s: %m", img->path, what, path);
+    free (path);
+    return -1;
+  }
+  *resolved_path = path;
+  return fd;
+}

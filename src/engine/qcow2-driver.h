@@ -1,0 +1,45 @@
+/* State of an open qcow2 layer, shared by the driver's files. */
+#ifndef SPARSEFS_QCOW2_DRIVER_H
+#define SPARSEFS_QCOW2_DRIVER_H
+
+#include <stdint.h>
+
+#include "image-internal.h"
+#include "qcow2-entry.h"
+#include "qcow2-header.h"
+
+struct qcow2 {
+  struct qcow2_layout layout;
+  unsigned version;
+  uint32_t cluster_bits;
+  uint32_t unit_bits;           /* a subcluster, or a cluster without them */
+  uint32_t l2_bits;             /* log2 of the entries per L2 table */
+  uint32_t entry_bytes;         /* 8, or 16 with extended L2 */
+  uint64_t l1_offset;
+  uint32_t l1_size;
+  uint8_t compression_type;
+  int data_fd;                  /* the external data file, or the image's fd */
+  uint64_t data_size;
+  char *data_path;              /* resolved, or NULL */
+  struct qcow2_header header;   /* names the description points into */
+};
+
+int qcow2_check_snapshots (struct image *img, const struct qcow2_header *h);
+
+
+/* A run of guest bytes that read the same way (qcow2-map.c). */
+struct qcow2_run {
+  enum qcow2_sc_type type;      /* never QCOW2_SC_INVALID */
+  uint64_t length;
+  uint64_t host;                /* DATA: host offset of the run's start */
+  uint64_t entry;               /* COMPRESSED: the L2 entry */
+};
+
+/* The run starting at guest OFFSET, at most LENGTH bytes; it ends at the
+ * end of an L2 table, at a change of type, or (DATA) where host clusters
+ * stop being contiguous; a COMPRESSED run stays inside its cluster.
+ * Returns 0, or -1 after reporting a damaged table.
+ */
+int qcow2_map (struct image *img, uint64_t offset, uint64_t length,
+               struct qcow2_run *run);
+#endif

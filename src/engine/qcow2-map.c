@@ -1,0 +1,248 @@
+/* Guest offset to host location: the L1 table (read in chunks through the
+ * cache, never held whole) and the L2 tables (cached whole).
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+
+#include "byte-order.h"
+#include "cache.h"
+#include "checked-arith.h"
+#include "error.h"
+#include "qcow2-driver.h"
+#include "rounding.h"
+
+#define L1_CHUNK_BYTES 4096
+#define L1_CHUNK_ENTRIES (L1_CHUNK_BYTES / 8)
+
+struct table_fill {
+  struct image *img;
+  const char *what;
+  uint64_t offset;
+};
+
+static int
+fill_table (void *buf, size_t size, void *opaque)
+{
+  struct table_fill *f = opaque;
+
+  return read_at (f->img, f->img->fd, f->what, buf, size, f->offset);
+}
+
+/* The L1 entry L1_INDEX, and in *ZERO_RUN how many entries from it on (in
+ * its chunk) have no L2 table.
+ */
+static int
+read_l1 (struct image *img, uint64_t l1_index, uint64_t *entry,
+         uint64_t *zero_run)
+{
+  struct qcow2 *q = img->format;
+  uint64_t chunk = l1_index / L1_CHUNK_ENTRIES;
+  uint64_t first = chunk * L1_CHUNK_ENTRIES;
+  uint64_t count = MIN ((uint64_t) L1_CHUNK_ENTRIES, q->l1_size - first);
+  struct table_fill fill = { img, "the L1 table", q->l1_offset + first * 8 };
+  struct cache_entry *pin;
+  const unsigned char *table;
+  uint64_t i;
+
+  table = cache_get (img->cache, img->cache_owner,
+                     cache_key (CACHE_L1_CHUNK, fill.offset), count * 8,
+                     fill_table, &fill, &pin);
+  if (table == NULL)
+    return -1;
+  *entry = load_be64 (table + (l1_index - first) * 8);
+  *zero_run = 0;
+  for (i = l1_index - first; i < count; i++) {
+    if (load_be64 (table + i * 8) & QCOW2_OFFSET_MASK)
+      break;
+    (*zero_run)++;
+  }
+  cache_release (img->cache, pin);
+  return 0;
+}
+
+static int
+check_l2_offset (struct image *img, uint64_t l1_index, uint64_t l2_offset)
+{
+  struct qcow2 *q = img->format;
+  uint64_t cluster_size = 1ull << q->cluster_bits;
+
+  if (!is_aligned (l2_offset, cluster_size)) {
+    report_error ("%s: L1 entry %" PRIu64 ": L2 table offset 0x%" PRIx64
+                  " is not aligned", img->path, l1_index, l2_offset);
+    errno = EINVAL;
+    return -1;
+  }
+  if (!range_fits (l2_offset, cluster_size, img->file_size)) {
+    report_error ("%s: L1 entry %" PRIu64 ": L2 table offset 0x%" PRIx64
+                  " is past the end of the file (%" PRIu64 " bytes)",
+                  img->path, l1_index, l2_offset, img->file_size);
+    errno = EINVAL;
+    return -1;
+  }
+  return 0;
+}
+
+/* One unit (subcluster, or cluster without them) as the table says. */
+struct unit {
+  enum qcow2_sc_type type;
+  uint64_t entry;
+  uint64_t host;                /* DATA: host offset of the unit */
+};
+
+static int
+corrupt_entry (struct image *img, uint64_t l1_index, uint64_t l2_index,
+               const char *fmt_what, uint64_t value)
+{
+  report_error ("%s: L2 entry %" PRIu64 " of L1 entry %" PRIu64 ": %s 0x%"
+                PRIx64, img->path, l2_index, l1_index, fmt_what, value);
+  errno = EINVAL;
+  return -1;
+}
+
+static int
+check_host_cluster (struct image *img, uint64_t l1_index, uint64_t l2_index,
+                    uint64_t host_cluster)
+{
+  struct qcow2 *q = img->format;
+
+  if (!is_aligned (host_cluster, 1ull << q->cluster_bits)) {
+    report_error ("%s: L2 entry %" PRIu64 " of L1 entry %" PRIu64 ": cluster "
+                  "offset 0x%" PRIx64 " is not aligned", img->path, l2_index,
+                  l1_index, host_cluster);
+    errno = EINVAL;
+    return -1;
+  }
+  if (host_cluster >= q->data_size) {
+    report_error ("%s: L2 entry %" PRIu64 " of L1 entry %" PRIu64 ": cluster "
+                  "offset 0x%" PRIx64 " is past the end of the %s (%" PRIu64
+                  " bytes)", img->path, l2_index, l1_index, host_cluster,
+                  q->data_path ? "data file" : "file", q->data_size);
+    errno = EINVAL;
+    return -1;
+  }
+  return 0;
+}
+
+static int
+decode_unit (struct image *img, const unsigned char *table, uint64_t l1_index,
+             uint64_t unit_index, struct unit *u)
+{
+  struct qcow2 *q = img->format;
+  unsigned per_cluster_bits = q->cluster_bits - q->unit_bits;
+  uint64_t l2_index = unit_index >> per_cluster_bits;
+  unsigned sc = unit_index & ((1u << per_cluster_bits) - 1);
+  const unsigned char *e = table + l2_index * q->entry_bytes;
+  uint64_t bitmap = q->layout.extended_l2 ? load_be64 (e + 8) : 0;
+
+  u->entry = load_be64 (e);
+  u->type = qcow2_subcluster_type (&q->layout, u->entry, bitmap, sc);
+  switch (u->type) {
+  case QCOW2_SC_INVALID:
+    return corrupt_entry (img, l1_index, l2_index,
+                          "contradictory subcluster bitmap", bitmap);
+  case QCOW2_SC_COMPRESSED:
+    if (q->data_path)
+      return corrupt_entry (img, l1_index, l2_index, "compressed cluster in "
+                            "an image with an external data file, entry",
+                            u->entry);
+    return 0;
+  case QCOW2_SC_ZERO:
+    if (q->version < 3 && !q->layout.extended_l2)
+      return corrupt_entry (img, l1_index, l2_index,
+                            "zero flag in a version 2 image, entry", u->entry);
+    /* Preallocated zeros own a cluster: qemu checks its alignment. */
+    if (qcow2_entry_offset (u->entry)
+        && !is_aligned (qcow2_entry_offset (u->entry), 1ull << q->cluster_bits))
+      return check_host_cluster (img, l1_index, l2_index,
+                                 qcow2_entry_offset (u->entry));
+    return 0;
+  case QCOW2_SC_DATA:
+    u->host = qcow2_entry_offset (u->entry) + ((uint64_t) sc << q->unit_bits);
+    return check_host_cluster (img, l1_index, l2_index,
+                               qcow2_entry_offset (u->entry));
+  case QCOW2_SC_UNALLOCATED:
+    return 0;
+  }
+  return 0;
+}
+
+/* Extend a run through the table while the units read the same way. */
+static int
+walk_table (struct image *img, const unsigned char *table, uint64_t l1_index,
+            uint64_t offset, uint64_t end, struct qcow2_run *run)
+{
+  struct qcow2 *q = img->format;
+  uint64_t table_start = (l1_index << q->l2_bits) << q->cluster_bits;
+  uint64_t unit = (offset - table_start) >> q->unit_bits;
+  uint64_t pos = round_down (offset, 1ull << q->unit_bits);
+  uint64_t first_host, cluster_end;
+  struct unit u;
+
+  if (decode_unit (img, table, l1_index, unit, &u) == -1)
+    return -1;
+  run->type = u.type;
+  run->entry = u.entry;
+  first_host = u.host;
+  run->host = u.host + (offset - pos);
+  if (u.type == QCOW2_SC_COMPRESSED) {
+    cluster_end = round_down (offset, 1ull << q->cluster_bits)
+                  + (1ull << q->cluster_bits);
+    run->length = MIN (cluster_end, end) - offset;
+    return 0;
+  }
+  for (;;) {
+    pos += 1ull << q->unit_bits;
+    unit++;
+    if (pos >= end)
+      break;
+    if (decode_unit (img, table, l1_index, unit, &u) == -1)
+      return -1;
+    if (u.type != run->type
+        || (u.type == QCOW2_SC_DATA
+            && u.host != first_host + (pos - round_down (offset, 1ull << q->unit_bits))))
+      break;
+  }
+  run->length = MIN (pos, end) - offset;
+  return 0;
+}
+
+int
+qcow2_map (struct image *img, uint64_t offset, uint64_t length,
+           struct qcow2_run *run)
+{
+  struct qcow2 *q = img->format;
+  uint32_t table_bits = q->l2_bits + q->cluster_bits;
+  uint64_t l1_index = offset >> table_bits;
+  uint64_t table_end = (l1_index + 1) << table_bits;
+  uint64_t end = MIN (offset + length, table_end);
+  uint64_t l1_entry, zero_run, l2_offset;
+  struct table_fill fill = { img, "an L2 table", 0 };
+  struct cache_entry *pin;
+  const unsigned char *table;
+  int r;
+
+  if (read_l1 (img, l1_index, &l1_entry, &zero_run) == -1)
+    return -1;
+  l2_offset = l1_entry & QCOW2_OFFSET_MASK;
+  if (l2_offset == 0) {
+    /* No L2 table here nor in the next zero_run - 1 entries. */
+    run->type = QCOW2_SC_UNALLOCATED;
+    run->length = MIN (offset + length,
+                       (l1_index + zero_run) << table_bits) - offset;
+    return 0;
+  }
+  if (check_l2_offset (img, l1_index, l2_offset) == -1)
+    return -1;
+  fill.offset = l2_offset;
+  table = cache_get (img->cache, img->cache_owner,
+                     cache_key (CACHE_L2_TABLE, l2_offset),
+                     1ull << q->cluster_bits, fill_table, &fill, &pin);
+  if (table == NULL)
+    return -1;
+  r = walk_table (img, table, l1_index, offset, end, run);
+  cache_release (img->cache, pin);
+  return r;
+}

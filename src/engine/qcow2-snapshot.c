@@ -1,0 +1,82 @@
+/* Validation of the internal snapshot table.  We never read a snapshot's
+ * data, but qemu walks the table at open and refuses a damaged one, so we
+ * walk it too, with every length checked: a table can claim 65536 entries
+ * whose variable parts run anywhere.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+
+#include "byte-order.h"
+#include "checked-arith.h"
+#include "error.h"
+#include "image-internal.h"
+#include "qcow2-driver.h"
+#include "rounding.h"
+
+/* qemu's QCOW_MAX_SNAPSHOT_EXTRA_DATA. */
+#define MAX_EXTRA_DATA 1024
+
+static int
+check_entry (struct image *img, uint32_t i, uint64_t offset,
+             const unsigned char *e, uint32_t cluster_bits, uint64_t *length)
+{
+  uint64_t l1_offset = load_be64 (e);
+  uint32_t l1_size = load_be32 (e + 8);
+  uint16_t id_size = load_be16 (e + 12);
+  uint16_t name_size = load_be16 (e + 14);
+  uint32_t extra_size = load_be32 (e + 36);
+
+  if (extra_size > MAX_EXTRA_DATA) {
+    report_error ("%s: snapshot %" PRIu32 " at 0x%" PRIx64 ": extra data "
+                  "size %" PRIu32 " is too large (at most %d)", img->path, i,
+                  offset, extra_size, MAX_EXTRA_DATA);
+    errno = EINVAL;
+    return -1;
+  }
+  if (l1_size > QCOW2_MAX_L1_BYTES / 8
+      || (l1_size > 0 && !is_aligned (l1_offset, 1ull << cluster_bits))) {
+    report_error ("%s: snapshot %" PRIu32 " at 0x%" PRIx64 ": L1 table of "
+                  "%" PRIu32 " entries at 0x%" PRIx64 " is invalid",
+                  img->path, i, offset, l1_size, l1_offset);
+    errno = EINVAL;
+    return -1;
+  }
+  *length = round_up (QCOW2_SNAPSHOT_HEADER_SIZE + (uint64_t) extra_size
+                      + id_size + name_size, 8);
+  return 0;
+}
+
+int
+qcow2_check_snapshots (struct image *img, const struct qcow2_header *h)
+{
+  unsigned char entry[QCOW2_SNAPSHOT_HEADER_SIZE];
+  uint64_t offset = h->snapshots_offset, length, table_bytes = 0;
+  uint32_t i;
+
+  for (i = 0; i < h->nb_snapshots; i++) {
+    if (!range_fits (offset, sizeof entry, img->file_size)) {
+      report_error ("%s: snapshot %" PRIu32 " at 0x%" PRIx64 " passes the "
+                    "end of the file (%" PRIu64 " bytes)", img->path, i,
+                    offset, img->file_size);
+      errno = EINVAL;
+      return -1;
+    }
+    if (read_at (img, img->fd, "the snapshot table", entry, sizeof entry,
+                 offset) == -1
+        || check_entry (img, i, offset, entry, h->cluster_bits, &length) == -1)
+      return -1;
+    table_bytes += length;
+    if (table_bytes > QCOW2_MAX_SNAPSHOTS_BYTES
+        || !range_fits (offset, length, img->file_size)) {
+      report_error ("%s: snapshot %" PRIu32 " at 0x%" PRIx64 " (%" PRIu64
+                    " bytes) passes the end of the file or the table's "
+                    "limit", img->path, i, offset, length);
+      errno = EINVAL;
+      return -1;
+    }
+    offset += length;
+  }
+  return 0;
+}

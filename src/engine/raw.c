@@ -1,0 +1,79 @@
+/* The raw format: the file is the disk.  Holes come from the file system
+ * (SEEK_DATA/SEEK_HOLE); where it cannot tell (block devices, some file
+ * systems), everything is data.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "image-internal.h"
+#include "rounding.h"
+
+static int
+raw_open (struct image *img)
+{
+  img->size = img->file_size;
+  img->desc.format = IMAGE_FORMAT_RAW;
+  img->desc.virtual_size = img->size;
+  return 0;
+}
+
+static int
+raw_read (struct image *img, void *buf, size_t count, uint64_t offset)
+{
+  return read_at (img, img->fd, "data", buf, count, offset);
+}
+
+static int
+raw_extent (struct image *img, uint64_t offset, uint64_t length,
+            struct image_extent *extent)
+{
+  off_t data, hole;
+  uint64_t end = offset + length;
+
+  extent->offset = offset;
+  extent->length = length;
+  extent->type = IMAGE_EXTENT_DATA;
+
+  data = lseek (img->fd, offset, SEEK_DATA);
+  if (data == -1) {
+    if (errno == ENXIO)         /* only a hole from here to the end */
+      extent->type = IMAGE_EXTENT_ZERO;
+    else if (errno != EINVAL && errno != ENOTSUP) {
+      report_error ("%s: SEEK_DATA at offset 0x%" PRIx64 ": %m",
+                    img->path, offset);
+      return -1;
+    }
+    return 0;
+  }
+  if ((uint64_t) data > offset) {
+    extent->type = IMAGE_EXTENT_ZERO;
+    extent->length = MIN ((uint64_t) data, end) - offset;
+    return 0;
+  }
+  hole = lseek (img->fd, offset, SEEK_HOLE);
+  if (hole == -1) {
+    report_error ("%s: SEEK_HOLE at offset 0x%" PRIx64 ": %m",
+                  img->path, offset);
+    return -1;
+  }
+  if ((uint64_t) hole > offset)
+    extent->length = MIN ((uint64_t) hole, end) - offset;
+  return 0;
+}
+
+static void
+raw_close (struct image *img)
+{
+}
+
+const struct format_ops raw_format = {
+  .name = "raw",
+  .open = raw_open,
+  .read = raw_read,
+  .extent = raw_extent,
+  .close = raw_close,
+};
