@@ -1,1 +1,20 @@
 # Tests of the engine (see Makefile.am).
+
+# The engine's dump tool: the tests compare what it reads with qemu-img.
+check_PROGRAMS += imgdump
+imgdump_SOURCES = imgdump.c
+imgdump_LDADD = $(top_builddir)/src/engine/libengine.a \
+	$(top_builddir)/src/common/libcommon.a \
+	$(ZLIB_LIBS) $(ZSTD_LIBS) $(LIBDEFLATE_LIBS) $(PTHREAD_LIBS)
+
+# Helpers: the corpus builder and the tools the tests run.
+EXTRA_DIST += make-corpus.sh qcow2-edit.py sparse-check.py
+
+TESTS += \
+	test-oracle.sh \
+	test-engine-info.sh \
+	test-engine-sample.sh
+EXTRA_DIST += \
+	test-oracle.sh \
+	test-engine-info.sh \
+	test-engine-sample.sh

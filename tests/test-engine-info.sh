@@ -50,7 +50,7 @@ our_description ()
       /^image: / { n = split($2, part, "/"); print "image: " part[n]; next }
       /^format: / { format = $2 }
       /^virtual_size: / { if (format != "qcow2") next
-                          print "virtual_size: " $2 - $2 % 512; next }
+                          printf "virtual_size: %.0f\n", $2 - $2 % 512; next }
       { print }'
 }
 
