@@ -1,11 +1,13 @@
 /* The raw format: the file is the disk.  Holes come from the file system
  * (SEEK_DATA/SEEK_HOLE); where it cannot tell (block devices, some file
- * systems), everything is data.
+ * systems), everything is data.  As in qemu, the size is rounded up to a
+ * whole 512-byte sector and the tail past the end of the file reads zeros.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -15,7 +17,7 @@
 static int
 raw_open (struct image *img)
 {
-  img->size = img->file_size;
+  img->size = round_up (img->file_size, 512);
   img->desc.format = IMAGE_FORMAT_RAW;
   img->desc.virtual_size = img->size;
   return 0;
@@ -24,7 +26,13 @@ raw_open (struct image *img)
 static int
 raw_read (struct image *img, void *buf, size_t count, uint64_t offset)
 {
-  return read_at (img, img->fd, "data", buf, count, offset);
+  size_t n = offset < img->file_size ? MIN (count, img->file_size - offset)
+                                     : 0;
+
+  if (n > 0 && read_at (img, img->fd, "data", buf, n, offset) == -1)
+    return -1;
+  memset ((char *) buf + n, 0, count - n);
+  return 0;
 }
 
 static int
@@ -37,6 +45,10 @@ raw_extent (struct image *img, uint64_t offset, uint64_t length,
   extent->offset = offset;
   extent->length = length;
   extent->type = IMAGE_EXTENT_DATA;
+  if (offset >= img->file_size) {       /* the zeros rounding added */
+    extent->type = IMAGE_EXTENT_ZERO;
+    return 0;
+  }
 
   data = lseek (img->fd, offset, SEEK_DATA);
   if (data == -1) {
