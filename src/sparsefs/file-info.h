@@ -1,0 +1,39 @@
+/* What the daemon knows about a source file without keeping it open:
+ * whether it is a qcow2 image, and the size and data bytes of its raw view.
+ *
+ * Answers are cached per file version (file-version.h) in a fixed-size
+ * table, so that listing a folder of many images costs one fstatat() per
+ * file, not one image_open(), and the memory used does not grow with the
+ * number of images.  A version that is evicted is just probed again.
+ */
+#ifndef SPARSEFS_FILE_INFO_H
+#define SPARSEFS_FILE_INFO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+/* Whether the regular file NAME in folder DIRFD, whose stat is ST, starts
+ * with the qcow2 magic.  A file that can't be read is not an image.
+ */
+bool file_info_is_qcow2 (int dirfd, const char *name, const struct stat *st);
+
+struct raw_view_size {
+  uint64_t virtual_size;        /* st_size of the raw view */
+  uint64_t data_bytes;          /* bytes of data extents */
+};
+
+/* Measure the raw view of the image at PATH (absolute), whose stat is ST.
+ * Returns 0, or -1 with errno set if the engine can't open it (the reason
+ * is then kept: see file_info_error()).
+ */
+int file_info_measure (const char *path, const struct stat *st,
+                       struct raw_view_size *size);
+
+/* Why the image of this version failed to open, as the engine said it,
+ * copied into BUF (NUL-terminated, truncated to SIZE).  Returns false if
+ * no failure is known.
+ */
+bool file_info_error (const struct stat *st, char *buf, size_t size);
+
+#endif

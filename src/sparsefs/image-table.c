@@ -1,0 +1,138 @@
+/* The table of open images (see image-table.h).
+ *
+ * The table is a short list: it holds only the images some process has
+ * open right now.  One mutex guards it, and is held across image_open() so
+ * that two concurrent opens of the same version share one engine image
+ * instead of racing to open two.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "error.h"
+#include "image-table.h"
+#include "sparsefs.h"
+
+/* A file replaced while we open it is opened again, this many times. */
+#define OPEN_ATTEMPTS 3
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct open_image *table;
+
+static struct open_image *
+find_locked (const struct file_version *version)
+{
+  struct open_image *entry;
+
+  for (entry = table; entry; entry = entry->next)
+    if (file_version_equal (&entry->version, version))
+      return entry;
+  return NULL;
+}
+
+static struct image *
+open_engine_image (const char *path)
+{
+  const struct image_options options = {
+    .format = IMAGE_FORMAT_AUTO,
+    .cache = settings.cache,
+    .allowed_dirs = settings.allowed_dirs,
+  };
+
+  return image_open (path, &options);
+}
+
+/* Open PATH and make sure the image we got is the version stat() saw
+ * before and after: otherwise a replacement racing with the open could
+ * file new contents under the old version.
+ */
+static struct open_image *
+open_new_locked (const char *path, const struct file_version *version)
+{
+  struct open_image *entry;
+  struct file_version after;
+  struct stat st;
+  struct image *image;
+
+  image = open_engine_image (path);
+  if (image == NULL)
+    return NULL;
+  if (stat (path, &st) == -1) {
+    report_error ("%s: stat: %m", path);
+    image_close (image);
+    return NULL;
+  }
+  after = file_version_of (&st);
+  if (!file_version_equal (&after, version)) {
+    image_close (image);
+    errno = EAGAIN;
+    return NULL;
+  }
+
+  entry = calloc (1, sizeof *entry);
+  if (entry == NULL) {
+    report_error ("%s: %m", path);
+    image_close (image);
+    return NULL;
+  }
+  entry->image = image;
+  entry->version = *version;
+  entry->references = 1;
+  entry->next = table;
+  table = entry;
+  return entry;
+}
+
+struct open_image *
+image_table_acquire (const char *path)
+{
+  struct open_image *entry = NULL;
+  struct file_version version;
+  struct stat st;
+  int attempt;
+
+  pthread_mutex_lock (&table_lock);
+  for (attempt = 0; attempt < OPEN_ATTEMPTS; attempt++) {
+    if (stat (path, &st) == -1) {
+      report_error ("%s: stat: %m", path);
+      break;
+    }
+    version = file_version_of (&st);
+    entry = find_locked (&version);
+    if (entry) {
+      entry->references++;
+      break;
+    }
+    entry = open_new_locked (path, &version);
+    if (entry || errno != EAGAIN)
+      break;
+  }
+  if (entry == NULL && attempt == OPEN_ATTEMPTS)
+    report_error ("%s: changed while being opened %d times", path, OPEN_ATTEMPTS);
+  pthread_mutex_unlock (&table_lock);
+  return entry;
+}
+
+void
+image_table_release (struct open_image *open_image)
+{
+  struct open_image **link;
+  bool last;
+
+  pthread_mutex_lock (&table_lock);
+  last = --open_image->references == 0;
+  if (last) {
+    for (link = &table; *link != open_image; link = &(*link)->next)
+      ;
+    *link = open_image->next;
+  }
+  pthread_mutex_unlock (&table_lock);
+
+  if (last) {
+    image_close (open_image->image);
+    free (open_image);
+  }
+}

@@ -1,0 +1,31 @@
+/* The open images: one engine image per version of a source file, shared
+ * by every FUSE open of that version and closed on the last release.
+ *
+ * A file replaced in the source folder has a new version (file-version.h),
+ * so new opens get a fresh engine image while earlier opens keep reading
+ * the old one until they are released.
+ */
+#ifndef SPARSEFS_IMAGE_TABLE_H
+#define SPARSEFS_IMAGE_TABLE_H
+
+#include "file-version.h"
+#include "image.h"
+
+struct open_image {
+  struct image *image;
+  struct file_version version;
+  /* private to image-table.c */
+  unsigned references;
+  struct open_image *next;
+};
+
+/* Open the image at PATH (absolute), or take another reference to the
+ * already open image of the same version.  On failure returns NULL with
+ * errno set; the engine has reported why.
+ */
+struct open_image *image_table_acquire (const char *path);
+
+/* Drop a reference; the last one closes the engine image. */
+void image_table_release (struct open_image *open_image);
+
+#endif

@@ -1,0 +1,250 @@
+/* The FUSE operations of sparsefs.
+ *
+ * Thread model: libfuse calls these from several threads at once.  Paths
+ * are resolved afresh on each call (namespace.c); an open holds a
+ * reference to one version of one engine image (image-table.c), and reads
+ * go straight to the engine, which is thread-safe.  Handlers return
+ * -errno; every error reply to a read is EIO, after the engine has logged
+ * its message once (log.c).
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+
+#include "image-table.h"
+#include "namespace.h"
+#include "page-cache.h"
+#include "raw-view.h"
+#include "rounding.h"
+#include "file-info.h"
+#include "sparsefs.h"
+#include "xattr.h"
+
+/* st_blksize of the raw files: tools size their buffers by it, and FUSE
+ * carries reads of up to 1 MiB.
+ */
+#define PREFERRED_IO_SIZE (1024 * 1024)
+
+/* One open of a raw file. */
+struct handle {
+  struct open_image *open_image;
+  uint64_t path_hash;
+};
+
+/* The reply for a failure: errors that say something to the caller pass
+ * through, everything else (a damaged image) is EIO.
+ */
+static int
+reply_errno (int err)
+{
+  switch (err) {
+  case ENOENT: case ENOMEM: case EMFILE: case ENFILE: case ENXIO:
+    return -err;
+  default:
+    return -EIO;
+  }
+}
+
+static void *
+sparsefs_init (struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+  /* The paths of open files are never needed: the handle has the image. */
+  cfg->nullpath_ok = 1;
+  /* Whether to keep the page cache is decided at each open. */
+  cfg->kernel_cache = 0;
+  cfg->auto_cache = 0;
+  /* Up to 1 MiB per read (libfuse asks the kernel for max_pages from it). */
+  conn->max_write = 1024 * 1024;
+  return NULL;
+}
+
+static void
+fill_image_stat (const struct node *node, struct stat *st)
+{
+  struct raw_view_size size;
+
+  *st = node->st;
+  st->st_mode = S_IFREG | (node->st.st_mode & 0444);
+  st->st_nlink = 1;
+  st->st_blksize = PREFERRED_IO_SIZE;
+  /* A damaged image still shows (as an empty file): opening it fails. */
+  if (file_info_measure (node->source, &node->st, &size) == -1)
+    size = (struct raw_view_size) { 0 };
+  st->st_size = size.virtual_size;
+  st->st_blocks = div_round_up (size.data_bytes, 512);
+}
+
+static int
+sparsefs_getattr (const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+  struct node node;
+  int r;
+
+  if (path == NULL)             /* only for unlinked files: none here */
+    return -ESTALE;
+  r = namespace_resolve (path, &node);
+  if (r < 0)
+    return r;
+  if (node.kind == NODE_IMAGE)
+    fill_image_stat (&node, st);
+  else {
+    *st = node.st;
+    st->st_mode &= ~0222;
+  }
+  return 0;
+}
+
+struct readdir_state {
+  void *buf;
+  fuse_fill_dir_t filler;
+};
+
+static int
+emit_name (void *opaque, const char *name)
+{
+  struct readdir_state *state = opaque;
+
+  return state->filler (state->buf, name, NULL, 0, 0);
+}
+
+/* With nullpath_ok, readdir gets no path: the open folder keeps it. */
+static int
+sparsefs_opendir (const char *path, struct fuse_file_info *fi)
+{
+  char *copy = strdup (path);
+
+  if (copy == NULL)
+    return -ENOMEM;
+  fi->fh = (uintptr_t) copy;
+  return 0;
+}
+
+static int
+sparsefs_readdir (const char *path, void *buf, fuse_fill_dir_t filler,
+                  off_t offset, struct fuse_file_info *fi,
+                  enum fuse_readdir_flags flags)
+{
+  struct readdir_state state = { .buf = buf, .filler = filler };
+
+  filler (buf, ".", NULL, 0, 0);
+  filler (buf, "..", NULL, 0, 0);
+  return namespace_list ((const char *) (uintptr_t) fi->fh, emit_name, &state);
+}
+
+static int
+sparsefs_releasedir (const char *path, struct fuse_file_info *fi)
+{
+  free ((char *) (uintptr_t) fi->fh);
+  return 0;
+}
+
+static int
+sparsefs_open (const char *path, struct fuse_file_info *fi)
+{
+  struct handle *handle;
+  struct node node;
+  int r;
+
+  if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC))
+    return -EROFS;
+  r = namespace_resolve (path, &node);
+  if (r < 0)
+    return r;
+  if (node.kind != NODE_IMAGE)
+    return -EISDIR;
+  handle = malloc (sizeof *handle);
+  if (handle == NULL)
+    return -ENOMEM;
+  handle->open_image = image_table_acquire (node.source);
+  if (handle->open_image == NULL) {
+    r = reply_errno (errno);
+    free (handle);
+    return r;
+  }
+  handle->path_hash = page_cache_path_hash (path);
+  fi->keep_cache = page_cache_keep_at_open (handle->path_hash,
+                                            &handle->open_image->version);
+  fi->fh = (uintptr_t) handle;
+  return 0;
+}
+
+static int
+sparsefs_read (const char *path, char *buf, size_t size, off_t offset,
+               struct fuse_file_info *fi)
+{
+  struct handle *handle = (struct handle *) (uintptr_t) fi->fh;
+  ssize_t r;
+
+  page_cache_note_read (handle->path_hash, &handle->open_image->version);
+  r = raw_view_read (handle->open_image->image, buf, size, offset);
+  return r == -1 ? reply_errno (errno) : r;
+}
+
+static off_t
+sparsefs_lseek (const char *path, off_t offset, int whence,
+                struct fuse_file_info *fi)
+{
+  struct handle *handle = (struct handle *) (uintptr_t) fi->fh;
+  int64_t r;
+
+  if (offset < 0)
+    return -ENXIO;
+  r = raw_view_seek (handle->open_image->image, offset, whence);
+  return r == -1 ? reply_errno (errno) : r;
+}
+
+static int
+sparsefs_release (const char *path, struct fuse_file_info *fi)
+{
+  struct handle *handle = (struct handle *) (uintptr_t) fi->fh;
+
+  image_table_release (handle->open_image);
+  free (handle);
+  return 0;
+}
+
+static int
+sparsefs_statfs (const char *path, struct statvfs *st)
+{
+  if (statvfs (settings.source, st) == -1)
+    return -errno;
+  st->f_flag |= ST_RDONLY;
+  return 0;
+}
+
+static int
+sparsefs_listxattr (const char *path, char *buf, size_t size)
+{
+  struct node node;
+  int r = namespace_resolve (path, &node);
+
+  return r < 0 ? r : xattr_list (&node, buf, size);
+}
+
+static int
+sparsefs_getxattr (const char *path, const char *name, char *buf, size_t size)
+{
+  struct node node;
+  int r = namespace_resolve (path, &node);
+
+  return r < 0 ? r : xattr_get (&node, name, buf, size);
+}
+
+const struct fuse_operations sparsefs_operations = {
+  .init = sparsefs_init,
+  .getattr = sparsefs_getattr,
+  .opendir = sparsefs_opendir,
+  .readdir = sparsefs_readdir,
+  .releasedir = sparsefs_releasedir,
+  .open = sparsefs_open,
+  .read = sparsefs_read,
+  .lseek = sparsefs_lseek,
+  .release = sparsefs_release,
+  .statfs = sparsefs_statfs,
+  .listxattr = sparsefs_listxattr,
+  .getxattr = sparsefs_getxattr,
+};

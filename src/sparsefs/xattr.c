@@ -1,0 +1,216 @@
+/* Extended attributes of the raw files (see xattr.h). */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "file-info.h"
+#include "image-table.h"
+#include "xattr.h"
+
+#define PREFIX "user.sparsefs."
+
+enum attribute {
+  FORMAT, VIRTUAL_SIZE, CLUSTER_SIZE, COMPRESSION, BACKING_CHAIN, DATA_FILE,
+  DATA_BYTES, ERROR, ATTRIBUTES
+};
+
+static const char *const names[ATTRIBUTES] = {
+  [FORMAT] = PREFIX "format",
+  [VIRTUAL_SIZE] = PREFIX "virtual_size",
+  [CLUSTER_SIZE] = PREFIX "cluster_size",
+  [COMPRESSION] = PREFIX "compression",
+  [BACKING_CHAIN] = PREFIX "backing_chain",
+  [DATA_FILE] = PREFIX "data_file",
+  [DATA_BYTES] = PREFIX "data_bytes",
+  [ERROR] = PREFIX "error",
+};
+
+/* What the attributes of one raw file are made from. */
+struct described {
+  struct open_image *open_image;        /* NULL if the image failed */
+  struct raw_view_size size;
+  char error[1024];
+};
+
+static int
+describe_node (const struct node *node, struct described *d)
+{
+  *d = (struct described) { 0 };
+  if (file_info_measure (node->source, &node->st, &d->size) == 0)
+    d->open_image = image_table_acquire (node->source);
+  if (d->open_image)
+    return 0;
+  if (!file_info_error (&node->st, d->error, sizeof d->error))
+    return errno == ENOMEM ? -ENOMEM : -EIO;
+  return 0;
+}
+
+/* "PATH (FORMAT)\n" for each image below the top. */
+static char *
+backing_chain (const struct image *top)
+{
+  const struct image *image;
+  char *chain = NULL;
+  size_t length = 0;
+  FILE *out = open_memstream (&chain, &length);
+
+  if (out == NULL)
+    return NULL;
+  for (image = image_backing (top); image; image = image_backing (image))
+    fprintf (out, "%s%s (%s)", image == image_backing (top) ? "" : "\n",
+             image_describe (image)->path,
+             image_format_name (image_describe (image)->format));
+  if (fclose (out) != 0) {
+    free (chain);
+    return NULL;
+  }
+  return chain;
+}
+
+/* The value of ATTRIBUTE: 1 with *VALUE malloc'd, 0 when the raw file has
+ * no such attribute, -ENOMEM.
+ */
+static int
+value_of (const struct described *d, enum attribute attribute, char **value)
+{
+  const struct image_description *desc;
+  int r = -1;
+
+  *value = NULL;
+  if (d->open_image == NULL) {
+    if (attribute != ERROR)
+      return 0;
+    *value = strdup (d->error);
+    return *value ? 1 : -ENOMEM;
+  }
+  desc = image_describe (d->open_image->image);
+  switch (attribute) {
+  case FORMAT:
+    r = asprintf (value, "%s", image_format_name (desc->format));
+    break;
+  case VIRTUAL_SIZE:
+    r = asprintf (value, "%" PRIu64, desc->virtual_size);
+    break;
+  case CLUSTER_SIZE:
+    if (desc->cluster_size == 0)
+      return 0;
+    r = asprintf (value, "%" PRIu32, desc->cluster_size);
+    break;
+  case COMPRESSION:
+    if (desc->compression == NULL)
+      return 0;
+    r = asprintf (value, "%s", desc->compression);
+    break;
+  case BACKING_CHAIN:
+    if (image_backing (d->open_image->image) == NULL)
+      return 0;
+    *value = backing_chain (d->open_image->image);
+    return *value ? 1 : -ENOMEM;
+  case DATA_FILE:
+    if (desc->data_file == NULL)
+      return 0;
+    r = asprintf (value, "%s", desc->data_file);
+    break;
+  case DATA_BYTES:
+    r = asprintf (value, "%" PRIu64, d->size.data_bytes);
+    break;
+  case ERROR:
+  case ATTRIBUTES:
+    return 0;
+  }
+  if (r == -1) {
+    *value = NULL;
+    return -ENOMEM;
+  }
+  return 1;
+}
+
+/* Copy LENGTH bytes into BUF as the xattr calls do: SIZE 0 asks only for
+ * the length, a smaller buffer is ERANGE.
+ */
+static int
+reply_bytes (const char *bytes, size_t length, char *buf, size_t size)
+{
+  if (size == 0)
+    return length;
+  if (size < length)
+    return -ERANGE;
+  memcpy (buf, bytes, length);
+  return length;
+}
+
+static int
+list_described (const struct described *d, char *buf, size_t size)
+{
+  char list[512];
+  size_t length = 0;
+  char *value;
+  int a, r;
+
+  for (a = 0; a < ATTRIBUTES; a++) {
+    r = value_of (d, a, &value);
+    free (value);
+    if (r < 0)
+      return r;
+    if (r == 1) {
+      memcpy (list + length, names[a], strlen (names[a]) + 1);
+      length += strlen (names[a]) + 1;
+    }
+  }
+  return reply_bytes (list, length, buf, size);
+}
+
+static int
+get_described (const struct described *d, const char *name, char *buf, size_t size)
+{
+  char *value;
+  int a, r;
+
+  for (a = 0; a < ATTRIBUTES && strcmp (name, names[a]) != 0; a++)
+    ;
+  if (a == ATTRIBUTES)
+    return -ENODATA;
+  r = value_of (d, a, &value);
+  if (r == 1)
+    r = reply_bytes (value, strlen (value), buf, size);
+  else if (r == 0)
+    r = -ENODATA;
+  free (value);
+  return r;
+}
+
+int
+xattr_list (const struct node *node, char *buf, size_t size)
+{
+  struct described d;
+  int r;
+
+  if (node->kind != NODE_IMAGE)
+    return 0;
+  r = describe_node (node, &d);
+  if (r == 0)
+    r = list_described (&d, buf, size);
+  if (d.open_image)
+    image_table_release (d.open_image);
+  return r;
+}
+
+int
+xattr_get (const struct node *node, const char *name, char *buf, size_t size)
+{
+  struct described d;
+  int r;
+
+  if (node->kind != NODE_IMAGE)
+    return -ENODATA;
+  r = describe_node (node, &d);
+  if (r == 0)
+    r = get_described (&d, name, buf, size);
+  if (d.open_image)
+    image_table_release (d.open_image);
+  return r;
+}

@@ -1,0 +1,23 @@
+/* Extended attributes describing each raw file's image, for inspection
+ * with getfattr -d -m - NAME.raw.  All are read-only, under "user.sparsefs.":
+ *   format         "qcow2" or "raw"
+ *   virtual_size   bytes, decimal
+ *   cluster_size   bytes (qcow2)
+ *   compression    "zlib" or "zstd" (qcow2)
+ *   backing_chain  one line per backing file, top down: "PATH (FORMAT)"
+ *   data_file      the external data file's name (qcow2 with one)
+ *   data_bytes     bytes of the raw view with data behind them
+ *   error          only when the image can't be opened: the engine's message
+ */
+#ifndef SPARSEFS_XATTR_H
+#define SPARSEFS_XATTR_H
+
+#include <stddef.h>
+
+#include "namespace.h"
+
+/* listxattr(2) and getxattr(2) of NODE: the length, or -errno. */
+int xattr_list (const struct node *node, char *buf, size_t size);
+int xattr_get (const struct node *node, const char *name, char *buf, size_t size);
+
+#endif
