@@ -1,0 +1,416 @@
+/* The copy pipeline (see copy.h). */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "copy.h"
+#include "error.h"
+#include "iszero.h"
+#include "progress.h"
+#include "rounding.h"
+#include "zeroer.h"
+
+/* A hole handed to one worker at once: large enough to be one call for a
+ * fast punch, small enough to spread a huge hole over the workers.
+ */
+#define HOLE_PIECE_MAX (UINT64_C (1) << 30)
+
+static atomic_bool interrupt_requested;
+static volatile sig_atomic_t interrupt_signal;
+
+void
+copy_interrupt (int signum)
+{
+  interrupt_signal = signum;
+  atomic_store (&interrupt_requested, true);
+}
+
+int
+copy_interrupt_signal (void)
+{
+  return interrupt_signal;
+}
+
+enum piece_type { PIECE_DATA, PIECE_HOLE };
+
+struct piece {
+  enum piece_type type;
+  uint64_t offset;
+  uint64_t length;
+};
+
+struct copy {
+  struct source *source;
+  struct target *target;
+  const struct copy_options *options;
+  bool verify;
+  uint64_t block;               /* the target's logical block size */
+
+  pthread_mutex_t lock;         /* guards cursor, result.failure/failed_at */
+  pthread_cond_t finished_cond;
+  unsigned running;
+  uint64_t cursor;              /* the next offset to hand out */
+  struct copy_result *result;
+
+  struct zeroer zeroer;
+  atomic_bool stop;             /* a failure or an interrupt */
+  _Atomic uint64_t done;        /* bytes of the source dealt with */
+  _Atomic uint64_t bytes_read, bytes_written, zero_detected;
+};
+
+/* The first failure wins; every worker stops. */
+static void
+fail (struct copy *c, enum copy_failure failure, uint64_t offset)
+{
+  pthread_mutex_lock (&c->lock);
+  if (c->result->failure == COPY_OK) {
+    c->result->failure = failure;
+    c->result->failed_at = offset;
+  }
+  pthread_mutex_unlock (&c->lock);
+  atomic_store (&c->stop, true);
+}
+
+static bool
+should_stop (struct copy *c)
+{
+  if (atomic_load (&interrupt_requested))
+    atomic_store (&c->stop, true);
+  return atomic_load (&c->stop);
+}
+
+/* The run at the cursor, a hole extended past one request. */
+static int
+extent_at_cursor (struct copy *c, struct image_extent *e)
+{
+  uint64_t request = c->options->request_size;
+  struct image_extent more;
+
+  if (source_extent (c->source, c->cursor, request, e) == -1)
+    return -1;
+  if (e->type == IMAGE_EXTENT_ZERO && e->length == request
+      && e->offset + e->length < c->source->size) {
+    if (source_extent (c->source, e->offset + e->length,
+                       HOLE_PIECE_MAX - request, &more) == -1)
+      return -1;
+    if (more.type == IMAGE_EXTENT_ZERO)
+      e->length += more.length;
+  }
+  return 0;
+}
+
+/* Hand out the next piece (under the lock).  Holes are rounded inward to the
+ * block; a hole smaller than a block is read as data.  Returns 1, 0 at the
+ * end, -1 on a source error.
+ */
+static int
+next_piece (struct copy *c, struct piece *p)
+{
+  uint64_t size = c->source->size;
+  struct image_extent e;
+  uint64_t end;
+
+  if (c->cursor >= size)
+    return 0;
+  if (extent_at_cursor (c, &e) == -1)
+    return -1;
+  end = e.offset + e.length;
+  p->offset = c->cursor;
+  p->type = PIECE_DATA;
+  if (e.type == IMAGE_EXTENT_ZERO && round_down (end, c->block) > c->cursor) {
+    p->type = PIECE_HOLE;
+    end = round_down (end, c->block);
+    if (c->verify)
+      end = MIN (end, c->cursor + c->options->request_size);
+  }
+  else
+    end = MIN (size, round_up (end, c->block));
+  p->length = end - c->cursor;
+  c->cursor = end;
+  return 1;
+}
+
+static int
+take_piece (struct copy *c, struct piece *p)
+{
+  int r;
+
+  pthread_mutex_lock (&c->lock);
+  r = next_piece (c, p);
+  pthread_mutex_unlock (&c->lock);
+  if (r == -1)
+    fail (c, COPY_SOURCE_FAILED, c->cursor);
+  return r;
+}
+
+static int
+zero_range (struct copy *c, uint64_t offset, uint64_t length)
+{
+  if (zeroer_zero (&c->zeroer, offset, length) == -1) {
+    fail (c, errno == EINTR ? COPY_INTERRUPTED
+          : errno == ENOTSUP ? COPY_NOT_SUPPORTED : COPY_TARGET_FAILED,
+          offset);
+    return -1;
+  }
+  return 0;
+}
+
+static int
+write_range (struct copy *c, const char *buf, uint64_t offset,
+             uint64_t length)
+{
+  if (target_pwrite (c->target, buf, length, offset) == -1) {
+    fail (c, COPY_TARGET_FAILED, offset);
+    return -1;
+  }
+  atomic_fetch_add (&c->bytes_written, length);
+  return 0;
+}
+
+/* Where the zero-detection block holding OFFSET ends (blocks are aligned
+ * to their size, counted from the start of the disk image).
+ */
+static uint64_t
+zero_block_end (struct copy *c, uint64_t offset, uint64_t end)
+{
+  uint64_t zb = c->options->zero_block;
+
+  return MIN (end, offset - offset % zb + zb);
+}
+
+/* Write the data piece at BUF, all-zero blocks as holes: runs of the same
+ * kind are written (or zeroed) together.
+ */
+static int
+write_data (struct copy *c, const char *buf, const struct piece *p)
+{
+  uint64_t end = p->offset + p->length, pos, run_start, next;
+  bool run_zero = false, zero;
+
+  if (c->options->zero_block == 0)
+    return write_range (c, buf, p->offset, p->length);
+  for (pos = run_start = p->offset; pos < end; pos = next) {
+    next = zero_block_end (c, pos, end);
+    zero = (next - pos) % c->block == 0
+      && is_zero (buf + (pos - p->offset), next - pos);
+    if (pos > run_start && zero != run_zero) {
+      if ((run_zero ? zero_range (c, run_start, pos - run_start)
+           : write_range (c, buf + (run_start - p->offset), run_start,
+                          pos - run_start)) == -1)
+        return -1;
+      run_start = pos;
+    }
+    run_zero = zero;
+    if (zero)
+      atomic_fetch_add (&c->zero_detected, next - pos);
+  }
+  return run_zero ? zero_range (c, run_start, end - run_start)
+    : write_range (c, buf + (run_start - p->offset), run_start,
+                   end - run_start);
+}
+
+static int
+copy_piece (struct copy *c, char *buf, const struct piece *p)
+{
+  if (p->type == PIECE_HOLE)
+    return zero_range (c, p->offset, p->length);
+  if (source_pread (c->source, buf, p->length, p->offset) == -1) {
+    fail (c, COPY_SOURCE_FAILED, p->offset);
+    return -1;
+  }
+  atomic_fetch_add (&c->bytes_read, p->length);
+  return write_data (c, buf, p);
+}
+
+static uint64_t
+first_difference (const char *a, const char *b, uint64_t length)
+{
+  uint64_t i;
+
+  for (i = 0; i < length && a[i] == b[i]; i++)
+    ;
+  return i;
+}
+
+static int
+verify_piece (struct copy *c, char *buf, char *back, const struct piece *p)
+{
+  uint64_t at;
+
+  if (target_pread (c->target, back, p->length, p->offset) == -1) {
+    fail (c, COPY_TARGET_FAILED, p->offset);
+    return -1;
+  }
+  if (p->type == PIECE_HOLE)
+    memset (buf, 0, p->length);
+  else if (source_pread (c->source, buf, p->length, p->offset) == -1) {
+    fail (c, COPY_SOURCE_FAILED, p->offset);
+    return -1;
+  }
+  else
+    atomic_fetch_add (&c->bytes_read, p->length);
+  at = first_difference (buf, back, p->length);
+  if (at < p->length) {
+    report_error ("%s: verify failed at offset %" PRIu64 ": the target "
+                  "differs from the source%s", c->target->path,
+                  p->offset + at, p->type == PIECE_HOLE
+                  ? " (a hole that does not read as zeros)" : "");
+    fail (c, COPY_VERIFY_FAILED, p->offset + at);
+    return -1;
+  }
+  return 0;
+}
+
+static void *
+worker (void *arg)
+{
+  struct copy *c = arg;
+  size_t size = c->options->request_size + c->block;
+  char *buf = alloc_io_buffer (size);
+  char *back = c->verify ? alloc_io_buffer (size) : NULL;
+  struct piece p;
+
+  if (buf == NULL || (c->verify && back == NULL))
+    fail (c, COPY_TARGET_FAILED, c->cursor);
+  while (!should_stop (c) && take_piece (c, &p) == 1) {
+    if ((c->verify ? verify_piece (c, buf, back, &p)
+         : copy_piece (c, buf, &p)) == -1)
+      break;
+    atomic_fetch_add (&c->done, p.length);
+  }
+  free (buf);
+  free (back);
+
+  pthread_mutex_lock (&c->lock);
+  c->running--;
+  pthread_cond_signal (&c->finished_cond);
+  pthread_mutex_unlock (&c->lock);
+  return NULL;
+}
+
+static double
+seconds_since (const struct timespec *start)
+{
+  struct timespec now;
+
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  return (now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Wait for the workers, drawing the progress bar meanwhile. */
+static void
+wait_for_workers (struct copy *c, struct progress *bar)
+{
+  struct timespec deadline;
+
+  pthread_mutex_lock (&c->lock);
+  while (c->running > 0) {
+    clock_gettime (CLOCK_REALTIME, &deadline);
+    deadline.tv_nsec += 250 * 1000 * 1000;
+    if (deadline.tv_nsec >= 1000 * 1000 * 1000) {
+      deadline.tv_sec++;
+      deadline.tv_nsec -= 1000 * 1000 * 1000;
+    }
+    pthread_cond_timedwait (&c->finished_cond, &c->lock, &deadline);
+    pthread_mutex_unlock (&c->lock);
+    progress_draw (bar, atomic_load (&c->done));
+    pthread_mutex_lock (&c->lock);
+  }
+  pthread_mutex_unlock (&c->lock);
+}
+
+static void
+collect_result (struct copy *c, const struct timespec *start)
+{
+  struct copy_result *r = c->result;
+  int m;
+
+  r->bytes_read = atomic_load (&c->bytes_read);
+  r->bytes_written = atomic_load (&c->bytes_written);
+  r->zero_detected = atomic_load (&c->zero_detected);
+  for (m = 0; m < METHOD_COUNT; m++)
+    r->zeroed[m] = atomic_load (&c->zeroer.bytes[m]);
+  r->disabled = zeroer_disabled (&c->zeroer);
+  r->seconds = seconds_since (start);
+  if (r->failure == COPY_OK && atomic_load (&interrupt_requested)) {
+    r->failure = COPY_INTERRUPTED;
+    r->failed_at = c->cursor;
+  }
+}
+
+static int
+run_pipeline (struct source *source, struct target *target,
+              const struct copy_options *options, bool verify,
+              struct copy_result *result)
+{
+  struct copy c = {
+    .source = source, .target = target, .options = options,
+    .verify = verify, .result = result,
+    .block = MAX (1, target->facts.logical_block_size),
+  };
+  pthread_t *threads = calloc (options->threads, sizeof *threads);
+  struct progress bar;
+  struct timespec start;
+  unsigned i, started = 0;
+
+  memset (result, 0, sizeof *result);
+  if (threads == NULL) {
+    report_error ("cannot allocate %u threads: %m", options->threads);
+    result->failure = COPY_TARGET_FAILED;
+    return -1;
+  }
+  pthread_mutex_init (&c.lock, NULL);
+  pthread_cond_init (&c.finished_cond, NULL);
+  zeroer_init (&c.zeroer, target, &options->policy, &c.stop);
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  progress_start (&bar, options->progress, source->size,
+                  verify ? "verifying" : "copying");
+
+  for (i = 0; i < options->threads; i++) {
+    pthread_mutex_lock (&c.lock);
+    c.running++;
+    pthread_mutex_unlock (&c.lock);
+    errno = pthread_create (&threads[i], NULL, worker, &c);
+    if (errno != 0) {
+      report_error ("cannot start a worker thread: %m");
+      pthread_mutex_lock (&c.lock);
+      c.running--;
+      pthread_mutex_unlock (&c.lock);
+      fail (&c, COPY_TARGET_FAILED, 0);
+      break;
+    }
+    started++;
+  }
+  wait_for_workers (&c, &bar);
+  for (i = 0; i < started; i++)
+    pthread_join (threads[i], NULL);
+  progress_finish (&bar, atomic_load (&c.done));
+
+  collect_result (&c, &start);
+  zeroer_destroy (&c.zeroer);
+  pthread_cond_destroy (&c.finished_cond);
+  pthread_mutex_destroy (&c.lock);
+  free (threads);
+  return result->failure == COPY_OK ? 0 : -1;
+}
+
+int
+copy_run (struct source *source, struct target *target,
+          const struct copy_options *options, struct copy_result *result)
+{
+  return run_pipeline (source, target, options, false, result);
+}
+
+int
+verify_run (struct source *source, struct target *target,
+            const struct copy_options *options, struct copy_result *result)
+{
+  return run_pipeline (source, target, options, true, result);
+}

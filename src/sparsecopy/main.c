@@ -1,0 +1,404 @@
+/* sparsecopy: write an image onto a thin block device (or a file) without
+ * allocating its zeros.  Options, the order of the steps, exit codes.
+ */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "error.h"
+#include "probe.h"
+#include "progress.h"
+#include "rounding.h"
+#include "source.h"
+#include "summary.h"
+#include "target.h"
+
+/* Exit codes (documented in sparsecopy(1)). */
+enum {
+  EXIT_OK = 0,
+  EXIT_USAGE = 1,
+  EXIT_SOURCE = 2,
+  EXIT_TARGET = 3,
+  EXIT_NOT_SUPPORTED = 4,
+  EXIT_VERIFY = 5,
+  EXIT_INTERRUPTED = 6,
+};
+
+#define MAX_ALLOWED_DIRS 32
+#define DEFAULT_THREADS 4
+#define DEFAULT_REQUEST_SIZE (4 * 1024 * 1024)
+#define MAX_REQUEST_SIZE (64 * 1024 * 1024)
+
+struct settings {
+  const char *source_path;
+  const char *target_path;
+  struct source_options source;
+  struct target_options target;
+  struct copy_options copy;
+  const char *allowed_dirs[MAX_ALLOWED_DIRS + 1];
+  size_t n_allowed_dirs;
+  bool target_is_zero;
+  bool json;
+  bool verify;
+  bool dry_run;
+  bool show_probe;
+};
+
+enum {
+  OPT_CACHE = 256, OPT_HOLES, OPT_TARGET_IS_ZERO, OPT_FORCE, OPT_DRY_RUN,
+  OPT_SHOW_PROBE, OPT_JSON, OPT_VERIFY, OPT_ALLOW_DIR, OPT_REQUEST_SIZE,
+};
+
+static const struct option long_options[] = {
+  { "format", required_argument, NULL, 'f' },
+  { "sparse", required_argument, NULL, 'S' },
+  { "jobs", required_argument, NULL, 'j' },
+  { "progress", no_argument, NULL, 'p' },
+  { "cache", required_argument, NULL, OPT_CACHE },
+  { "holes", required_argument, NULL, OPT_HOLES },
+  { "target-is-zero", no_argument, NULL, OPT_TARGET_IS_ZERO },
+  { "force", no_argument, NULL, OPT_FORCE },
+  { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+  { "show-probe", no_argument, NULL, OPT_SHOW_PROBE },
+  { "json", no_argument, NULL, OPT_JSON },
+  { "verify", no_argument, NULL, OPT_VERIFY },
+  { "allow-dir", required_argument, NULL, OPT_ALLOW_DIR },
+  { "request-size", required_argument, NULL, OPT_REQUEST_SIZE },
+  { "help", no_argument, NULL, 'h' },
+  { "version", no_argument, NULL, 'V' },
+  { NULL, 0, NULL, 0 },
+};
+
+static void
+usage (FILE *fp)
+{
+  fprintf (fp,
+"Usage: sparsecopy [OPTIONS] SOURCE TARGET\n"
+"Write SOURCE (a qcow2 image, or any file read as raw) onto TARGET (a block\n"
+"device, or a regular file) without allocating its zeros.\n"
+"\n"
+"  -f, --format=raw|qcow2   the source's format (default: probe)\n"
+"  -S, --sparse=SIZE        all-zero blocks of SIZE become holes (default 4k,\n"
+"                           0 disables)\n"
+"      --holes=METHOD       auto, skip, punch, discard, zeroout or write\n"
+"      --target-is-zero     the target already reads as zeros: skip holes\n"
+"  -j, --jobs=N             requests in flight (default %d)\n"
+"      --request-size=SIZE  bytes per data request (default 4M)\n"
+"      --cache=none|writeback  O_DIRECT on block devices or not (default none)\n"
+"  -p, --progress           show a progress bar on a terminal\n"
+"      --json               print a JSON summary on stdout at the end\n"
+"      --verify             read the target back and compare\n"
+"      --show-probe         print what was found about the target\n"
+"      --dry-run            probe and plan, write nothing\n"
+"      --force              write to a device in use; discard without zeroing\n"
+"      --allow-dir=DIR      a folder backing files may come from\n"
+"  -h, --help               this text\n"
+"  -V, --version            the version\n"
+"\n"
+"Exit: 0 done, 1 usage, 2 source error, 3 target error, 4 not supported,\n"
+"5 verify mismatch, 6 interrupted.  See sparsecopy(1).\n",
+           DEFAULT_THREADS);
+}
+
+static void __attribute__ ((noreturn, format (printf, 1, 2)))
+usage_error (const char *fmt, ...)
+{
+  va_list args;
+
+  fprintf (stderr, "%s: ", program_invocation_short_name);
+  va_start (args, fmt);
+  vfprintf (stderr, fmt, args);
+  va_end (args);
+  fprintf (stderr, "\nTry 'sparsecopy --help'.\n");
+  exit (EXIT_USAGE);
+}
+
+/* "4096", "4k", "1M", "2G", "1T" (powers of 1024). */
+static bool
+parse_size (const char *text, uint64_t *size)
+{
+  static const char suffixes[] = "kmgt";
+  const char *unit;
+  char *end;
+  unsigned shift = 0;
+
+  errno = 0;
+  *size = strtoull (text, &end, 10);
+  if (errno != 0 || end == text || *text == '-')
+    return false;
+  if (*end != '\0') {
+    unit = strchr (suffixes, tolower ((unsigned char) *end));
+    if (unit == NULL || *unit == '\0'
+        || !(end[1] == '\0' || strcasecmp (end + 1, "iB") == 0))
+      return false;
+    shift = 10 * (unit - suffixes + 1);
+  }
+  if (shift && *size > (UINT64_MAX >> shift))
+    return false;
+  *size <<= shift;
+  return true;
+}
+
+static void
+parse_option (struct settings *s, int opt, const char *arg)
+{
+  uint64_t n;
+  int m;
+
+  switch (opt) {
+  case 'f':
+    if (strcmp (arg, "raw") == 0)
+      s->source.format = IMAGE_FORMAT_RAW;
+    else if (strcmp (arg, "qcow2") == 0)
+      s->source.format = IMAGE_FORMAT_QCOW2;
+    else
+      usage_error ("--format: '%s' is not raw or qcow2", arg);
+    break;
+  case 'S':
+    if (!parse_size (arg, &n) || (n != 0 && n % 512 != 0)
+        || n > MAX_REQUEST_SIZE)
+      usage_error ("--sparse: '%s' is not 0 or a multiple of 512 up to 64M",
+                   arg);
+    s->copy.zero_block = n;
+    break;
+  case 'j':
+    if (!parse_size (arg, &n) || n < 1 || n > 256)
+      usage_error ("--jobs: '%s' is not a number from 1 to 256", arg);
+    s->copy.threads = n;
+    break;
+  case 'p':
+    s->copy.progress = true;
+    break;
+  case OPT_CACHE:
+    if (strcmp (arg, "none") == 0)
+      s->target.cache = CACHE_NONE;
+    else if (strcmp (arg, "writeback") == 0)
+      s->target.cache = CACHE_WRITEBACK;
+    else
+      usage_error ("--cache: '%s' is not none or writeback", arg);
+    break;
+  case OPT_HOLES:
+    m = method_from_name (arg);
+    if (m == -1)
+      usage_error ("--holes: '%s' is not auto, skip, punch, discard, zeroout "
+                   "or write", arg);
+    s->copy.policy.forced = m;
+    break;
+  case OPT_TARGET_IS_ZERO: s->target_is_zero = true; break;
+  case OPT_FORCE: s->target.force = true; break;
+  case OPT_DRY_RUN: s->dry_run = true; break;
+  case OPT_SHOW_PROBE: s->show_probe = true; break;
+  case OPT_JSON: s->json = true; break;
+  case OPT_VERIFY: s->verify = true; break;
+  case OPT_ALLOW_DIR:
+    if (s->n_allowed_dirs == MAX_ALLOWED_DIRS)
+      usage_error ("--allow-dir: more than %d folders", MAX_ALLOWED_DIRS);
+    s->allowed_dirs[s->n_allowed_dirs++] = arg;
+    break;
+  case OPT_REQUEST_SIZE:
+    if (!parse_size (arg, &n) || n < 65536 || n > MAX_REQUEST_SIZE
+        || n % 65536 != 0)
+      usage_error ("--request-size: '%s' is not a multiple of 64k up to 64M",
+                   arg);
+    s->copy.request_size = n;
+    break;
+  case 'h':
+    usage (stdout);
+    exit (EXIT_OK);
+  case 'V':
+    printf ("sparsecopy %s\n", PACKAGE_VERSION);
+    exit (EXIT_OK);
+  default:
+    fprintf (stderr, "Try 'sparsecopy --help'.\n");
+    exit (EXIT_USAGE);
+  }
+}
+
+static void
+parse_command_line (struct settings *s, int argc, char **argv)
+{
+  int opt;
+
+  memset (s, 0, sizeof *s);
+  s->copy.threads = DEFAULT_THREADS;
+  s->copy.request_size = DEFAULT_REQUEST_SIZE;
+  s->copy.zero_block = 4096;
+  s->copy.policy.forced = METHOD_AUTO;
+  while ((opt = getopt_long (argc, argv, "f:S:j:phV", long_options,
+                             NULL)) != -1)
+    parse_option (s, opt, optarg);
+  if (argc - optind != 2)
+    usage_error ("%s", "expected SOURCE and TARGET");
+  s->source_path = argv[optind];
+  s->target_path = argv[optind + 1];
+  s->source.allowed_dirs = s->n_allowed_dirs ? s->allowed_dirs : NULL;
+  s->target.dry_run = s->dry_run;
+}
+
+static void
+on_signal (int signum)
+{
+  copy_interrupt (signum);
+}
+
+static void
+catch_signals (void)
+{
+  struct sigaction sa;
+
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESTART | SA_RESETHAND;   /* a second ^C kills */
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+}
+
+static int
+exit_status_for (enum copy_failure failure)
+{
+  switch (failure) {
+  case COPY_OK: return EXIT_OK;
+  case COPY_SOURCE_FAILED: return EXIT_SOURCE;
+  case COPY_NOT_SUPPORTED: return EXIT_NOT_SUPPORTED;
+  case COPY_INTERRUPTED: return EXIT_INTERRUPTED;
+  case COPY_VERIFY_FAILED: return EXIT_VERIFY;
+  default: return EXIT_TARGET;
+  }
+}
+
+/* Settle the hole policy against the target; -1 (reported) if a forced
+ * method cannot be used there.
+ */
+static int
+settle_policy (struct settings *s, const struct target *t)
+{
+  struct plan_policy *policy = &s->copy.policy;
+  const char *why;
+
+  policy->target_is_zero = s->target_is_zero || t->created || t->would_create;
+  if (policy->forced != METHOD_AUTO
+      && !forced_method_allowed (&t->facts, policy->forced, s->target.force,
+                                 &why)) {
+    report_error ("%s: --holes=%s: %s", t->path,
+                  method_name (policy->forced), why);
+    return -1;
+  }
+  /* Zero detection works in whole logical blocks. */
+  if (s->copy.zero_block % MAX (1, t->facts.logical_block_size) != 0)
+    s->copy.zero_block = round_up (s->copy.zero_block,
+                                   t->facts.logical_block_size);
+  return 0;
+}
+
+static void
+say_larger_target (const struct target *t, uint64_t source_size)
+{
+  if (t->facts.size > source_size)
+    fprintf (stderr, "%s: %s is larger than the source (%" PRIu64 " > %"
+             PRIu64 " bytes): only the first %" PRIu64 " bytes are written\n",
+             program_invocation_short_name, t->path, t->facts.size,
+             source_size, source_size);
+}
+
+static int
+dry_run (struct source *src, const struct target *t,
+         const struct settings *s)
+{
+  uint64_t data;
+  char size_text[32], data_text[32];
+
+  if (source_data_bytes (src, &data) == -1)
+    return EXIT_SOURCE;
+  format_bytes (size_text, sizeof size_text, src->size);
+  format_bytes (data_text, sizeof data_text, data);
+  printf ("%s: %s, %" PRIu64 " bytes (%s), %" PRIu64 " bytes of data (%s)\n",
+          src->path, src->format, src->size, size_text, data, data_text);
+  probe_print (stdout, t->path, &t->facts, &s->copy.policy);
+  if (t->would_create)
+    printf ("  (would be created, %" PRIu64 " bytes)\n", src->size);
+  printf ("dry run: nothing was written\n");
+  return EXIT_OK;
+}
+
+static void
+say_incomplete (const struct target *t, const struct copy_result *r)
+{
+  int sig = copy_interrupt_signal ();
+
+  if (r->failure == COPY_INTERRUPTED)
+    report_error ("%s: copy stopped at offset %" PRIu64 ": %s", t->path,
+                  r->failed_at, sig ? strsignal (sig) : "interrupted");
+  report_error ("%s: the target is incomplete", t->path);
+}
+
+static int
+copy_and_verify (struct settings *s, struct source *src, struct target *t)
+{
+  struct copy_result result, checked;
+  struct summary summary = { src, t, &result, METHOD_WRITE, s->verify, false,
+                             EXIT_OK };
+  int status;
+
+  copy_run (src, t, &s->copy, &result);
+  /* Flush what was written, even after a failure. */
+  if (target_flush (t) == -1 && result.failure == COPY_OK)
+    result.failure = COPY_TARGET_FAILED;
+  status = exit_status_for (result.failure);
+  if (status == EXIT_OK && s->verify) {
+    verify_run (src, t, &s->copy, &checked);
+    status = exit_status_for (checked.failure);
+    summary.verified = status == EXIT_OK;
+  }
+  if (result.failure != COPY_OK)
+    say_incomplete (t, &result);
+
+  summary.method = choose_method (&t->facts, &s->copy.policy,
+                                  result.disabled);
+  summary.exit_status = status;
+  if (s->json)
+    summary_print_json (stdout, &summary);
+  return status;
+}
+
+int
+main (int argc, char **argv)
+{
+  struct settings s;
+  struct source src;
+  struct target t;
+  int status;
+
+  parse_command_line (&s, argc, argv);
+  catch_signals ();
+
+  if (source_open (&src, s.source_path, &s.source) == -1)
+    return EXIT_SOURCE;
+  s.target.source_size = src.size;
+  if (target_open (&t, s.target_path, &s.target) == -1)
+    return EXIT_TARGET;
+  if (settle_policy (&s, &t) == -1)
+    return EXIT_NOT_SUPPORTED;
+  say_larger_target (&t, src.size);
+
+  if (s.dry_run)
+    status = dry_run (&src, &t, &s);
+  else {
+    if (s.show_probe)
+      probe_print (stdout, t.path, &t.facts, &s.copy.policy);
+    status = copy_and_verify (&s, &src, &t);
+  }
+  if (target_close (&t) == -1 && status == EXIT_OK)
+    status = EXIT_TARGET;
+  source_close (&src);
+  return status;
+}
