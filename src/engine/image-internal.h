@@ -3,6 +3,7 @@
 #define SPARSEFS_IMAGE_INTERNAL_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "image.h"
@@ -57,6 +58,12 @@ int read_at (const struct image *img, int fd, const char *what,
 int read_below (struct image *img, void *buf, size_t count, uint64_t offset);
 int extent_below (struct image *img, uint64_t offset, uint64_t length,
                   struct image_extent *extent);
+
+/* The size of the regular file or block device open as FD (fstat'ed into
+ * ST).  Returns 0, or -1 after reporting (anything else is refused).
+ */
+int file_size_of (const char *path, int fd, const struct stat *st,
+                  uint64_t *size);
 
 /* Open the file IMG names as its WHAT ("data file"), confined like a
  * backing file.  Returns an fd, or -1 after reporting.

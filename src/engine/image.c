@@ -98,7 +98,7 @@ extent_below (struct image *img, uint64_t offset, uint64_t length,
   return b->ops->extent (b, offset, MIN (length, b->size - offset), extent);
 }
 
-static int
+int
 file_size_of (const char *path, int fd, const struct stat *st, uint64_t *size)
 {
   if (S_ISREG (st->st_mode)) {

@@ -197,14 +197,13 @@ check_table (const char *path, const char *table, uint64_t offset,
                   max_bytes);
     return invalid ();
   }
-  if (count == 0)
-    return 0;
+  /* qemu checks the alignment even of an empty table. */
   if (!is_aligned (offset, (uint64_t) 1 << cluster_bits)) {
     report_error ("%s: qcow2 header: %s offset 0x%" PRIx64 " is not aligned "
                   "to the cluster size", path, table, offset);
     return invalid ();
   }
-  if (!range_fits (offset, bytes, file_size)) {
+  if (count > 0 && !range_fits (offset, bytes, file_size)) {
     report_error ("%s: qcow2 header: %s (%" PRIu64 " bytes at 0x%" PRIx64
                   ") passes the end of the file (%" PRIu64 " bytes)",
                   path, table, bytes, offset, file_size);

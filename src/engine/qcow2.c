@@ -67,8 +67,7 @@ open_data_file (struct image *img, struct qcow2 *q)
     report_error ("%s: data file %s: %m", img->path, q->data_path);
     return -1;
   }
-  q->data_size = st.st_size;
-  return 0;
+  return file_size_of (q->data_path, q->data_fd, &st, &q->data_size);
 }
 
 static void
