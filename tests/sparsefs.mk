@@ -1,1 +1,11 @@
 # Tests of the sparsefs (see Makefile.am).
+# They mount with the daemon: root and /dev/fuse (they skip without them).
+
+EXTRA_DIST += sparsefs-functions.sh sparsefs-lseek.py
+
+SPARSEFS_TESTS = \
+	test-sparsefs-read.sh \
+	test-sparsefs-seek.sh
+
+TESTS += $(SPARSEFS_TESTS)
+EXTRA_DIST += $(SPARSEFS_TESTS) bench-sparsefs.sh

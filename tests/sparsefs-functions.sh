@@ -1,0 +1,62 @@
+# Helpers of the sparsefs tests, sourced after functions.sh.
+
+LSEEK="python3 $srcdir/sparsefs-lseek.py"
+
+# start_sparsefs SOURCE MOUNTPOINT [OPTIONS...]: mount SOURCE with the
+# daemon (detached), wait until it is mounted and has written its pidfile,
+# and unmount it when the test exits.  Sets $sparsefs_pid, $sparsefs_pidfile.
+start_sparsefs ()
+{
+    local source=$1 mountpoint=$2
+    shift 2
+    mkdir -p "$builddir/tmp"
+    sparsefs_pidfile=$(mktemp -u "$builddir/tmp/sparsefs.pid.XXXXXX")
+    "$SPARSEFS" --pidfile="$sparsefs_pidfile" "$@" "$source" "$mountpoint"
+    wait_for_pidfile "$sparsefs_pidfile"
+    wait_for_mount "$mountpoint"
+    sparsefs_pid=$(cat "$sparsefs_pidfile")
+    cleanup_fn stop_sparsefs "$mountpoint" "$sparsefs_pid"
+}
+
+# stop_sparsefs MOUNTPOINT PID: unmount if still mounted, then make sure
+# the daemon is gone (it must exit by itself within 10 s).
+stop_sparsefs ()
+{
+    local mountpoint=$1 pid=$2 i
+    if findmnt -n -M "$mountpoint" >/dev/null 2>&1; then
+        fusermount3 -u -z "$mountpoint" || true
+    fi
+    for i in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    fail "sparsefs (pid $pid) still running 10 s after unmounting $mountpoint"
+}
+
+# shown_name FILE: the name sparsefs shows image FILE under (no collision).
+shown_name ()
+{
+    local name
+    name=$(basename "$1")
+    case "$name" in
+        ?*.qcow2) name=${name%.qcow2} ;;
+        ?*.img) name=${name%.img} ;;
+    esac
+    echo "$name.raw"
+}
+
+# is_qcow2 FILE: whether FILE starts with the qcow2 magic.
+is_qcow2 ()
+{
+    [ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" = 514649fb ]
+}
+
+# qcow2_manifest CORPUS: the entry-point images of the corpus that are qcow2.
+qcow2_manifest ()
+{
+    local name
+    while read -r name; do
+        if is_qcow2 "$1/images/$name"; then echo "$name"; fi
+    done < "$1/images/MANIFEST"
+}

@@ -1,0 +1,39 @@
+#!/bin/bash
+# Mount the oracle corpus folder: exactly its qcow2 images show, as NAME.raw,
+# and each reads byte for byte as `qemu-img convert -O raw` wrote it.
+. "$srcdir/functions.sh"
+. "$srcdir/sparsefs-functions.sh"
+requires_root
+requires_fuse
+requires python3 --version
+
+corpus=$(corpus)
+tmp=$(make_tmpdir)
+mnt=$tmp/mnt
+mkdir "$mnt"
+start_sparsefs "$corpus/images" "$mnt"
+
+# Shown: the qcow2 files of the folder (probed by content: backing files too),
+# nothing else (raw images, MANIFEST).
+for f in "$corpus"/images/*; do
+    if is_qcow2 "$f"; then shown_name "$f"; fi
+done | sort > "$tmp/want"
+ls -A "$mnt" | sort > "$tmp/got"
+diff -u "$tmp/want" "$tmp/got" || fail "the mount does not show exactly the qcow2 images"
+grep -q . "$tmp/want" || fail "the corpus has no qcow2 image"
+
+failed=()
+while read -r name; do
+    raw=$mnt/$(shown_name "$name")
+    exp=$corpus/expected/$name.raw
+    if [ "$(stat -c %s "$exp")" -gt $((1 << 30)) ]; then
+        # Too big to read whole: compare what either side holds as data.
+        python3 "$srcdir/sparse-check.py" cmp "$exp" "$raw" || failed+=("$name")
+    else
+        cmp "$exp" "$raw" || failed+=("$name")
+    fi
+done < <(qcow2_manifest "$corpus")
+[ ${#failed[@]} -eq 0 ] || fail "${#failed[@]} raw view(s) differ from qemu-img: ${failed[*]}"
+
+# Still alive and serving after all of it.
+kill -0 "$sparsefs_pid" || fail "sparsefs died"
