@@ -93,7 +93,8 @@ value_of (const struct described *d, enum attribute attribute, char **value)
     r = asprintf (value, "%s", image_format_name (desc->format));
     break;
   case VIRTUAL_SIZE:
-    r = asprintf (value, "%" PRIu64, desc->virtual_size);
+    /* What qemu-img info shows: whole sectors, as read. */
+    r = asprintf (value, "%" PRIu64, image_size (d->open_image->image));
     break;
   case CLUSTER_SIZE:
     if (desc->cluster_size == 0)

@@ -1,7 +1,7 @@
 /* Extended attributes describing each raw file's image, for inspection
  * with getfattr -d -m - NAME.raw.  All are read-only, under "user.sparsefs.":
  *   format         "qcow2" or "raw"
- *   virtual_size   bytes, decimal
+ *   virtual_size   bytes, decimal (whole sectors, as qemu-img info shows)
  *   cluster_size   bytes (qcow2)
  *   compression    "zlib" or "zstd" (qcow2)
  *   backing_chain  one line per backing file, top down: "PATH (FORMAT)"
