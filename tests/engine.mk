@@ -8,13 +8,16 @@ imgdump_LDADD = $(top_builddir)/src/engine/libengine.a \
 	$(ZLIB_LIBS) $(ZSTD_LIBS) $(LIBDEFLATE_LIBS) $(PTHREAD_LIBS)
 
 # Helpers: the corpus builder and the tools the tests run.
-EXTRA_DIST += make-corpus.sh qcow2-edit.py sparse-check.py
+EXTRA_DIST += make-corpus.sh qcow2-edit.py sparse-check.py damaged-cases.sh \
+	data/sample.qcow2 data/make-sample.sh
 
 TESTS += \
 	test-oracle.sh \
 	test-engine-info.sh \
-	test-engine-sample.sh
+	test-engine-sample.sh \
+	test-damaged.sh
 EXTRA_DIST += \
 	test-oracle.sh \
 	test-engine-info.sh \
-	test-engine-sample.sh
+	test-engine-sample.sh \
+	test-damaged.sh

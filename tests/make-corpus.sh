@@ -270,6 +270,15 @@ for raw in off on; do
     entry datafile-$raw.qcow2
 done
 
+# A raw data file under a virtual size that is not a multiple of the
+# cluster (qemu still makes the data file whole clusters long); the last
+# cluster is allocated, never written.
+qcow2 datafile-odd-size.qcow2 $((MiB + 4 * KiB)) \
+      data_file=datafile-odd-size.data,data_file_raw=on
+io datafile-odd-size.qcow2 "write -P 0x43 0 $((4 * KiB))" \
+   "write -P 0x44 $((MiB - 4096)) 1024"
+entry datafile-odd-size.qcow2
+
 # ---- header features -----------------------------------------------------------
 
 # Internal snapshots: the active L1 shares clusters with two snapshots.

@@ -7,7 +7,7 @@
 NAME is a header field (see FIELDS), l1[I] (L1 entry I), l2[I][J] (entry J
 of the L2 table that L1 entry I points to; with extended L2 the first
 8 bytes), l2bitmap[I][J] (extended L2: the subcluster bitmap), u8[OFF],
-u32[OFF], u64[OFF] (big-endian at a file offset) or truncate (the file
+u16[OFF], u32[OFF], u64[OFF] (big-endian at a file offset) or truncate (the file
 size).  EXPR is a Python expression over the same names, plus file_size,
 cluster_size and compressed_offset(ENTRY) / compressed_end(ENTRY) (host
 offset and end of the sectors of a compressed L2 entry).
@@ -112,10 +112,21 @@ def namespace(image):
         l2bitmap=Table(lambda i: lambda j: image.l2_entry_offset(i, j) + 8,
                        ">Q", image),
         u8=Table(lambda o: o, ">B", image),
+        u16=Table(lambda o: o, ">H", image),
         u32=Table(lambda o: o, ">I", image),
         u64=Table(lambda o: o, ">Q", image),
     )
     return ns
+
+
+def last_subscript(target):
+    """Index of the "[" that opens TARGET's final "[...]"."""
+    depth = 0
+    for i in range(len(target) - 1, -1, -1):
+        depth += {"]": 1, "[": -1}.get(target[i], 0)
+        if depth == 0:
+            return i
+    sys.exit(f"qcow2-edit: {target}: expected NAME[INDEX]")
 
 
 def assign(image, target, value):
@@ -126,10 +137,10 @@ def assign(image, target, value):
         image.write(*FIELDS[target], value)
     else:
         # Evaluate everything but the last subscript, then write through it.
-        base, _, last = target.rpartition("[")
+        split = last_subscript(target)
         ns = namespace(image)
-        table = eval(base, {}, ns)
-        key = eval(last.rstrip("]"), {}, ns)
+        table = eval(target[:split], {}, ns)
+        key = eval(target[split + 1:-1], {}, ns)
         image.write(table.locate(key), table.fmt, value)
 
 

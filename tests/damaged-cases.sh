@@ -1,0 +1,242 @@
+# The damaged-image cases run by test-damaged.sh (sourced by it).
+#
+#   damaged NAME BASE QEMU MESSAGE ASSIGNMENT...
+#       NAME: a copy of base image BASE patched with qcow2-edit.py
+#       ASSIGNMENTs; imgdump must print exactly "imgdump: MESSAGE".
+#   refused QEMU MESSAGE IMAGE [IMGDUMP-OPTION]...   for images made otherwise
+#   accepted IMAGE [IMGDUMP-OPTION]...               must read like qemu
+#
+# QEMU is what qemu-img convert does with the file (see test-damaged.sh).
+
+damaged ()
+{
+    local name=$1 base=$2 qemu=$3 message=$4
+    shift 4
+    patched "$name" "$base" "$@"
+    refused "$qemu" "$message" "$name"
+}
+
+# An aligned host offset this far past the end of the file.
+past_eof='(file_size // 65536 + 64) * 65536'
+
+# ---- header -----------------------------------------------------------------------
+
+damaged version-1.qcow2 good.qcow2 refuses \
+    "version-1.qcow2: qcow2 header: version 1 is not supported (only 2 and 3)" \
+    version=1
+damaged version-4.qcow2 good.qcow2 refuses \
+    "version-4.qcow2: qcow2 header: version 4 is not supported (only 2 and 3)" \
+    version=4
+damaged cluster-bits-8.qcow2 good.qcow2 refuses \
+    "cluster-bits-8.qcow2: qcow2 header: cluster_bits 8 is out of range (9 to 21)" \
+    cluster_bits=8
+damaged cluster-bits-22.qcow2 good.qcow2 refuses \
+    "cluster-bits-22.qcow2: qcow2 header: cluster_bits 22 is out of range (9 to 21)" \
+    cluster_bits=22
+damaged header-length-96.qcow2 good.qcow2 refuses \
+    "header-length-96.qcow2: qcow2 header: header_length 96 is too small (at least 104)" \
+    header_length=96
+damaged header-length-past-cluster.qcow2 good.qcow2 refuses \
+    "header-length-past-cluster.qcow2: qcow2 header: header_length 65544 passes the first cluster or the end of the file" \
+    header_length=65544
+damaged incompatible-bit-10.qcow2 good.qcow2 refuses \
+    "incompatible-bit-10.qcow2: qcow2 header: unknown incompatible feature bit 10 (incompatible_features 0x400)" \
+    'incompatible_features=incompatible_features | 1 << 10'
+damaged zstd-without-bit.qcow2 good.qcow2 refuses \
+    "zstd-without-bit.qcow2: qcow2 header: compression_type 1 does not match the compression type feature bit (incompatible_features 0x0)" \
+    compression_type=1
+damaged compression-bit-with-zlib.qcow2 good.qcow2 refuses \
+    "compression-bit-with-zlib.qcow2: qcow2 header: compression_type 0 does not match the compression type feature bit (incompatible_features 0x8)" \
+    'incompatible_features=incompatible_features | 8'
+damaged compression-type-2.qcow2 good.qcow2 refuses \
+    "compression-type-2.qcow2: qcow2 header: compression_type 2 is unknown" \
+    compression_type=2 'incompatible_features=incompatible_features | 8'
+# One L1 entry maps 512 MiB of 64 KiB clusters: 1 TiB needs 2048.
+damaged size-past-l1.qcow2 good.qcow2 refuses \
+    "size-past-l1.qcow2: qcow2 header: l1_size 1 is too small for the virtual size 1099511627776 (needs 2048)" \
+    'size=1 << 40'
+damaged size-absurd.qcow2 good.qcow2 refuses \
+    "size-absurd.qcow2: qcow2 header: l1_size 1 is too small for the virtual size 4611686018427387904 (needs 8589934592)" \
+    'size=1 << 62'
+# REQUESTED (requests.md): clearer wording.
+damaged l1-size-huge.qcow2 good.qcow2 refuses \
+    "l1-size-huge.qcow2: qcow2 header: L1 table of 33554433 entries (268435464 bytes) is too large (at most 33554432 bytes)" \
+    'l1_size=0x2000001' 'size=1 << 50'
+damaged l1-offset-unaligned.qcow2 good.qcow2 refuses \
+    "l1-offset-unaligned.qcow2: qcow2 header: L1 table offset 0x30008 is not aligned to the cluster size" \
+    'l1_table_offset=l1_table_offset + 8'
+# qemu reads the L1 table as zeros: an empty image.
+damaged l1-offset-past-eof.qcow2 good.qcow2 accepts \
+    "l1-offset-past-eof.qcow2: qcow2 header: L1 table (8 bytes at 0x470000) passes the end of the file (458752 bytes)" \
+    "l1_table_offset=$past_eof"
+damaged refcount-offset-unaligned.qcow2 good.qcow2 refuses \
+    "refcount-offset-unaligned.qcow2: qcow2 header: refcount table offset 0x10200 is not aligned to the cluster size" \
+    'refcount_table_offset=refcount_table_offset + 512'
+# REQUESTED (requests.md): clearer wording.
+damaged refcount-table-huge.qcow2 good.qcow2 refuses \
+    "refcount-table-huge.qcow2: qcow2 header: refcount table of 16777216 clusters (1099511627776 bytes) is too large (at most 8388608 bytes)" \
+    'refcount_table_clusters=0x1000000'
+damaged refcount-order-7.qcow2 good.qcow2 refuses \
+    "refcount-order-7.qcow2: qcow2 header: refcount_order 7 is out of range (0 to 6)" \
+    refcount_order=7
+damaged snapshots-65537.qcow2 snap.qcow2 refuses \
+    "snapshots-65537.qcow2: qcow2 header: nb_snapshots 65537 is too large (at most 65536)" \
+    nb_snapshots=65537
+damaged snapshot-offset-unaligned.qcow2 snap.qcow2 refuses \
+    "snapshot-offset-unaligned.qcow2: qcow2 header: snapshot table offset 0xa0008 is not aligned to the cluster size" \
+    'snapshots_offset=snapshots_offset + 8'
+# qemu reads the snapshot table as zeros.
+damaged snapshot-offset-past-eof.qcow2 snap.qcow2 accepts \
+    "snapshot-offset-past-eof.qcow2: qcow2 header: snapshot table (80 bytes at 0x4a0000) passes the end of the file (655503 bytes)" \
+    "snapshots_offset=$past_eof"
+# The first entry's name (u16 at +14) runs past the table and the file;
+# qemu reads zeros there.
+damaged snapshot-name-past-eof.qcow2 snap.qcow2 accepts \
+    "snapshot-name-past-eof.qcow2: snapshot 0 at 0xa0000 (65600 bytes) passes the end of the file or the table's limit" \
+    'u16[snapshots_offset + 14]=0xffff'
+damaged snapshot-extra-data-huge.qcow2 snap.qcow2 refuses \
+    "snapshot-extra-data-huge.qcow2: snapshot 0 at 0xa0000: extra data size 2147483647 is too large (at most 1024)" \
+    'u32[snapshots_offset + 36]=0x7fffffff'
+damaged backing-offset-past-cluster.qcow2 backed.qcow2 refuses \
+    "backing-offset-past-cluster.qcow2: qcow2 header: backing_file_offset 0x10008 is outside the first cluster" \
+    'backing_file_offset=65544'
+# REQUESTED (requests.md): clearer wording.
+damaged backing-name-crosses-cluster.qcow2 backed.qcow2 refuses \
+    "backing-name-crosses-cluster.qcow2: qcow2 header: backing file name (10 bytes at 0xfffc) passes the end of the first cluster (65536 bytes)" \
+    'backing_file_offset=65536 - 4'
+damaged backing-name-1024.qcow2 backed.qcow2 refuses \
+    "backing-name-1024.qcow2: qcow2 header: backing_file_size 1024 is too long (at most 1023, inside the first cluster)" \
+    'backing_file_size=1024'
+# The first header extension (the backing format) claims 64 KiB.
+damaged extension-past-end.qcow2 backed.qcow2 refuses \
+    "extension-past-end.qcow2: qcow2 header extension 0xe2792aca at 0x70: length 65536 passes the end of the extension area (0x210)" \
+    'u32[header_length + 4]=0x10000'
+damaged backing-format-16.qcow2 backed.qcow2 refuses \
+    "backing-format-16.qcow2: qcow2 backing format extension: length 16 is too long (at most 15)" \
+    'u32[header_length + 4]=16'
+damaged crypt-method-3.qcow2 good.qcow2 refuses \
+    "crypt-method-3.qcow2: qcow2 header: the image is encrypted (crypt_method 3); encrypted images are not supported" \
+    crypt_method=3
+
+# Real encrypted images from qemu-img: valid, but we refuse encryption.
+(cd "$cases" &&
+ qemu-img create -q -f qcow2 --object secret,id=sec0,data=secret \
+          -o encrypt.format=aes,encrypt.key-secret=sec0 encrypted-aes.qcow2 $MiB &&
+ qemu-img create -q -f qcow2 --object secret,id=sec0,data=secret \
+          -o encrypt.format=luks,encrypt.key-secret=sec0,encrypt.iter-time=50 \
+          encrypted-luks.qcow2 $MiB)
+# qemu refuses both without the key.
+refused refuses "encrypted-aes.qcow2: qcow2 header: the image is encrypted (crypt_method 1, AES); encrypted images are not supported" encrypted-aes.qcow2
+refused refuses "encrypted-luks.qcow2: qcow2 header: the image is encrypted (crypt_method 2, LUKS); encrypted images are not supported" encrypted-luks.qcow2
+
+# ---- mapping ----------------------------------------------------------------------
+
+damaged l1-entry-unaligned.qcow2 good.qcow2 refuses \
+    "l1-entry-unaligned.qcow2: L1 entry 0: L2 table offset 0x40200 is not aligned" \
+    'l1[0]=l1[0] + 512'
+# qemu reads an L2 table past the end of the file as zeros.
+damaged l1-entry-past-eof.qcow2 good.qcow2 accepts \
+    "l1-entry-past-eof.qcow2: L1 entry 0: L2 table offset 0x470000 is past the end of the file (458752 bytes)" \
+    "l1[0]=1 << 63 | $past_eof"
+damaged l2-entry-unaligned.qcow2 good.qcow2 refuses \
+    "l2-entry-unaligned.qcow2: L2 entry 16 of L1 entry 0: cluster offset 0x60200 is not aligned" \
+    'l2[0][16]=l2[0][16] + 512'
+# qemu reads a data cluster past the end of the file as zeros.
+damaged l2-entry-past-eof.qcow2 good.qcow2 accepts \
+    "l2-entry-past-eof.qcow2: L2 entry 16 of L1 entry 0: cluster offset 0x470000 is past the end of the file (458752 bytes)" \
+    "l2[0][16]=1 << 63 | $past_eof"
+damaged compressed-past-eof.qcow2 zlib.qcow2 refuses \
+    "compressed-past-eof.qcow2: compressed cluster at 0x1502c is past the end of the file (20524 bytes)" \
+    'l2[0][1]=l2[0][1] - compressed_offset(l2[0][1]) + file_size + 65536'
+damaged deflate-corrupt.qcow2 zlib.qcow2 refuses \
+    "deflate-corrupt.qcow2: compressed cluster at 0x5016 (22 bytes) does not decompress to 4096 bytes (zlib)" \
+    'u64[compressed_offset(l2[0][1])]=0xffffffffffffffff'
+damaged zstd-corrupt.qcow2 zstd.qcow2 refuses \
+    "zstd-corrupt.qcow2: compressed cluster at 0x5013 (19 bytes) does not decompress to 4096 bytes (zstd)" \
+    'u64[compressed_offset(l2[0][1])]=0xffffffffffffffff'
+damaged el2-allocated-and-zero.qcow2 el2.qcow2 refuses \
+    "el2-allocated-and-zero.qcow2: L2 entry 0 of L1 entry 0: contradictory subcluster bitmap 0xffffffffffffffff" \
+    'l2bitmap[0][0]=0xffffffffffffffff'
+damaged el2-allocated-unallocated-cluster.qcow2 el2.qcow2 refuses \
+    "el2-allocated-unallocated-cluster.qcow2: L2 entry 1 of L1 entry 0: contradictory subcluster bitmap 0x1" \
+    'l2bitmap[0][1]=1'
+cp "$bases/ext.data" "$cases/ext.data"
+damaged compressed-with-data-file.qcow2 ext.qcow2 refuses \
+    "compressed-with-data-file.qcow2: L2 entry 0 of L1 entry 0: compressed cluster in an image with an external data file, entry 0x4000000000050000" \
+    'l2[0][0]=1 << 62 | 0x50000'
+damaged truncated-header.qcow2 good.qcow2 refuses \
+    "truncated-header.qcow2: file is too short for a qcow2 header (50 bytes)" \
+    truncate=50
+# Cuts the L2 table in half.  qemu reads the missing half as zeros.
+damaged truncated-l2.qcow2 good.qcow2 accepts \
+    "truncated-l2.qcow2: L1 entry 0: L2 table offset 0x40000 is past the end of the file (294912 bytes)" \
+    'truncate=(l1[0] & 0xfffffffffffe00) + 32768'
+# Cuts the last data cluster.  qemu reads the missing part as zeros.
+# REQUESTED (requests.md): the engine reads this without complaint.
+damaged truncated-data.qcow2 good.qcow2 accepts \
+    "truncated-data.qcow2: L2 entry 16 of L1 entry 0: cluster (65536 bytes at 0x60000) passes the end of the file (458652 bytes)" \
+    'truncate=file_size - 100'
+
+# ---- backing chains -----------------------------------------------------------------
+
+# overlay NAME BACKING FORMAT: a 1 MiB overlay naming BACKING, not opened.
+overlay ()
+{
+    (cd "$cases" && qemu-img create -q -f qcow2 -u -b "$2" -F "$3" "$1" $MiB)
+}
+
+overlay loop-a.qcow2 loop-b.qcow2 qcow2
+overlay loop-b.qcow2 loop-a.qcow2 qcow2
+refused hangs "$casedir/loop-a.qcow2: backing chain loops: this file is already in the chain" loop-a.qcow2
+# qemu-img will not create a self-loop: make it under another name.
+overlay loop-self.tmp loop-self.qcow2 qcow2
+mv "$cases/loop-self.tmp" "$cases/loop-self.qcow2"
+refused hangs "$casedir/loop-self.qcow2: backing chain loops: this file is already in the chain" loop-self.qcow2
+
+# chain-N.qcow2 is N images deep (the top counts): 64 is the limit.
+cp "$bases/good.qcow2" "$cases/chain-1.qcow2"
+for n in $(seq 2 100); do
+    overlay chain-$n.qcow2 chain-$((n - 1)).qcow2 qcow2
+done
+accepted chain-64.qcow2
+# qemu has no depth limit.
+refused accepts "$casedir/chain-1.qcow2: backing chain is deeper than 64 images" chain-65.qcow2
+refused accepts "$casedir/chain-36.qcow2: backing chain is deeper than 64 images" chain-100.qcow2
+
+overlay missing-backing.qcow2 no-such-base.qcow2 qcow2
+refused refuses "missing-backing.qcow2: backing file \"no-such-base.qcow2\": No such file or directory" missing-backing.qcow2
+(cd "$cases" &&
+ qemu-img create -q -f qcow2 -o data_file=gone.data missing-data-file.qcow2 $MiB &&
+ rm gone.data)
+refused refuses "missing-data-file.qcow2: data file \"gone.data\": No such file or directory" missing-data-file.qcow2
+
+# ---- hostile backing and data file names --------------------------------------------
+
+cp "$bases/good.qcow2" "$tmp/outside/base.qcow2"
+ln -s ../outside/base.qcow2 "$cases/link.qcow2"
+
+# qemu follows each of these names and discloses the file.
+overlay backing-etc-passwd.qcow2 /etc/passwd raw
+refused accepts "backing-etc-passwd.qcow2: backing file \"/etc/passwd\" is refused: it resolves to /etc/passwd, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" backing-etc-passwd.qcow2
+refused accepts "backing-etc-passwd.qcow2: backing file \"/etc/passwd\" is refused: it resolves to /etc/passwd, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" backing-etc-passwd.qcow2 --allow-dir "$tmp/outside"
+overlay backing-dotdot.qcow2 ../outside/base.qcow2 qcow2
+refused accepts "backing-dotdot.qcow2: backing file \"../outside/base.qcow2\" is refused: it resolves to $outside/base.qcow2, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" backing-dotdot.qcow2
+accepted backing-dotdot.qcow2 --allow-dir "$tmp/outside"
+overlay backing-symlink.qcow2 link.qcow2 qcow2
+refused accepts "backing-symlink.qcow2: backing file \"link.qcow2\" is refused: it resolves to $outside/base.qcow2, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" backing-symlink.qcow2
+accepted backing-symlink.qcow2 --allow-dir "$tmp/outside"
+overlay backing-absolute.qcow2 "$tmp/outside/base.qcow2" qcow2
+refused accepts "backing-absolute.qcow2: backing file \"$outside/base.qcow2\" is refused: it resolves to $outside/base.qcow2, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" backing-absolute.qcow2
+accepted backing-absolute.qcow2 --allow-dir "$tmp/outside"
+overlay backing-json.qcow2 'json:{"file":{"driver":"file","filename":"/etc/passwd"}}' raw
+refused accepts "backing-json.qcow2: backing file \"json:{\"file\":{\"driver\":\"file\",\"filename\":\"/etc/passwd\"}}\" is refused: protocol and json: names are never followed" backing-json.qcow2 --allow-dir /etc
+overlay backing-file-protocol.qcow2 file:/etc/passwd raw
+refused accepts "backing-file-protocol.qcow2: backing file \"file:/etc/passwd\" is refused: protocol and json: names are never followed" backing-file-protocol.qcow2 --allow-dir /etc
+# Nothing listens there: qemu fails to connect.
+overlay backing-nbd.qcow2 nbd://127.0.0.1:1/x raw
+refused refuses "backing-nbd.qcow2: backing file \"nbd://127.0.0.1:1/x\" is refused: protocol and json: names are never followed" backing-nbd.qcow2
+(cd "$cases" &&
+ qemu-img create -q -f qcow2 -o data_file=../outside/data.raw data-outside.qcow2 $MiB &&
+ qemu-io -f qcow2 -c "write -P 0x61 0 4096" data-outside.qcow2 >/dev/null)
+refused accepts "data-outside.qcow2: data file \"../outside/data.raw\" is refused: it resolves to $outside/data.raw, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" data-outside.qcow2
+accepted data-outside.qcow2 --allow-dir "$tmp/outside"
