@@ -1,1 +1,21 @@
 # Tests of the sparsecopy (see Makefile.am).
+# They need root and loop devices (they skip without them), qemu-img and
+# qemu-io as the oracle, jq for the --json summary.
+
+EXTRA_DIST += sparsecopy-functions.sh bench-sparsecopy.sh
+
+# An LD_PRELOAD shim that makes a block device refuse zeroing methods.
+# Built without sanitizers: it is preloaded before their runtime.
+check_PROGRAMS += sparsecopy-refuse.so
+sparsecopy_refuse_so_SOURCES = sparsecopy-refuse.c
+sparsecopy_refuse_so_CFLAGS = $(WARN_CFLAGS) -fPIC
+sparsecopy_refuse_so_LDFLAGS = -shared
+sparsecopy_refuse_so_LDADD = -ldl
+
+SPARSECOPY_TESTS = \
+	test-sparsecopy-corpus.sh \
+	test-sparsecopy-methods.sh \
+	test-sparsecopy-fallback.sh
+
+TESTS += $(SPARSECOPY_TESTS)
+EXTRA_DIST += $(SPARSECOPY_TESTS)

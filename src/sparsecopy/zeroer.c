@@ -23,7 +23,7 @@ zeroer_init (struct zeroer *z, struct target *target,
   z->policy = *policy;
   pthread_mutex_init (&z->lock, NULL);
   z->disabled = 0;
-  z->warned_allocating = false;
+  z->warned = 0;
   for (m = 0; m < METHOD_COUNT; m++)
     atomic_init (&z->bytes[m], 0);
   z->stop = stop;
@@ -104,15 +104,15 @@ warn_if_allocating (struct zeroer *z, enum hole_method method)
 {
   const struct device_facts *facts = &z->target->facts;
 
-  if (z->warned_allocating || facts->kind != TARGET_BLOCK_DEVICE
+  if ((z->warned & METHOD_BIT (method)) || facts->kind != TARGET_BLOCK_DEVICE
       || method_keeps_thin (facts, method))
     return;
-  z->warned_allocating = true;
+  z->warned |= METHOD_BIT (method);
   fprintf (stderr, "%s: warning: %s: holes are zeroed by %s, which %s\n",
            program_invocation_short_name, z->target->path,
            method_name (method),
            method == METHOD_WRITE
-           ? "allocates the target (no cheaper method keeps it thin)"
+           ? "allocates the target"
            : "may allocate thin storage");
 }
 

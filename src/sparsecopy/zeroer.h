@@ -26,7 +26,7 @@ struct zeroer {
   struct plan_policy policy;
   pthread_mutex_t lock;         /* guards disabled and target->facts */
   unsigned disabled;            /* METHOD_BIT()s found unsupported */
-  bool warned_allocating;
+  unsigned warned;              /* METHOD_BIT()s warned about allocating */
   _Atomic uint64_t bytes[METHOD_COUNT];   /* zeroed per method */
   atomic_bool *stop;            /* checked between pieces of a large range */
 };

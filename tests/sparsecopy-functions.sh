@@ -1,0 +1,104 @@
+# Helpers of the sparsecopy tests, sourced after functions.sh.
+#
+# Helpers that register a cleanup set a variable instead of printing: run
+# inside $(...), cleanup_fn would register in the subshell and be lost.
+
+# scratch_dir: a fresh folder removed when the test exits, in $scratch.
+scratch_dir ()
+{
+    mkdir -p "$builddir/tmp"
+    scratch=$(mktemp -d "$builddir/tmp/$(basename "$0" .sh).XXXXXX")
+    cleanup_fn rm -rf "$scratch"
+}
+
+# scratch_mount TYPE [OPTIONS]: mount a fresh TYPE file system (tmpfs,
+# ramfs) on a fresh folder, unmounted when the test exits, in $scratch.
+# Backing files live on tmpfs so that allocated_bytes measures exactly what
+# the loop device kept.
+scratch_mount ()
+{
+    scratch_dir
+    mount -t "$1" ${2:+-o "$2"} "sparsecopy-$1" "$scratch"
+    cleanup_fn umount -l "$scratch"
+}
+
+# garbage FILE SIZE: FILE filled with SIZE random bytes (fully allocated).
+garbage ()
+{
+    head -c "$2" /dev/urandom > "$1"
+}
+
+# loop_over FILE [LOSETUP OPTIONS...]: a loop device over FILE, detached
+# when the test exits (or by detach_loop), in $loop.
+loop_over ()
+{
+    local file=$1
+    shift
+    loop=$(losetup -f --show "$@" "$file")
+    cleanup_fn detach_loop "$loop" "$file"
+}
+
+# detach_loop DEV FILE: detach DEV if it is still the loop device over FILE.
+detach_loop ()
+{
+    if losetup -n -O BACK-FILE "$1" 2>/dev/null | grep -qF "$2"; then
+        losetup -d "$1"
+    fi
+}
+
+# same_range FILE1 FILE2 OFFSET LENGTH: the byte ranges are equal.
+same_range ()
+{
+    cmp -s <(tail -c +$(( $3 + 1 )) "$1" | head -c "$4") \
+           <(tail -c +$(( $3 + 1 )) "$2" | head -c "$4")
+}
+
+# image_size NAME: the size of the corpus image's raw view.
+image_size ()
+{
+    stat -c %s "$corpus/expected/$1.raw"
+}
+
+# check_on_loop NAME TARGET BACKING TAIL: TARGET (a loop device over
+# BACKING, whose bytes past the image were saved in TAIL) holds the image:
+#  - its first bytes equal qemu-img's output,
+#  - nothing past the image changed,
+#  - BACKING stayed thin: it holds about the image's data (what qemu-img
+#    allocated for it), the tail and a little rounding, not the image size.
+check_on_loop ()
+{
+    local name=$1 target=$2 backing=$3 tail=$4 size slack
+    size=$(image_size "$name")
+    cmp -n "$size" "$corpus/expected/$name.raw" "$target" ||
+        fail "$name: the target differs from qemu-img's output"
+    cmp <(tail -c +$(( size + 1 )) "$backing") "$tail" ||
+        fail "$name: bytes past the image changed"
+    slack=$(( 128 * 1024 ))
+    [ "$(allocated_bytes "$backing")" -le \
+      $(( $(allocated_bytes "$corpus/expected/$name.raw") \
+          + $(stat -c %s "$tail") + slack )) ] ||
+        fail "$name: backing file holds $(allocated_bytes "$backing") bytes," \
+             "qemu-img's output $(allocated_bytes "$corpus/expected/$name.raw")"
+}
+
+# prepare_loop NAME DIR [LOSETUP OPTIONS...]: a loop device over a garbage
+# file in DIR one MiB larger than image NAME; sets $target, $backing,
+# $tail (a copy of the garbage past the image).
+prepare_loop ()
+{
+    local name=$1 dir=$2 size
+    shift 2
+    size=$(image_size "$name")
+    backing=$dir/$name.back
+    tail=$dir/$name.tail
+    garbage "$backing" $(( size + 1024 * 1024 ))
+    tail -c +$(( size + 1 )) "$backing" > "$tail"
+    loop_over "$backing" "$@"
+    target=$loop
+}
+
+# json_field FILE FIELD: a field of sparsecopy's --json summary (jq path).
+json_field ()
+{
+    jq -r "$2" "$1"
+}
