@@ -1,1 +1,17 @@
 # Unit tests of common (see Makefile.am).
+COMMON_TESTS = \
+	test-checked-arith \
+	test-byte-order \
+	test-rounding \
+	test-iszero \
+	test-error
+TESTS += $(COMMON_TESTS)
+check_PROGRAMS += $(COMMON_TESTS)
+
+test_checked_arith_SOURCES = test-checked-arith.c
+test_byte_order_SOURCES = test-byte-order.c
+test_rounding_SOURCES = test-rounding.c
+test_iszero_SOURCES = test-iszero.c
+test_error_SOURCES = test-error.c
+test_error_LDADD = $(top_builddir)/src/common/libcommon.a \
+	$(PTHREAD_LIBS) $(CMOCKA_LIBS)
