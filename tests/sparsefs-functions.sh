@@ -60,3 +60,18 @@ qcow2_manifest ()
         if is_qcow2 "$1/images/$name"; then echo "$name"; fi
     done < "$1/images/MANIFEST"
 }
+
+# start_sparsefs_logged LOG SOURCE MOUNTPOINT [OPTIONS...]: as start_sparsefs,
+# but in the foreground (-f) with its messages in LOG.
+start_sparsefs_logged ()
+{
+    local log=$1 source=$2 mountpoint=$3
+    shift 3
+    mkdir -p "$builddir/tmp"
+    sparsefs_pidfile=$(mktemp -u "$builddir/tmp/sparsefs.pid.XXXXXX")
+    "$SPARSEFS" -f --pidfile="$sparsefs_pidfile" "$@" "$source" "$mountpoint" 2>"$log" &
+    wait_for_pidfile "$sparsefs_pidfile"
+    wait_for_mount "$mountpoint"
+    sparsefs_pid=$(cat "$sparsefs_pidfile")
+    cleanup_fn stop_sparsefs "$mountpoint" "$sparsefs_pid"
+}

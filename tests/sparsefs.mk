@@ -5,7 +5,9 @@ EXTRA_DIST += sparsefs-functions.sh sparsefs-lseek.py
 
 SPARSEFS_TESTS = \
 	test-sparsefs-read.sh \
-	test-sparsefs-seek.sh
+	test-sparsefs-seek.sh \
+	test-sparsefs-attr.sh \
+	test-sparsefs-change.sh
 
 TESTS += $(SPARSEFS_TESTS)
 EXTRA_DIST += $(SPARSEFS_TESTS) bench-sparsefs.sh

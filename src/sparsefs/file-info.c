@@ -98,34 +98,42 @@ is_image_failure (int err)
     || err == EIO;
 }
 
+/* Keep the engine's last message for VERSION, and OPEN_ERRNO if it is
+ * why the image could not be opened (0: opened, but not mapped).
+ */
 static void
-remember_failure (const struct file_version *version, int err)
+remember_failure (const struct file_version *version, int open_errno)
 {
   struct slot *slot;
 
   pthread_mutex_lock (&slots_lock);
   slot = slot_for_locked (version);
-  slot->open_errno = err;
+  slot->open_errno = open_errno;
   free (slot->error);
   slot->error = strdup (last_error ());
   pthread_mutex_unlock (&slots_lock);
 }
 
+/* A damaged map still leaves the size known: the raw file shows, and
+ * reads of the damaged part fail.
+ */
 static int
 measure_open_image (const char *path, struct raw_view_size *size,
                     struct file_version *version)
 {
   struct open_image *open_image;
-  int r;
 
   open_image = image_table_acquire (path);
   if (open_image == NULL)
     return -1;
   *version = open_image->version;
   size->virtual_size = image_size (open_image->image);
-  r = image_data_bytes (open_image->image, &size->data_bytes);
+  size->data_bytes_known =
+    image_data_bytes (open_image->image, &size->data_bytes) == 0;
+  if (!size->data_bytes_known)
+    remember_failure (version, 0);
   image_table_release (open_image);
-  return r;
+  return 0;
 }
 
 int

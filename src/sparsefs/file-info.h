@@ -20,17 +20,20 @@ bool file_info_is_qcow2 (int dirfd, const char *name, const struct stat *st);
 
 struct raw_view_size {
   uint64_t virtual_size;        /* st_size of the raw view */
+  bool data_bytes_known;        /* false if the map could not be walked */
   uint64_t data_bytes;          /* bytes of data extents */
 };
 
 /* Measure the raw view of the image at PATH (absolute), whose stat is ST.
- * Returns 0, or -1 with errno set if the engine can't open it (the reason
- * is then kept: see file_info_error()).
+ * Returns 0, or -1 with errno set if the engine can't open it.  If it
+ * can't, or its map is damaged, the engine's message is kept: see
+ * file_info_error().
  */
 int file_info_measure (const char *path, const struct stat *st,
                        struct raw_view_size *size);
 
-/* Why the image of this version failed to open, as the engine said it,
+/* Why the image of this version failed to open or to map, as the engine
+ * said it,
  * copied into BUF (NUL-terminated, truncated to SIZE).  Returns false if
  * no failure is known.
  */

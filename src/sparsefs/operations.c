@@ -33,6 +33,7 @@
 struct handle {
   struct open_image *open_image;
   uint64_t path_hash;
+  enum page_cache_use page_cache_use;
 };
 
 /* The reply for a failure: errors that say something to the caller pass
@@ -75,7 +76,9 @@ fill_image_stat (const struct node *node, struct stat *st)
   if (file_info_measure (node->source, &node->st, &size) == -1)
     size = (struct raw_view_size) { 0 };
   st->st_size = size.virtual_size;
-  st->st_blocks = div_round_up (size.data_bytes, 512);
+  /* A damaged map: the image file's own footprint is the best guess. */
+  st->st_blocks = size.data_bytes_known ? div_round_up (size.data_bytes, 512)
+    : (uint64_t) node->st.st_blocks;
 }
 
 static int
@@ -166,8 +169,10 @@ sparsefs_open (const char *path, struct fuse_file_info *fi)
     return r;
   }
   handle->path_hash = page_cache_path_hash (path);
-  fi->keep_cache = page_cache_keep_at_open (handle->path_hash,
+  handle->page_cache_use = page_cache_open (handle->path_hash,
                                             &handle->open_image->version);
+  fi->keep_cache = handle->page_cache_use == PAGE_CACHE_KEEP;
+  fi->direct_io = handle->page_cache_use == PAGE_CACHE_BYPASS;
   fi->fh = (uintptr_t) handle;
   return 0;
 }
@@ -179,7 +184,6 @@ sparsefs_read (const char *path, char *buf, size_t size, off_t offset,
   struct handle *handle = (struct handle *) (uintptr_t) fi->fh;
   ssize_t r;
 
-  page_cache_note_read (handle->path_hash, &handle->open_image->version);
   r = raw_view_read (handle->open_image->image, buf, size, offset);
   return r == -1 ? reply_errno (errno) : r;
 }
@@ -202,6 +206,7 @@ sparsefs_release (const char *path, struct fuse_file_info *fi)
 {
   struct handle *handle = (struct handle *) (uintptr_t) fi->fh;
 
+  page_cache_release (handle->path_hash, handle->page_cache_use);
   image_table_release (handle->open_image);
   free (handle);
   return 0;

@@ -42,11 +42,9 @@ describe_node (const struct node *node, struct described *d)
   *d = (struct described) { 0 };
   if (file_info_measure (node->source, &node->st, &d->size) == 0)
     d->open_image = image_table_acquire (node->source);
-  if (d->open_image)
+  if (file_info_error (&node->st, d->error, sizeof d->error) || d->open_image)
     return 0;
-  if (!file_info_error (&node->st, d->error, sizeof d->error))
-    return errno == ENOMEM ? -ENOMEM : -EIO;
-  return 0;
+  return errno == ENOMEM ? -ENOMEM : -EIO;
 }
 
 /* "PATH (FORMAT)\n" for each image below the top. */
@@ -81,12 +79,14 @@ value_of (const struct described *d, enum attribute attribute, char **value)
   int r = -1;
 
   *value = NULL;
-  if (d->open_image == NULL) {
-    if (attribute != ERROR)
+  if (attribute == ERROR) {
+    if (d->error[0] == '\0')
       return 0;
     *value = strdup (d->error);
     return *value ? 1 : -ENOMEM;
   }
+  if (d->open_image == NULL)
+    return 0;
   desc = image_describe (d->open_image->image);
   switch (attribute) {
   case FORMAT:
@@ -117,9 +117,11 @@ value_of (const struct described *d, enum attribute attribute, char **value)
     r = asprintf (value, "%s", desc->data_file);
     break;
   case DATA_BYTES:
+    if (!d->size.data_bytes_known)
+      return 0;
     r = asprintf (value, "%" PRIu64, d->size.data_bytes);
     break;
-  case ERROR:
+  case ERROR:                   /* answered above */
   case ATTRIBUTES:
     return 0;
   }

@@ -7,7 +7,8 @@
  *   backing_chain  one line per backing file, top down: "PATH (FORMAT)"
  *   data_file      the external data file's name (qcow2 with one)
  *   data_bytes     bytes of the raw view with data behind them
- *   error          only when the image can't be opened: the engine's message
+ *   error          only when the image can't be opened or its map walked:
+ *                  the engine's message
  */
 #ifndef SPARSEFS_XATTR_H
 #define SPARSEFS_XATTR_H
