@@ -129,12 +129,6 @@ remember_in_chain (struct chain *chain, const char *path, const struct stat *st)
       errno = ELOOP;
       return -1;
     }
-  if (chain->depth == IMAGE_MAX_CHAIN_DEPTH) {
-    report_error ("%s: backing chain is deeper than %d images",
-                  path, IMAGE_MAX_CHAIN_DEPTH);
-    errno = ELOOP;
-    return -1;
-  }
   chain->seen[chain->depth].dev = st->st_dev;
   chain->seen[chain->depth].ino = st->st_ino;
   chain->depth++;
@@ -230,6 +224,13 @@ open_layer (const char *path, enum image_format format, int open_flags,
   if (img->desc.backing_name == NULL)
     return img;
 
+  if (chain->depth == IMAGE_MAX_CHAIN_DEPTH) {
+    report_error ("%s: backing file \"%s\" is refused: the backing chain "
+                  "is deeper than %d images", img->path,
+                  img->desc.backing_name, IMAGE_MAX_CHAIN_DEPTH);
+    errno = ELOOP;
+    goto fail;
+  }
   if (backing_format (img, &below) == -1)
     goto fail;
   backing_path = confine_path (img->path, "backing file",

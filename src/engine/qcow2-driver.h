@@ -33,6 +33,7 @@ struct qcow2_run {
   uint64_t length;
   uint64_t host;                /* DATA: host offset of the run's start */
   uint64_t entry;               /* COMPRESSED: the L2 entry */
+  uint64_t l1_index, l2_index;  /* where the run starts, for messages */
 };
 
 /* The run starting at guest OFFSET, at most LENGTH bytes; it ends at the

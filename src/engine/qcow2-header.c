@@ -143,12 +143,16 @@ check_features (const char *path, const struct qcow2_header *h,
                   h->incompatible);
     return unsupported ();
   }
+  if (h->crypt_method > QCOW2_CRYPT_LUKS) {
+    report_error ("%s: qcow2 header: crypt_method %" PRIu32 " is unknown",
+                  path, h->crypt_method);
+    return invalid ();
+  }
   if (h->crypt_method != QCOW2_CRYPT_NONE) {
     report_error ("%s: qcow2 header: the image is encrypted (crypt_method "
                   "%" PRIu32 "%s); encrypted images are not supported", path,
                   h->crypt_method,
-                  h->crypt_method == QCOW2_CRYPT_AES ? ", AES"
-                  : h->crypt_method == QCOW2_CRYPT_LUKS ? ", LUKS" : "");
+                  h->crypt_method == QCOW2_CRYPT_AES ? ", AES" : ", LUKS");
     return unsupported ();
   }
   if (h->refcount_order > QCOW2_MAX_REFCOUNT_ORDER) {
@@ -181,20 +185,21 @@ check_features (const char *path, const struct qcow2_header *h,
   return 0;
 }
 
-/* A table of COUNT entries of ENTRY_SIZE bytes at OFFSET, at most MAX_BYTES
+/* A table of COUNT UNITs ("entries") of ENTRY_SIZE bytes at OFFSET, at most MAX_BYTES
  * long, inside the file and aligned to the cluster.
  */
 static int
-check_table (const char *path, const char *table, uint64_t offset,
-             uint64_t count, uint64_t entry_size, uint64_t max_bytes,
+check_table (const char *path, const char *table, const char *unit,
+             uint64_t offset, uint64_t count, uint64_t entry_size,
+             uint64_t max_bytes,
              uint32_t cluster_bits, uint64_t file_size)
 {
-  uint64_t bytes = count * entry_size;  /* count < 2^32, entry_size small */
+  uint64_t bytes = count * entry_size;  /* count < 2^32, entry_size < 2^22 */
 
   if (bytes > max_bytes) {
-    report_error ("%s: qcow2 header: %s of %" PRIu64 " entries is too large "
-                  "(at most %" PRIu64 " bytes)", path, table, count,
-                  max_bytes);
+    report_error ("%s: qcow2 header: %s of %" PRIu64 " %s (%" PRIu64 " bytes) "
+                  "is too large (at most %" PRIu64 " bytes)", path, table,
+                  count, unit, bytes, max_bytes);
     return invalid ();
   }
   /* qemu checks the alignment even of an empty table. */
@@ -221,7 +226,7 @@ check_tables (const char *path, const struct qcow2_header *h,
     * qcow2_l2_entries (h->cluster_bits, extended_l2);
   uint64_t needed = div_round_up (round_down (h->size, 512), covered);
 
-  if (check_table (path, "L1 table", h->l1_table_offset, h->l1_size, 8,
+  if (check_table (path, "L1 table", "entries", h->l1_table_offset, h->l1_size, 8,
                    QCOW2_MAX_L1_BYTES, h->cluster_bits, file_size) == -1)
     return -1;
   if (h->l1_size < needed) {
@@ -235,7 +240,8 @@ check_tables (const char *path, const struct qcow2_header *h,
                   "image has no refcount table", path);
     return invalid ();
   }
-  if (check_table (path, "refcount table", h->refcount_table_offset,
+  if (check_table (path, "refcount table", "clusters",
+                   h->refcount_table_offset,
                    h->refcount_table_clusters, (uint64_t) 1 << h->cluster_bits,
                    QCOW2_MAX_REFTABLE_BYTES, h->cluster_bits, file_size) == -1)
     return -1;
@@ -244,7 +250,7 @@ check_tables (const char *path, const struct qcow2_header *h,
                   "(at most %d)", path, h->nb_snapshots, QCOW2_MAX_SNAPSHOTS);
     return invalid ();
   }
-  return check_table (path, "snapshot table", h->snapshots_offset,
+  return check_table (path, "snapshot table", "entries", h->snapshots_offset,
                       h->nb_snapshots, QCOW2_SNAPSHOT_HEADER_SIZE,
                       QCOW2_MAX_SNAPSHOTS_BYTES, h->cluster_bits, file_size);
 }
@@ -345,11 +351,17 @@ read_backing_name (const char *path, const unsigned char *buf, size_t len,
                   "outside the first cluster", path, h->backing_file_offset);
     return invalid ();
   }
-  if (h->backing_file_size > QCOW2_MAX_BACKING_NAME
-      || h->backing_file_size > cluster_size - h->backing_file_offset) {
+  if (h->backing_file_size > QCOW2_MAX_BACKING_NAME) {
     report_error ("%s: qcow2 header: backing_file_size %" PRIu32 " is too "
-                  "long (at most %d, inside the first cluster)", path,
-                  h->backing_file_size, QCOW2_MAX_BACKING_NAME);
+                  "long (at most %d)", path, h->backing_file_size,
+                  QCOW2_MAX_BACKING_NAME);
+    return invalid ();
+  }
+  if (h->backing_file_size > cluster_size - h->backing_file_offset) {
+    report_error ("%s: qcow2 header: backing file name (%" PRIu32 " bytes at "
+                  "0x%" PRIx64 ") passes the end of the first cluster (%"
+                  PRIu64 " bytes)", path, h->backing_file_size,
+                  h->backing_file_offset, cluster_size);
     return invalid ();
   }
   if (!range_fits (h->backing_file_offset, h->backing_file_size, len)) {

@@ -90,6 +90,7 @@ struct unit {
   enum qcow2_sc_type type;
   uint64_t entry;
   uint64_t host;                /* DATA: host offset of the unit */
+  uint64_t l2_index;
 };
 
 static int
@@ -103,8 +104,8 @@ corrupt_entry (struct image *img, uint64_t l1_index, uint64_t l2_index,
 }
 
 static int
-check_host_cluster (struct image *img, uint64_t l1_index, uint64_t l2_index,
-                    uint64_t host_cluster)
+check_alignment (struct image *img, uint64_t l1_index, uint64_t l2_index,
+                 uint64_t host_cluster)
 {
   struct qcow2 *q = img->format;
 
@@ -115,20 +116,46 @@ check_host_cluster (struct image *img, uint64_t l1_index, uint64_t l2_index,
     errno = EINVAL;
     return -1;
   }
+  return 0;
+}
+
+/* The host bytes behind the guest unit at GUEST (up to the end of the
+ * disk: a data file may stop there) must all be in the file.
+ */
+static int
+check_host_unit (struct image *img, uint64_t l1_index, uint64_t l2_index,
+                 uint64_t host_cluster, uint64_t host, uint64_t guest)
+{
+  struct qcow2 *q = img->format;
+  const char *file = q->data_path ? "data file" : "file";
+  uint64_t needed = MIN (1ull << q->unit_bits, img->size - guest);
+
+  if (check_alignment (img, l1_index, l2_index, host_cluster) == -1)
+    return -1;
   if (host_cluster >= q->data_size) {
     report_error ("%s: L2 entry %" PRIu64 " of L1 entry %" PRIu64 ": cluster "
                   "offset 0x%" PRIx64 " is past the end of the %s (%" PRIu64
                   " bytes)", img->path, l2_index, l1_index, host_cluster,
-                  q->data_path ? "data file" : "file", q->data_size);
+                  file, q->data_size);
+    errno = EINVAL;
+    return -1;
+  }
+  if (!range_fits (host, needed, q->data_size)) {
+    report_error ("%s: L2 entry %" PRIu64 " of L1 entry %" PRIu64 ": cluster "
+                  "(%" PRIu64 " bytes at 0x%" PRIx64 ") passes the end of the "
+                  "%s (%" PRIu64 " bytes)", img->path, l2_index, l1_index,
+                  (uint64_t) 1 << q->cluster_bits, host_cluster, file,
+                  q->data_size);
     errno = EINVAL;
     return -1;
   }
   return 0;
 }
 
+/* Decode the unit UNIT_INDEX of the table, which holds guest offset GUEST. */
 static int
 decode_unit (struct image *img, const unsigned char *table, uint64_t l1_index,
-             uint64_t unit_index, struct unit *u)
+             uint64_t unit_index, uint64_t guest, struct unit *u)
 {
   struct qcow2 *q = img->format;
   unsigned per_cluster_bits = q->cluster_bits - q->unit_bits;
@@ -136,9 +163,12 @@ decode_unit (struct image *img, const unsigned char *table, uint64_t l1_index,
   unsigned sc = unit_index & ((1u << per_cluster_bits) - 1);
   const unsigned char *e = table + l2_index * q->entry_bytes;
   uint64_t bitmap = q->layout.extended_l2 ? load_be64 (e + 8) : 0;
+  uint64_t host_cluster;
 
   u->entry = load_be64 (e);
+  u->l2_index = l2_index;
   u->type = qcow2_subcluster_type (&q->layout, u->entry, bitmap, sc);
+  host_cluster = qcow2_entry_offset (u->entry);
   switch (u->type) {
   case QCOW2_SC_INVALID:
     return corrupt_entry (img, l1_index, l2_index,
@@ -154,15 +184,11 @@ decode_unit (struct image *img, const unsigned char *table, uint64_t l1_index,
       return corrupt_entry (img, l1_index, l2_index,
                             "zero flag in a version 2 image, entry", u->entry);
     /* Preallocated zeros own a cluster: qemu checks its alignment. */
-    if (qcow2_entry_offset (u->entry)
-        && !is_aligned (qcow2_entry_offset (u->entry), 1ull << q->cluster_bits))
-      return check_host_cluster (img, l1_index, l2_index,
-                                 qcow2_entry_offset (u->entry));
-    return 0;
+    return check_alignment (img, l1_index, l2_index, host_cluster);
   case QCOW2_SC_DATA:
-    u->host = qcow2_entry_offset (u->entry) + ((uint64_t) sc << q->unit_bits);
-    return check_host_cluster (img, l1_index, l2_index,
-                               qcow2_entry_offset (u->entry));
+    u->host = host_cluster + ((uint64_t) sc << q->unit_bits);
+    return check_host_unit (img, l1_index, l2_index, host_cluster, u->host,
+                            guest);
   case QCOW2_SC_UNALLOCATED:
     return 0;
   }
@@ -181,9 +207,11 @@ walk_table (struct image *img, const unsigned char *table, uint64_t l1_index,
   uint64_t first_host, cluster_end;
   struct unit u;
 
-  if (decode_unit (img, table, l1_index, unit, &u) == -1)
+  if (decode_unit (img, table, l1_index, unit, pos, &u) == -1)
     return -1;
   run->type = u.type;
+  run->l1_index = l1_index;
+  run->l2_index = u.l2_index;
   run->entry = u.entry;
   first_host = u.host;
   run->host = u.host + (offset - pos);
@@ -198,7 +226,7 @@ walk_table (struct image *img, const unsigned char *table, uint64_t l1_index,
     unit++;
     if (pos >= end)
       break;
-    if (decode_unit (img, table, l1_index, unit, &u) == -1)
+    if (decode_unit (img, table, l1_index, unit, pos, &u) == -1)
       return -1;
     if (u.type != run->type
         || (u.type == QCOW2_SC_DATA

@@ -68,11 +68,17 @@ qcow2_check_snapshots (struct image *img, const struct qcow2_header *h)
         || check_entry (img, i, offset, entry, h->cluster_bits, &length) == -1)
       return -1;
     table_bytes += length;
-    if (table_bytes > QCOW2_MAX_SNAPSHOTS_BYTES
-        || !range_fits (offset, length, img->file_size)) {
+    if (table_bytes > QCOW2_MAX_SNAPSHOTS_BYTES) {
+      report_error ("%s: snapshot %" PRIu32 " at 0x%" PRIx64 ": the snapshot "
+                    "table grows past %llu bytes", img->path, i, offset,
+                    QCOW2_MAX_SNAPSHOTS_BYTES);
+      errno = EINVAL;
+      return -1;
+    }
+    if (!range_fits (offset, length, img->file_size)) {
       report_error ("%s: snapshot %" PRIu32 " at 0x%" PRIx64 " (%" PRIu64
-                    " bytes) passes the end of the file or the table's "
-                    "limit", img->path, i, offset, length);
+                    " bytes) passes the end of the file (%" PRIu64 " bytes)",
+                    img->path, i, offset, length, img->file_size);
       errno = EINVAL;
       return -1;
     }

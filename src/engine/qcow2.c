@@ -154,25 +154,18 @@ qcow2_close (struct image *img)
   img->format = NULL;
 }
 
-/* Host bytes of a DATA run.  The last cluster of a data file may stop
- * short of the cluster's end (qemu reads zeros there); a cluster that
- * starts past the end was refused by the mapping.
- */
+/* Host bytes of a DATA run (the mapping checked they are in the file). */
 static int
 read_host (struct image *img, void *buf, size_t count, uint64_t host)
 {
   struct qcow2 *q = img->format;
-  size_t n = host < q->data_size ? MIN (count, q->data_size - host) : 0;
 
-  if (n > 0 && read_at (img, q->data_fd, "cluster data", buf, n, host) == -1)
-    return -1;
-  memset ((char *) buf + n, 0, count - n);
-  return 0;
+  return read_at (img, q->data_fd, "cluster data", buf, count, host);
 }
 
 struct cluster_fill {
   struct image *img;
-  uint64_t entry;
+  const struct qcow2_run *run;
 };
 
 /* Decompress the cluster whose L2 entry is F->entry into BUF. */
@@ -187,10 +180,12 @@ fill_cluster (void *buf, size_t size, void *opaque)
   size_t n;
   int r;
 
-  qcow2_decode_compressed (q->cluster_bits, f->entry, &c);
+  qcow2_decode_compressed (q->cluster_bits, f->run->entry, &c);
   if (c.offset >= img->file_size) {
-    report_error ("%s: compressed cluster at 0x%" PRIx64 " is past the end "
-                  "of the file (%" PRIu64 " bytes)", img->path, c.offset,
+    report_error ("%s: L2 entry %" PRIu64 " of L1 entry %" PRIu64 ": "
+                  "compressed cluster at 0x%" PRIx64 " is past the end "
+                  "of the file (%" PRIu64 " bytes)", img->path,
+                  f->run->l2_index, f->run->l1_index, c.offset,
                   img->file_size);
     errno = EINVAL;
     return -1;
@@ -208,8 +203,10 @@ fill_cluster (void *buf, size_t size, void *opaque)
         ? unzstd_cluster (buf, size, payload, n)
         : inflate_cluster (buf, size, payload, n);
     if (r == -1) {
-      report_error ("%s: compressed cluster at 0x%" PRIx64 " (%zu bytes) "
+      report_error ("%s: L2 entry %" PRIu64 " of L1 entry %" PRIu64 ": "
+                    "compressed cluster at 0x%" PRIx64 " (%zu bytes) "
                     "does not decompress to %zu bytes (%s)", img->path,
+                    f->run->l2_index, f->run->l1_index,
                     c.offset, n, size, img->desc.compression);
       errno = EIO;
     }
@@ -220,15 +217,15 @@ fill_cluster (void *buf, size_t size, void *opaque)
 
 static int
 read_compressed (struct image *img, void *buf, size_t count, uint64_t offset,
-                 uint64_t entry)
+                 const struct qcow2_run *run)
 {
   struct qcow2 *q = img->format;
-  struct cluster_fill fill = { img, entry };
+  struct cluster_fill fill = { img, run };
   struct qcow2_compressed c;
   struct cache_entry *pin;
   const unsigned char *cluster;
 
-  qcow2_decode_compressed (q->cluster_bits, entry, &c);
+  qcow2_decode_compressed (q->cluster_bits, run->entry, &c);
   cluster = cache_get (img->cache, img->cache_owner,
                        cache_key (CACHE_CLUSTER, c.offset),
                        1ull << q->cluster_bits, fill_cluster, &fill, &pin);
@@ -261,7 +258,7 @@ qcow2_read (struct image *img, void *buf, size_t count, uint64_t offset)
       r = read_host (img, p, run.length, run.host);
       break;
     case QCOW2_SC_COMPRESSED:
-      r = read_compressed (img, p, run.length, offset, run.entry);
+      r = read_compressed (img, p, run.length, offset, &run);
       break;
     case QCOW2_SC_INVALID:
       abort ();                 /* qcow2_map never returns it */
