@@ -15,9 +15,11 @@ TESTS += \
 	test-oracle.sh \
 	test-engine-info.sh \
 	test-engine-sample.sh \
-	test-damaged.sh
+	test-damaged.sh \
+	test-engine-cli.sh
 EXTRA_DIST += \
 	test-oracle.sh \
 	test-engine-info.sh \
 	test-engine-sample.sh \
-	test-damaged.sh
+	test-damaged.sh \
+	test-engine-cli.sh
