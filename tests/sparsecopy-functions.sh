@@ -19,7 +19,15 @@ scratch_mount ()
 {
     scratch_dir
     mount -t "$1" ${2:+-o "$2"} "sparsecopy-$1" "$scratch"
-    cleanup_fn umount -l "$scratch"
+    cleanup_fn unmount_if_mounted "$scratch"
+}
+
+# unmount_if_mounted DIR: lazily unmount DIR unless a test already did.
+unmount_if_mounted ()
+{
+    if mountpoint -q "$1"; then
+        umount -l "$1"
+    fi
 }
 
 # garbage FILE SIZE: FILE filled with SIZE random bytes (fully allocated).

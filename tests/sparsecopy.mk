@@ -15,7 +15,10 @@ sparsecopy_refuse_so_LDADD = -ldl
 SPARSECOPY_TESTS = \
 	test-sparsecopy-corpus.sh \
 	test-sparsecopy-methods.sh \
-	test-sparsecopy-fallback.sh
+	test-sparsecopy-fallback.sh \
+	test-sparsecopy-file.sh \
+	test-sparsecopy-errors.sh \
+	test-sparsecopy-cli.sh
 
 TESTS += $(SPARSECOPY_TESTS)
 EXTRA_DIST += $(SPARSECOPY_TESTS)

@@ -13,6 +13,7 @@
 #include "copy.h"
 #include "error.h"
 #include "iszero.h"
+#include "messages.h"
 #include "progress.h"
 #include "rounding.h"
 #include "zeroer.h"
@@ -65,7 +66,9 @@ struct copy {
   _Atomic uint64_t bytes_read, bytes_written, zero_detected;
 };
 
-/* The first failure wins; every worker stops. */
+/* The first failure wins and is the one printed (workers hold their
+ * messages); every worker stops.
+ */
 static void
 fail (struct copy *c, enum copy_failure failure, uint64_t offset)
 {
@@ -73,6 +76,8 @@ fail (struct copy *c, enum copy_failure failure, uint64_t offset)
   if (c->result->failure == COPY_OK) {
     c->result->failure = failure;
     c->result->failed_at = offset;
+    if (failure != COPY_INTERRUPTED)
+      messages_print_last ();
   }
   pthread_mutex_unlock (&c->lock);
   atomic_store (&c->stop, true);
@@ -273,10 +278,13 @@ worker (void *arg)
 {
   struct copy *c = arg;
   size_t size = c->options->request_size + c->block;
-  char *buf = alloc_io_buffer (size);
-  char *back = c->verify ? alloc_io_buffer (size) : NULL;
+  char *buf, *back = NULL;
   struct piece p;
 
+  messages_hold ();
+  buf = alloc_io_buffer (size);
+  if (c->verify)
+    back = alloc_io_buffer (size);
   if (buf == NULL || (c->verify && back == NULL))
     fail (c, COPY_TARGET_FAILED, c->cursor);
   while (!should_stop (c) && take_piece (c, &p) == 1) {
@@ -287,6 +295,7 @@ worker (void *arg)
   }
   free (buf);
   free (back);
+  messages_release ();
 
   pthread_mutex_lock (&c->lock);
   c->running--;

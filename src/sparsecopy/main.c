@@ -16,6 +16,7 @@
 
 #include "copy.h"
 #include "error.h"
+#include "messages.h"
 #include "probe.h"
 #include "progress.h"
 #include "rounding.h"
@@ -379,6 +380,7 @@ main (int argc, char **argv)
   int status;
 
   parse_command_line (&s, argc, argv);
+  messages_install ();
   catch_signals ();
 
   if (source_open (&src, s.source_path, &s.source) == -1)

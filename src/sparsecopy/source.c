@@ -12,24 +12,11 @@
 #include <linux/fs.h>
 
 #include "error.h"
+#include "messages.h"
 #include "rounding.h"
 #include "source.h"
 
 #define QCOW2_MAGIC "QFI\xfb"
-
-/* The engine reports a failed read itself ("disk.qcow2: L2 entry 7 ...").
- * While a worker reads, that message is held back and folded into one
- * "PATH: read failed at offset N: <engine's reason>", so that each failure
- * is reported once, in the form the tool promises.
- */
-static __thread bool holding_engine_message;
-
-static void
-error_sink_unless_held (const char *message)
-{
-  if (!holding_engine_message)
-    fprintf (stderr, "%s: %s\n", program_invocation_short_name, message);
-}
 
 static int
 has_qcow2_magic (const char *path, int fd, bool *is_qcow2)
@@ -98,7 +85,6 @@ source_open (struct source *s, const char *path,
   memset (s, 0, sizeof *s);
   s->path = path;
   s->fd = open (path, O_RDONLY | O_CLOEXEC);
-  set_error_sink (error_sink_unless_held);
   if (s->fd == -1) {
     report_error ("%s: open: %m", path);
     return -1;
@@ -168,8 +154,10 @@ file_extent (struct source *s, uint64_t offset, struct image_extent *e)
   return 0;
 }
 
-/* Fold the engine's held-back message into "PATH: WHAT failed at offset N:
- * <the engine's reason>".
+/* The engine reports a failure itself ("disk.qcow2: L2 entry 7 ...").  That
+ * message is held back and folded into "PATH: WHAT failed at offset N:
+ * <the engine's reason>", so that each failure is reported once, in the
+ * form the tool promises.
  */
 static void
 report_engine_failure (struct source *s, const char *what, uint64_t offset)
@@ -188,9 +176,9 @@ one_extent (struct source *s, uint64_t offset, struct image_extent *e)
 
   if (s->image == NULL)
     return file_extent (s, offset, e);
-  holding_engine_message = true;
+  messages_hold ();
   r = image_extent (s->image, offset, e);
-  holding_engine_message = false;
+  messages_release ();
   if (r == -1)
     report_engine_failure (s, "reading the allocation map", offset);
   return r;
@@ -247,6 +235,27 @@ file_pread (struct source *s, void *buf, size_t count, uint64_t offset)
   return 0;
 }
 
+/* A large read failed: find where, so that the message names the damaged
+ * place rather than the start of the request.  The last failure's message
+ * is the one kept.
+ */
+static uint64_t
+first_failing_offset (struct source *s, char *buf, size_t count,
+                      uint64_t offset)
+{
+  const size_t step = 64 * 1024;
+  size_t done, n;
+  int saved_errno = errno;
+
+  for (done = 0; done < count; done += n) {
+    n = MIN (step, count - done);
+    if (image_pread (s->image, buf + done, n, offset + done) == -1)
+      break;
+  }
+  errno = saved_errno;
+  return done < count ? offset + done : offset;
+}
+
 int
 source_pread (struct source *s, void *buf, size_t count, uint64_t offset)
 {
@@ -259,9 +268,11 @@ source_pread (struct source *s, void *buf, size_t count, uint64_t offset)
                     offset);
     return r;
   }
-  holding_engine_message = true;
+  messages_hold ();
   r = image_pread (s->image, buf, count, offset);
-  holding_engine_message = false;
+  if (r == -1)
+    offset = first_failing_offset (s, buf, count, offset);
+  messages_release ();
   if (r == -1)
     report_engine_failure (s, "read", offset);
   return r;

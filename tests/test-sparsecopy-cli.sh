@@ -1,0 +1,68 @@
+#!/bin/bash
+# The command line: --help, --version, --show-probe (what the probe found on
+# a real loop device, checked against sysfs), --dry-run (writes nothing,
+# creates nothing), -p without a terminal (no progress output), --json.
+. "$srcdir/functions.sh"
+. "$srcdir/sparsecopy-functions.sh"
+requires_loop
+requires qemu-img --version
+requires qemu-io --version
+requires jq --version
+
+scratch_mount tmpfs size=128M
+dir=$scratch
+
+"$SPARSECOPY" --help > "$dir/help"
+grep -q "^Usage: sparsecopy \[OPTIONS\] SOURCE TARGET" "$dir/help" || fail "--help"
+for opt in --format --sparse --holes --target-is-zero --jobs --cache \
+           --progress --json --verify --show-probe --dry-run --force; do
+    grep -q -e "$opt" "$dir/help" || fail "--help does not mention $opt"
+done
+"$SPARSECOPY" --version | grep -Eq '^sparsecopy [0-9]+\.[0-9]+' || fail "--version"
+echo "ok: --help, --version"
+
+img=$dir/img.qcow2
+qemu-img create -q -f qcow2 "$img" 4M
+qemu-io -f qcow2 -c "write -P 0x21 1M 1M" "$img" >/dev/null
+
+garbage "$dir/back" $(( 5 * 1024 * 1024 ))
+sum=$(md5sum < "$dir/back")
+loop_over "$dir/back" --sector-size 4096
+queue=/sys/block/$(basename "$loop")/queue
+
+"$SPARSECOPY" --dry-run "$img" "$loop" > "$dir/out"
+cat "$dir/out"
+[ "$(md5sum < "$dir/back")" = "$sum" ] || fail "--dry-run wrote to the target"
+grep -q "dry run: nothing was written" "$dir/out" || fail "--dry-run: no notice"
+grep -q "^$img: qcow2, 4194304 bytes (4.0 MiB), 1048576 bytes of data" \
+    "$dir/out" || fail "--dry-run: source line"
+for attr in logical_block_size physical_block_size discard_granularity \
+            discard_max_bytes write_zeroes_max_bytes; do
+    grep -q "^  $attr: $(cat "$queue/$attr")\$" "$dir/out" ||
+        fail "--dry-run: $attr differs from sysfs ($(cat "$queue/$attr"))"
+done
+grep -q "^  size: $(blockdev --getsize64 "$loop")\$" "$dir/out" || fail "size"
+grep -q "^  driver: loop\$" "$dir/out" || fail "driver"
+grep -q "^  rotational: $(cat "$queue/rotational")\$" "$dir/out" || fail "rotational"
+grep -q "^  holes will use: punch" "$dir/out" || fail "planned method"
+echo "ok: --dry-run shows the probe and writes nothing"
+
+"$SPARSECOPY" --dry-run "$img" "$dir/not-there" > "$dir/out"
+[ ! -e "$dir/not-there" ] || fail "--dry-run created the target"
+grep -q "would be created" "$dir/out" || fail "--dry-run: new file notice"
+grep -q "holes will use: skip" "$dir/out" || fail "--dry-run: new file method"
+echo "ok: --dry-run creates nothing"
+
+"$SPARSECOPY" -p --show-probe --json "$img" "$loop" > "$dir/out" 2> "$dir/err"
+grep -q "^  driver: loop" "$dir/out" || fail "--show-probe"
+sed -n '/^{/,$p' "$dir/out" > "$dir/json"
+[ "$(json_field "$dir/json" .size)" -eq 4194304 ] || fail "--json size"
+[ "$(json_field "$dir/json" .bytes_written)" -eq 1048576 ] ||
+    fail "--json bytes_written"
+[ "$(json_field "$dir/json" .zeroed.punch)" -eq 3145728 ] ||
+    fail "--json zeroed.punch"
+[ "$(json_field "$dir/json" .exit_status)" -eq 0 ] || fail "--json exit_status"
+grep -q "ETA" "$dir/err" && fail "-p drew a bar without a terminal"
+qemu-img convert -O raw "$img" "$dir/expected.raw"
+cmp -n 4194304 "$dir/expected.raw" "$loop" || fail "copy differs"
+echo "ok: --show-probe, --json, -p"
