@@ -7,7 +7,11 @@ SPARSEFS_TESTS = \
 	test-sparsefs-read.sh \
 	test-sparsefs-seek.sh \
 	test-sparsefs-attr.sh \
-	test-sparsefs-change.sh
+	test-sparsefs-change.sh \
+	test-sparsefs-tools.sh \
+	test-sparsefs-loop.sh \
+	test-sparsefs-concurrent.sh \
+	test-sparsefs-daemon.sh
 
 TESTS += $(SPARSEFS_TESTS)
 EXTRA_DIST += $(SPARSEFS_TESTS) bench-sparsefs.sh

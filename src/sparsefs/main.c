@@ -270,7 +270,8 @@ setup_settings (struct command_line *cl, const char *mountpoint)
 
 /* Mount options we always pass: the source as fsname (so mount and df
  * show it) and the subtype before the user's options, which may override
- * them; read-only after them, which may not.  default_permissions lets
+ * them; read-only, nosuid and nodev after them, which may not (mount.fuse3
+ * adds "dev,suid" for root).  default_permissions lets
  * the kernel check the owner and mode copied from each image.
  */
 static int
@@ -286,7 +287,7 @@ add_mount_options (struct fuse_args *args)
   }
   r = fuse_opt_insert_arg (args, 1, fsname) == -1
     || fuse_opt_insert_arg (args, 1, "-osubtype=sparsefs,default_permissions") == -1
-    || fuse_opt_add_arg (args, "-oro") == -1 ? -1 : 0;
+    || fuse_opt_add_arg (args, "-oro,nosuid,nodev") == -1 ? -1 : 0;
   free (escaped);
   free (fsname);
   return r;
