@@ -1,1 +1,14 @@
 # Unit tests of engine (see Makefile.am).
+ENGINE_TESTS = \
+	test-qcow2-header
+TESTS += $(ENGINE_TESTS)
+check_PROGRAMS += $(ENGINE_TESTS)
+
+ENGINE_TEST_LDADD = \
+	$(top_builddir)/src/engine/libengine.a \
+	$(top_builddir)/src/common/libcommon.a \
+	$(ZLIB_LIBS) $(ZSTD_LIBS) $(LIBDEFLATE_LIBS) $(PTHREAD_LIBS) \
+	$(CMOCKA_LIBS)
+
+test_qcow2_header_SOURCES = test-qcow2-header.c
+test_qcow2_header_LDADD = $(ENGINE_TEST_LDADD)
