@@ -224,7 +224,8 @@ check_tables (const char *path, const struct qcow2_header *h,
   bool extended_l2 = h->incompatible & QCOW2_INCOMPAT_EXTL2;
   uint64_t covered = ((uint64_t) 1 << h->cluster_bits)
     * qcow2_l2_entries (h->cluster_bits, extended_l2);
-  uint64_t needed = div_round_up (round_down (h->size, 512), covered);
+  /* qemu sizes the L1 table by the unrounded virtual size. */
+  uint64_t needed = div_round_up (h->size, covered);
 
   if (check_table (path, "L1 table", "entries", h->l1_table_offset, h->l1_size, 8,
                    QCOW2_MAX_L1_BYTES, h->cluster_bits, file_size) == -1)
@@ -394,6 +395,11 @@ qcow2_parse_header (const char *path, const unsigned char *buf, size_t len,
   if (len < QCOW2_V2_HEADER_LENGTH) {
     report_error ("%s: file is too short for a qcow2 header (%zu bytes)",
                   path, len);
+    return invalid ();
+  }
+  if (load_be32 (buf + QCOW2_HDR_MAGIC) != QCOW2_MAGIC) {
+    report_error ("%s: not a qcow2 image (magic 0x%08" PRIx32 ")", path,
+                  load_be32 (buf + QCOW2_HDR_MAGIC));
     return invalid ();
   }
   h->version = load_be32 (buf + QCOW2_HDR_VERSION);
