@@ -1,6 +1,7 @@
 # Unit tests of engine (see Makefile.am).
 ENGINE_TESTS = \
-	test-qcow2-header
+	test-qcow2-header \
+	test-qcow2-entry
 TESTS += $(ENGINE_TESTS)
 check_PROGRAMS += $(ENGINE_TESTS)
 
@@ -12,3 +13,6 @@ ENGINE_TEST_LDADD = \
 
 test_qcow2_header_SOURCES = test-qcow2-header.c
 test_qcow2_header_LDADD = $(ENGINE_TEST_LDADD)
+
+test_qcow2_entry_SOURCES = test-qcow2-entry.c
+test_qcow2_entry_LDADD = $(ENGINE_TEST_LDADD)
