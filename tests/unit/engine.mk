@@ -1,7 +1,8 @@
 # Unit tests of engine (see Makefile.am).
 ENGINE_TESTS = \
 	test-qcow2-header \
-	test-qcow2-entry
+	test-qcow2-entry \
+	test-decompress
 TESTS += $(ENGINE_TESTS)
 check_PROGRAMS += $(ENGINE_TESTS)
 
@@ -16,3 +17,7 @@ test_qcow2_header_LDADD = $(ENGINE_TEST_LDADD)
 
 test_qcow2_entry_SOURCES = test-qcow2-entry.c
 test_qcow2_entry_LDADD = $(ENGINE_TEST_LDADD)
+
+test_decompress_SOURCES = test-decompress.c
+test_decompress_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS)
+test_decompress_LDADD = $(ENGINE_TEST_LDADD)
