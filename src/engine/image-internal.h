@@ -59,6 +59,13 @@ int read_below (struct image *img, void *buf, size_t count, uint64_t offset);
 int extent_below (struct image *img, uint64_t offset, uint64_t length,
                   struct image_extent *extent);
 
+/* The run of FD's bytes from OFFSET (at most LENGTH) that the file system
+ * holds as data or as a hole (SEEK_DATA/SEEK_HOLE); all data where it cannot
+ * tell.  Returns 0, or -1 after reporting.
+ */
+int file_extent (const struct image *img, int fd, uint64_t offset,
+                 uint64_t length, struct image_extent *extent);
+
 /* The size of the regular file or block device open as FD (fstat'ed into
  * ST).  Returns 0, or -1 after reporting (anything else is refused).
  */

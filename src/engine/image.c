@@ -99,6 +99,44 @@ extent_below (struct image *img, uint64_t offset, uint64_t length,
 }
 
 int
+file_extent (const struct image *img, int fd, uint64_t offset,
+             uint64_t length, struct image_extent *extent)
+{
+  off_t data, hole;
+  uint64_t end = offset + length;
+
+  extent->offset = offset;
+  extent->length = length;
+  extent->type = IMAGE_EXTENT_DATA;
+
+  data = lseek (fd, offset, SEEK_DATA);
+  if (data == -1) {
+    if (errno == ENXIO)         /* only a hole from here to the end */
+      extent->type = IMAGE_EXTENT_ZERO;
+    else if (errno != EINVAL && errno != ENOTSUP) {
+      report_error ("%s: SEEK_DATA at offset 0x%" PRIx64 ": %m",
+                    img->path, offset);
+      return -1;
+    }
+    return 0;
+  }
+  if ((uint64_t) data > offset) {
+    extent->type = IMAGE_EXTENT_ZERO;
+    extent->length = MIN ((uint64_t) data, end) - offset;
+    return 0;
+  }
+  hole = lseek (fd, offset, SEEK_HOLE);
+  if (hole == -1) {
+    report_error ("%s: SEEK_HOLE at offset 0x%" PRIx64 ": %m",
+                  img->path, offset);
+    return -1;
+  }
+  if ((uint64_t) hole > offset)
+    extent->length = MIN ((uint64_t) hole, end) - offset;
+  return 0;
+}
+
+int
 file_size_of (const char *path, int fd, const struct stat *st, uint64_t *size)
 {
   if (S_ISREG (st->st_mode)) {

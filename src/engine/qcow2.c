@@ -272,15 +272,25 @@ qcow2_read (struct image *img, void *buf, size_t count, uint64_t offset)
   return 0;
 }
 
-/* The extent type of one mapping run; unallocated runs ask the layer
- * below, which may shorten the run.
+/* The extent type of one mapping run.  Unallocated runs ask the layer
+ * below, data runs the host file: a cluster allocated but never written
+ * (preallocation=metadata) is a hole there, and reads as zeros with nothing
+ * behind it.  Either may shorten the run.
  */
 static int
 classify_run (struct image *img, uint64_t offset, const struct qcow2_run *run,
               struct image_extent *e)
 {
+  struct qcow2 *q = img->format;
+
   if (run->type == QCOW2_SC_UNALLOCATED)
     return extent_below (img, offset, run->length, e);
+  if (run->type == QCOW2_SC_DATA) {
+    if (file_extent (img, q->data_fd, run->host, run->length, e) == -1)
+      return -1;
+    e->offset = offset;
+    return 0;
+  }
   e->offset = offset;
   e->length = run->length;
   e->type = run->type == QCOW2_SC_ZERO ? IMAGE_EXTENT_ZERO : IMAGE_EXTENT_DATA;
