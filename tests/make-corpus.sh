@@ -124,6 +124,19 @@ mixed v3-c2m.qcow2 $((2 * MiB)) compat=1.1
 mixed v2-c4k.qcow2 $((4 * KiB)) compat=0.10
 mixed v2-c64k.qcow2 $((64 * KiB)) compat=0.10
 
+# Many L2 tables: runs and writes crossing their boundaries (an L2 table
+# maps 32 KiB of 512-byte clusters, 2 MiB of 4 KiB ones).
+stamp multi-l2-c512.src $((MiB)) 0:$((100 * KiB)) $((500 * KiB)):$((64 * KiB)):r
+from_raw multi-l2-c512.qcow2 multi-l2-c512.src cluster_size=512
+io multi-l2-c512.qcow2 "write -P 0x91 $((32 * KiB - 700)) 1400" \
+   "write -z $((64 * KiB - 512)) 1024" "write -P 0x92 $((MiB - 33 * KiB)) $((33 * KiB))"
+entry multi-l2-c512.qcow2
+stamp multi-l2-c4k.src $((10 * MiB)) 0:$((3 * MiB)) $((6 * MiB - 8 * KiB)):$((16 * KiB)):r
+from_raw multi-l2-c4k.qcow2 multi-l2-c4k.src cluster_size=4096
+io multi-l2-c4k.qcow2 "write -z -u $((2 * MiB - 4096)) 8192" \
+   "write -P 0x93 $((8 * MiB - 100)) 200"
+entry multi-l2-c4k.qcow2
+
 # ---- zero clusters --------------------------------------------------------
 
 # Preallocated zero (write -z keeps the host cluster), plain zero (-u drops
@@ -229,6 +242,22 @@ io short-top.qcow2 "write -P 0xb8 $((2 * MiB)) 4096" \
    "write -P 0xb9 $((MiB - 512)) 1024"
 entry short-top.qcow2
 
+# A compressed (zstd) base under a 4 KiB-cluster overlay written in
+# pieces: unwritten parts of each overlay cluster come from compressed data.
+stamp comp-base.src $((2 * MiB)) 0:$((2 * MiB))
+from_raw comp-base.qcow2 comp-base.src cluster_size=65536,compression_type=zstd -c
+qcow2 over-compressed.qcow2 $((2 * MiB)) \
+      cluster_size=4096,backing_file=comp-base.qcow2,backing_fmt=qcow2
+io over-compressed.qcow2 "write -P 0x94 $((64 * KiB + 100)) 300" \
+   "write -z $((200 * KiB)) $((8 * KiB))" "discard $((300 * KiB)) $((64 * KiB))"
+entry over-compressed.qcow2
+
+# An overlay shorter than its backing file: the view stops at its size.
+qcow2 over-longer-base.qcow2 $((MiB + 512)) \
+      backing_file=chain-base.qcow2,backing_fmt=qcow2
+io over-longer-base.qcow2 "write -P 0x95 $((MiB - 100)) 612"
+entry over-longer-base.qcow2
+
 # ---- extended L2 ------------------------------------------------------------
 
 # el2 NAME CLUSTER SIZE: an extended-L2 overlay on a stamped base, written
@@ -306,6 +335,18 @@ qcow2 dirty.qcow2 $((MiB)) lazy_refcounts=on
 io dirty.qcow2 "write -P 0x72 $((64 * KiB)) $((64 * KiB))"
 edit dirty.qcow2 'incompatible_features=incompatible_features|1'
 entry dirty.qcow2
+
+# Bits and extensions a reader must ignore: the corrupt bit (read-only use
+# is allowed), unknown compatible and autoclear bits, and an unknown header
+# extension (the feature name table with its magic changed).
+qcow2 ignored-bits.qcow2 $((MiB))
+io ignored-bits.qcow2 "write -P 0x74 $((64 * KiB)) 4096"
+edit ignored-bits.qcow2 'incompatible_features=incompatible_features | 2' \
+     'compatible_features=compatible_features | 1 << 40' \
+     'autoclear_features=autoclear_features | 1 << 40'
+[ "$(edit ignored-bits.qcow2 --get 'hex(u32[header_length])')" = 0x6803f857 ]
+edit ignored-bits.qcow2 'u32[header_length]=0x12345678'
+entry ignored-bits.qcow2
 
 # A virtual size that is not a multiple of 512: qemu rounds it down.
 qcow2 odd-size.qcow2 $((MiB))
