@@ -2,7 +2,8 @@
 ENGINE_TESTS = \
 	test-qcow2-header \
 	test-qcow2-entry \
-	test-decompress
+	test-decompress \
+	test-cache
 TESTS += $(ENGINE_TESTS)
 check_PROGRAMS += $(ENGINE_TESTS)
 
@@ -21,3 +22,6 @@ test_qcow2_entry_LDADD = $(ENGINE_TEST_LDADD)
 test_decompress_SOURCES = test-decompress.c
 test_decompress_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS)
 test_decompress_LDADD = $(ENGINE_TEST_LDADD)
+
+test_cache_SOURCES = test-cache.c
+test_cache_LDADD = $(ENGINE_TEST_LDADD)
