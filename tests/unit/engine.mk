@@ -3,7 +3,8 @@ ENGINE_TESTS = \
 	test-qcow2-header \
 	test-qcow2-entry \
 	test-decompress \
-	test-cache
+	test-cache \
+	test-confine
 TESTS += $(ENGINE_TESTS)
 check_PROGRAMS += $(ENGINE_TESTS)
 
@@ -25,3 +26,6 @@ test_decompress_LDADD = $(ENGINE_TEST_LDADD)
 
 test_cache_SOURCES = test-cache.c
 test_cache_LDADD = $(ENGINE_TEST_LDADD)
+
+test_confine_SOURCES = test-confine.c
+test_confine_LDADD = $(ENGINE_TEST_LDADD)
