@@ -217,6 +217,28 @@ refused refuses "missing-backing.qcow2: backing file \"no-such-base.qcow2\": No 
  rm gone.data)
 refused refuses "missing-data-file.qcow2: data file \"gone.data\": No such file or directory" missing-data-file.qcow2
 
+# Backing formats: the header's format is obeyed, never probed over.
+truncate -s $MiB "$cases/zeros.raw"
+overlay format-mismatch.qcow2 zeros.raw qcow2
+# REQUESTED (requests.md): a forced qcow2 format skips the magic check.
+refused refuses "$casedir/zeros.raw: qcow2 header: magic 0x0 is not the qcow2 magic 0x514649fb" format-mismatch.qcow2
+overlay format-vmdk.qcow2 chain-1.qcow2 vmdk
+refused refuses "format-vmdk.qcow2: backing format \"vmdk\" is not supported (only qcow2 and raw)" format-vmdk.qcow2
+# A qcow2 file named as a raw backing file reads as its raw bytes.
+overlay format-raw-over-qcow2.qcow2 chain-1.qcow2 raw
+accepted format-raw-over-qcow2.qcow2
+
+# Files that are no disk image: a folder, and a FIFO (opening it blocks
+# until a writer comes: qemu hangs there).
+mkdir "$cases/folder"
+overlay backing-folder.qcow2 folder raw
+refused refuses "$casedir/folder: not a regular file or block device" backing-folder.qcow2
+mkfifo "$cases/pipe"
+overlay backing-fifo.qcow2 pipe raw
+# REQUESTED (requests.md): the engine blocks in open().
+refused hangs "$casedir/pipe: not a regular file or block device" backing-fifo.qcow2
+refused hangs "pipe: not a regular file or block device" pipe
+
 # ---- hostile backing and data file names --------------------------------------------
 
 cp "$bases/good.qcow2" "$tmp/outside/base.qcow2"
