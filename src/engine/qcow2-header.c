@@ -64,14 +64,8 @@ load_fixed_fields (const unsigned char *b, size_t len, struct qcow2_header *h)
 }
 
 static int
-check_version_and_clusters (const char *path, const struct qcow2_header *h,
-                            size_t len)
+check_clusters (const char *path, const struct qcow2_header *h, size_t len)
 {
-  if (h->version != 2 && h->version != 3) {
-    report_error ("%s: qcow2 header: version %" PRIu32 " is not supported "
-                  "(only 2 and 3)", path, h->version);
-    return unsupported ();
-  }
   if (h->cluster_bits < QCOW2_MIN_CLUSTER_BITS
       || h->cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
     report_error ("%s: qcow2 header: cluster_bits %" PRIu32 " is out of "
@@ -403,13 +397,18 @@ qcow2_parse_header (const char *path, const unsigned char *buf, size_t len,
     return invalid ();
   }
   h->version = load_be32 (buf + QCOW2_HDR_VERSION);
+  if (h->version != 2 && h->version != 3) {
+    report_error ("%s: qcow2 header: version %" PRIu32 " is not supported "
+                  "(only 2 and 3)", path, h->version);
+    return unsupported ();
+  }
   if (h->version == 3 && len < QCOW2_V3_MIN_HEADER_LENGTH) {
     report_error ("%s: file is too short for a qcow2 v3 header (%zu bytes)",
                   path, len);
     return invalid ();
   }
   load_fixed_fields (buf, len, h);
-  if (check_version_and_clusters (path, h, len) == -1
+  if (check_clusters (path, h, len) == -1
       || check_features (path, h, buf, len) == -1
       || check_tables (path, h, file_size) == -1
       || read_extensions (path, buf, len, h) == -1

@@ -43,8 +43,8 @@ check_entry (struct image *img, uint32_t i, uint64_t offset,
     errno = EINVAL;
     return -1;
   }
-  *length = round_up (QCOW2_SNAPSHOT_HEADER_SIZE + (uint64_t) extra_size
-                      + id_size + name_size, 8);
+  *length = QCOW2_SNAPSHOT_HEADER_SIZE + (uint64_t) extra_size + id_size
+            + name_size;
   return 0;
 }
 
@@ -67,7 +67,7 @@ qcow2_check_snapshots (struct image *img, const struct qcow2_header *h)
                  offset) == -1
         || check_entry (img, i, offset, entry, h->cluster_bits, &length) == -1)
       return -1;
-    table_bytes += length;
+    table_bytes += round_up (length, 8);
     if (table_bytes > QCOW2_MAX_SNAPSHOTS_BYTES) {
       report_error ("%s: snapshot %" PRIu32 " at 0x%" PRIx64 ": the snapshot "
                     "table grows past %llu bytes", img->path, i, offset,
@@ -82,7 +82,8 @@ qcow2_check_snapshots (struct image *img, const struct qcow2_header *h)
       errno = EINVAL;
       return -1;
     }
-    offset += length;
+    /* Entries start 8-aligned; qemu does not pad the last one. */
+    offset += round_up (length, 8);
   }
   return 0;
 }
