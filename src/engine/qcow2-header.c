@@ -316,8 +316,7 @@ read_extensions (const char *path, const unsigned char *buf, size_t len,
     magic = load_be32 (buf + offset);
     ext_len = load_be32 (buf + offset + 4);
     offset += 8;
-    if (magic == QCOW2_EXT_END)
-      return 0;
+    /* qemu checks the length before the magic, even the end marker's. */
     if (ext_len > end - offset) {
       report_error ("%s: qcow2 header extension 0x%08" PRIx32 " at 0x%"
                     PRIx64 ": length %" PRIu32 " passes the end of the "
@@ -325,6 +324,8 @@ read_extensions (const char *path, const unsigned char *buf, size_t len,
                     offset - 8, ext_len, end);
       return invalid ();
     }
+    if (magic == QCOW2_EXT_END)
+      return 0;
     if (read_extension (path, h, magic, buf + offset, ext_len) == -1)
       return -1;
     offset += round_up (ext_len, 8);
