@@ -139,8 +139,8 @@ def assign(image, target, value):
         # Evaluate everything but the last subscript, then write through it.
         split = last_subscript(target)
         ns = namespace(image)
-        table = eval(target[:split], {}, ns)
-        key = eval(target[split + 1:-1], {}, ns)
+        table = eval(target[:split], ns)
+        key = eval(target[split + 1:-1], ns)
         image.write(table.locate(key), table.fmt, value)
 
 
@@ -149,12 +149,12 @@ def main(argv):
         sys.exit(__doc__)
     if argv[2] == "--get":
         image = Image(argv[1], "rb")
-        print(eval(argv[3], {}, namespace(image)))
+        print(eval(argv[3], namespace(image)))
         return
     image = Image(argv[1])
     for assignment in argv[2:]:
         target, _, expr = assignment.partition("=")
-        assign(image, target, eval(expr, {}, namespace(image)))
+        assign(image, target, eval(expr, namespace(image)))
     image.file.close()
 
 
