@@ -396,8 +396,8 @@ test_max_virtual_size (void **state)
     expect_refused (EINVAL, "qcow2 header: l1_size 4194304 is too small for "
                     "the virtual size %" PRIu64 " (needs 4194305)", max + 512);
     put_be32 (F_L1_SIZE, 4194305);
-    expect_refused (EINVAL, "qcow2 header: L1 table of 4194305 entries is too "
-                    "large (at most 33554432 bytes)");
+    expect_refused (EINVAL, "qcow2 header: L1 table of 4194305 entries "
+                    "(33554440 bytes) is too large (at most 33554432 bytes)");
   }
   /* The notes' figures: 512 B -> 128 GiB, 64 KiB -> 2 PiB, 2 MiB -> 2 EiB. */
   assert_int_equal (4194304ull * 512 * 64, 128ull << 30);
@@ -417,6 +417,22 @@ test_too_short (void **state)
   truncate_to (103);
   expect_refused (EINVAL, "file is too short for a qcow2 v3 header "
                   "(103 bytes)");
+  truncate_to (72);
+  expect_refused (EINVAL, "file is too short for a qcow2 v3 header "
+                  "(72 bytes)");
+  /* A bad version in a short file is refused without reading v3 fields
+   * (exact-size buffer: valgrind and ASan see any read past it).
+   */
+  build (3, 16);
+  put_be32 (F_VERSION, 4);
+  truncate_to (72);
+  expect_refused (ENOTSUP, "qcow2 header: version 4 is not supported (only 2 "
+                  "and 3)");
+  /* A v2 header needs only its 72 bytes. */
+  build (2, 16);
+  truncate_to (72);
+  expect_accepted ();
+  assert_int_equal (h.version, 2);
 }
 
 /* qemu: "Image is not in qcow2 format" (also when the format is given,
@@ -430,12 +446,9 @@ test_bad_magic (void **state)
   for (version = 2; version <= 3; version++) {
     build (version, 16);
     put_be32 (F_MAGIC, 0x514649fc);
-    assert_int_equal (parse (), -1);
-    assert_int_equal (errno, EINVAL);
-    assert_int_equal (reports, 1);
-    assert_non_null (strstr (message, PATH ": "));
-    assert_non_null (strstr (message, "magic"));
-    free_header ();
+    expect_refused (EINVAL, "not a qcow2 image (magic 0x514649fc)");
+    put_be32 (F_MAGIC, 0);
+    expect_refused (EINVAL, "not a qcow2 image (magic 0x00000000)");
   }
 }
 
@@ -562,9 +575,9 @@ test_encryption (void **state)
     expect_refused (ENOTSUP, "qcow2 header: the image is encrypted "
                     "(crypt_method 2, LUKS); encrypted images are not "
                     "supported");
+    /* qemu: "Unsupported encryption method" (EINVAL). */
     put_be32 (F_CRYPT, 3);
-    expect_refused (ENOTSUP, "qcow2 header: the image is encrypted "
-                    "(crypt_method 3); encrypted images are not supported");
+    expect_refused (EINVAL, "qcow2 header: crypt_method 3 is unknown");
   }
 }
 
@@ -729,8 +742,10 @@ test_refcount_table (void **state)
       put_be32 (F_REFTABLE_CLUSTERS, max_clusters);
       expect_accepted ();
       put_be32 (F_REFTABLE_CLUSTERS, max_clusters + 1);
-      expect_refused (EINVAL, "qcow2 header: refcount table of %u entries is "
-                      "too large (at most 8388608 bytes)", max_clusters + 1);
+      expect_refused (EINVAL, "qcow2 header: refcount table of %u clusters "
+                      "(%" PRIu64 " bytes) is too large (at most 8388608 "
+                      "bytes)", max_clusters + 1,
+                      (uint64_t) (max_clusters + 1) << cb);
     }
 }
 
@@ -907,8 +922,9 @@ test_backing_name (void **state)
                       "outside the first cluster", cluster + 8);
       put_be64 (F_BACKING_OFFSET, cluster - 8);
       put_be32 (F_BACKING_SIZE, 9);
-      expect_refused (EINVAL, "qcow2 header: backing_file_size 9 is too long "
-                      "(at most 1023, inside the first cluster)");
+      expect_refused (EINVAL, "qcow2 header: backing file name (9 bytes at "
+                      "0x%x) passes the end of the first cluster (%u bytes)",
+                      cluster - 8, cluster);
       put_be32 (F_BACKING_SIZE, 8);
       memcpy (buf + cluster - 8, "lastname", 8);
       expect_accepted ();
@@ -927,10 +943,10 @@ test_backing_name_length (void **state)
   assert_int_equal (strlen (h.backing_name), 1023);
   put_be32 (F_BACKING_SIZE, 1024);
   expect_refused (EINVAL, "qcow2 header: backing_file_size 1024 is too long "
-                  "(at most 1023, inside the first cluster)");
+                  "(at most 1023)");
   put_be32 (F_BACKING_SIZE, 0xffffffff);
   expect_refused (EINVAL, "qcow2 header: backing_file_size 4294967295 is too "
-                  "long (at most 1023, inside the first cluster)");
+                  "long (at most 1023)");
 }
 
 /* Given fewer bytes than the name needs (a file shorter than a cluster). */
