@@ -299,6 +299,12 @@ test_v3_header_length_104 (void **state)
     expect_accepted ();
     assert_int_equal (h.header_length, 104);
     assert_int_equal (h.compression_type, 0);
+    /* Byte 104 then starts the extension area, not a compression type:
+     * here an unknown, empty extension 0x01000000.
+     */
+    put_extension (104, 0x01000000, "", 0);
+    expect_accepted ();
+    assert_int_equal (h.compression_type, 0);
   }
 }
 
