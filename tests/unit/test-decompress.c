@@ -265,6 +265,35 @@ test_short_output (void **state)
     }
 }
 
+/* A failed payload leaves nothing behind: the next cluster decodes (the
+ * decompressors are kept per thread and reused).
+ */
+static void
+test_failure_leaves_no_state (void **state)
+{
+  const struct codec *c;
+  unsigned cb;
+
+  FOR_EACH_CODEC (c)
+    FOR_EACH_CLUSTER_BITS (cb) {
+      size_t cluster = (size_t) 1 << cb;
+      struct payload good, longer;
+
+      make_payload (c, cluster, cb, &good);
+      make_payload (c, 2 * cluster, cb + 7, &longer);
+      assert_int_equal (decode (c->decompress, cluster, good.z, good.len / 2,
+                                NULL), -1);
+      assert_int_equal (decode (c->decompress, cluster, good.z, good.len,
+                                good.data), 0);
+      /* Stopped mid-stream, whatever the verdict. */
+      decode (c->decompress, cluster, longer.z, longer.len, NULL);
+      assert_int_equal (decode (c->decompress, cluster, good.z, good.len,
+                                good.data), 0);
+      free_payload (&longer);
+      free_payload (&good);
+    }
+}
+
 /* A deflate stream longer than the cluster: qemu accepts a full output
  * buffer (Z_BUF_ERROR with avail_out 0), reading the cluster's bytes.
  */
@@ -422,6 +451,7 @@ main (void)
     cmocka_unit_test (test_trailing_padding),
     cmocka_unit_test (test_truncated),
     cmocka_unit_test (test_short_output),
+    cmocka_unit_test (test_failure_leaves_no_state),
     cmocka_unit_test (test_deflate_longer_stream),
     cmocka_unit_test (test_zstd_longer_frame_fails),
     cmocka_unit_test (test_deflate_garbage),
