@@ -293,6 +293,26 @@ test_forget_owner (void **state)
   assert_int_equal (cache_bytes_used (cache), 0);
 }
 
+/* A tiny budget still holds a few of the largest (2 MiB) clusters
+ * (image.h), so that reading one compressed cluster does not thrash.
+ */
+static void
+test_tiny_budget (void **state)
+{
+  uint64_t owner = cache_new_owner ();
+  struct image_cache *big = cache;
+
+  cache = image_cache_new (1);
+  assert_non_null (cache);
+  assert_int_equal (touch (owner, 1, 2 * MiB), 1);
+  assert_int_equal (touch (owner, 2, 2 * MiB), 1);
+  assert_int_equal (touch (owner, 1, 2 * MiB), 0);
+  assert_int_equal (touch (owner, 2, 2 * MiB), 0);
+  assert_int_equal (cache_bytes_used (cache), 4 * MiB);
+  image_cache_free (cache);
+  cache = big;
+}
+
 /* ---- threads ---- */
 
 enum { THREADS = 8 };
@@ -417,6 +437,7 @@ main (void)
     T (test_pinned_twice),
     T (test_fill_failure),
     T (test_forget_owner),
+    T (test_tiny_budget),
     T (test_concurrent_same_block),
     T (test_concurrent_stress),
   };

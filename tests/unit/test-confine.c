@@ -316,6 +316,9 @@ test_allowed_dir (void **state)
   /* Allowing one folder does not allow its siblings. */
   expect_refused (image, "../outside/secret", roots_of (images, allowed),
                   EACCES);
+  /* Allowing / allows everything. */
+  expect_path (image, "../outside/secret", roots_of (images, "/"),
+               "outside/secret");
 }
 
 static void
