@@ -127,7 +127,7 @@ unzstd_cluster (void *out, size_t out_size, const void *in, size_t in_size)
   ZSTD_DCtx *dctx = thread_dctx ();
   ZSTD_outBuffer output = { out, out_size, 0 };
   ZSTD_inBuffer input = { in, in_size, 0 };
-  size_t r;
+  size_t r = 0;
   int result = -1;
 
   if (dctx == NULL)
@@ -142,7 +142,10 @@ unzstd_cluster (void *out, size_t out_size, const void *in, size_t in_size)
     if (input.pos == in_before && output.pos == out_before)
       break;                    /* no progress: truncated payload */
   }
-  if (output.pos == output.size)
+  /* As qemu: the frame must end with the cluster; a frame that holds more
+   * than a cluster is damage.
+   */
+  if (output.pos == output.size && r == 0)
     result = 0;
   return result;
 }
