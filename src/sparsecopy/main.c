@@ -371,34 +371,39 @@ copy_and_verify (struct settings *s, struct source *src, struct target *t)
   return status;
 }
 
+/* Open both ends, copy (or describe), close both ends. */
+static int
+run (struct settings *s, struct source *src, struct target *t)
+{
+  if (source_open (src, s->source_path, &s->source) == -1)
+    return EXIT_SOURCE;
+  s->target.source_size = src->size;
+  if (target_open (t, s->target_path, &s->target) == -1)
+    return EXIT_TARGET;
+  if (settle_policy (s, t) == -1)
+    return EXIT_NOT_SUPPORTED;
+  say_larger_target (t, src->size);
+
+  if (s->dry_run)
+    return dry_run (src, t, s);
+  if (s->show_probe)
+    probe_print (stdout, t->path, &t->facts, &s->copy.policy);
+  return copy_and_verify (s, src, t);
+}
+
 int
 main (int argc, char **argv)
 {
   struct settings s;
-  struct source src;
-  struct target t;
+  struct source src = { .fd = -1 };
+  struct target t = { .fd = -1 };
   int status;
 
   parse_command_line (&s, argc, argv);
   messages_install ();
   catch_signals ();
 
-  if (source_open (&src, s.source_path, &s.source) == -1)
-    return EXIT_SOURCE;
-  s.target.source_size = src.size;
-  if (target_open (&t, s.target_path, &s.target) == -1)
-    return EXIT_TARGET;
-  if (settle_policy (&s, &t) == -1)
-    return EXIT_NOT_SUPPORTED;
-  say_larger_target (&t, src.size);
-
-  if (s.dry_run)
-    status = dry_run (&src, &t, &s);
-  else {
-    if (s.show_probe)
-      probe_print (stdout, t.path, &t.facts, &s.copy.policy);
-    status = copy_and_verify (&s, &src, &t);
-  }
+  status = run (&s, &src, &t);
   if (target_close (&t) == -1 && status == EXIT_OK)
     status = EXIT_TARGET;
   source_close (&src);
