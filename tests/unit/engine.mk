@@ -14,10 +14,10 @@ ENGINE_TEST_LDADD = \
 	$(ZLIB_LIBS) $(ZSTD_LIBS) $(LIBDEFLATE_LIBS) $(PTHREAD_LIBS) \
 	$(CMOCKA_LIBS)
 
-test_qcow2_header_SOURCES = test-qcow2-header.c
+test_qcow2_header_SOURCES = test-qcow2-header.c test-qcow2-build.h
 test_qcow2_header_LDADD = $(ENGINE_TEST_LDADD)
 
-test_qcow2_entry_SOURCES = test-qcow2-entry.c
+test_qcow2_entry_SOURCES = test-qcow2-entry.c test-qcow2-build.h
 test_qcow2_entry_LDADD = $(ENGINE_TEST_LDADD)
 
 test_decompress_SOURCES = test-decompress.c

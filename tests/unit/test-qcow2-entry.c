@@ -14,11 +14,7 @@
 
 #include "qcow2-entry.h"
 #include "qcow2-header.h"
-
-/* From the spec, not from qcow2-format.h. */
-#define COPIED     (1ull << 63)
-#define COMPRESSED (1ull << 62)
-#define ZERO_FLAG  1ull
+#include "test-qcow2-build.h"
 
 static const struct qcow2_layout standard = { false, false };
 static const struct qcow2_layout standard_data_file = { false, true };
@@ -149,9 +145,6 @@ test_standard_ignores_bitmap_and_index (void **state)
 }
 
 /* ---- extended L2: bits 0..31 allocated, 32..63 reads as zeros ---- */
-
-#define ALLOC(sc) (1ull << (sc))
-#define ZEROES(sc) (1ull << (32 + (sc)))
 
 static void
 test_extended_each_subcluster_allocated (void **state)
@@ -291,20 +284,12 @@ test_extended_data_file_offset_0 (void **state)
  * sectors plus one, less the offset into the first sector.
  */
 
-static uint64_t
-descriptor (unsigned cluster_bits, uint64_t offset, uint64_t more_sectors)
-{
-  unsigned x = 62 - (cluster_bits - 8);
-
-  return COMPRESSED | (more_sectors << x) | offset;
-}
-
 static void
 check_descriptor (unsigned cluster_bits, uint64_t offset,
                   uint64_t more_sectors, uint64_t entry_extra_bits)
 {
   struct qcow2_compressed c;
-  uint64_t entry = descriptor (cluster_bits, offset, more_sectors)
+  uint64_t entry = compressed_descriptor (cluster_bits, offset, more_sectors)
                    | entry_extra_bits;
 
   qcow2_decode_compressed (cluster_bits, entry, &c);
@@ -341,9 +326,10 @@ test_compressed_every_cluster_size (void **state)
      * the cluster size.
      */
     {
+      uint64_t entry = compressed_descriptor (cb, 0x10000, max_sectors);
       struct qcow2_compressed c;
 
-      qcow2_decode_compressed (cb, descriptor (cb, 0x10000, max_sectors), &c);
+      qcow2_decode_compressed (cb, entry, &c);
       assert_int_equal (c.size, 2ull << cb);
     }
   }

@@ -21,28 +21,10 @@
 
 #include "error.h"
 #include "qcow2-header.h"
+#include "test-qcow2-build.h"
 
 #define PATH "t.qcow2"
 #define VSIZE (1024 * 1024)     /* virtual size of the built images */
-
-/* Header field offsets, from the spec (not from qcow2-format.h). */
-enum {
-  F_MAGIC = 0, F_VERSION = 4, F_BACKING_OFFSET = 8, F_BACKING_SIZE = 16,
-  F_CLUSTER_BITS = 20, F_SIZE = 24, F_CRYPT = 32, F_L1_SIZE = 36,
-  F_L1_OFFSET = 40, F_REFTABLE_OFFSET = 48, F_REFTABLE_CLUSTERS = 56,
-  F_NB_SNAPSHOTS = 60, F_SNAPSHOTS_OFFSET = 64, F_INCOMPAT = 72,
-  F_COMPAT = 80, F_AUTOCLEAR = 88, F_REFCOUNT_ORDER = 96,
-  F_HEADER_LENGTH = 100, F_COMPRESSION_TYPE = 104,
-};
-
-#define EXT_BACKING_FORMAT 0xe2792acau
-#define EXT_FEATURE_TABLE  0x6803f857u
-#define EXT_CRYPTO         0x0537be77u
-#define EXT_DATA_FILE      0x44415441u
-
-#define INCOMPAT_DATA_FILE   (1ull << 2)
-#define INCOMPAT_COMPRESSION (1ull << 3)
-#define INCOMPAT_EXTL2       (1ull << 4)
 
 /* ---- the image under test ---- */
 
@@ -65,19 +47,13 @@ capture (const char *m)
 static void
 put_be32 (size_t offset, uint32_t v)
 {
-  int i;
-
-  for (i = 0; i < 4; i++)
-    buf[offset + i] = v >> (24 - 8 * i);
+  store_be32 (buf + offset, v);
 }
 
 static void
 put_be64 (size_t offset, uint64_t v)
 {
-  int i;
-
-  for (i = 0; i < 8; i++)
-    buf[offset + i] = v >> (56 - 8 * i);
+  store_be64 (buf + offset, v);
 }
 
 /* A header extension at OFFSET; returns where the next one starts. */
@@ -118,7 +94,7 @@ build (unsigned version, unsigned cluster_bits)
   file_size = 5 * cluster;
   buf = calloc (1, len);
   assert_non_null (buf);
-  put_be32 (F_MAGIC, 0x514649fb);
+  put_be32 (F_MAGIC, MAGIC);
   put_be32 (F_VERSION, version);
   put_be32 (F_CLUSTER_BITS, cluster_bits);
   put_be64 (F_SIZE, VSIZE);
