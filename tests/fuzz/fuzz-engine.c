@@ -1,0 +1,484 @@
+/* Fuzz target for the image engine (libFuzzer; also a replay driver).
+ *
+ * One input is up to three files, split at the marker "@@PART@@":
+ *   IMAGE [@@PART@@ BACKING [@@PART@@ DATA]]
+ * written as "i", "b" and "d" in a private folder (tmpfs when there is
+ * one), so that an image naming "b" as its backing file or "d" as its data
+ * file reaches the fuzzer's bytes.  A part left out is no file at all.
+ *
+ * Each input is opened, described down its chain, mapped extent by extent
+ * (at most MAX_EXTENTS) and read: the data extents up to READ_BUDGET bytes,
+ * a sample of every hole (which must read as zeros), and one window read
+ * whole and in odd-sized pieces (which must agree).  Besides the
+ * sanitizers, the target aborts when the engine breaks image.h's contract:
+ * an extent that does not start where asked or runs past the end, a
+ * failure with errno 0 or without a message, a file descriptor left open.
+ *
+ * Built with -DFUZZ_REPLAY_MAIN it is a plain program: each argument (a
+ * file, or a folder of files) is run once, stdin when there is none.  That
+ * serves `make check` (regressions and seeds) and AFL++ (`@@`).
+ */
+#include <config.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "image.h"
+
+#define PART_MARKER "@@PART@@"
+#define MAX_PARTS 3
+#define MAX_EXTENTS 1024
+#define READ_BUDGET (8u << 20)
+#define READ_CHUNK (1u << 20)
+#define HOLE_SAMPLE 4096
+#define WINDOW_BYTES (128u << 10)
+#define WINDOW_PIECE 509        /* prime: pieces straddle every boundary */
+#define BLOCK 4096
+
+static const char *const part_names[MAX_PARTS] = { "i", "b", "d" };
+
+static char workdir[256];
+static char image_path[300];
+static unsigned char *read_buf, *window_buf;
+static unsigned reports;        /* report_error() calls since reset */
+static int lowest_free_fd = -1;
+
+static void __attribute__ ((noreturn, format (printf, 1, 2)))
+contract_broken (const char *fmt, ...)
+{
+  va_list args;
+
+  fprintf (stderr, "fuzz-engine: contract broken: ");
+  va_start (args, fmt);
+  vfprintf (stderr, fmt, args);
+  va_end (args);
+  fprintf (stderr, " (last engine message: \"%s\")\n", last_error ());
+  abort ();
+}
+
+static void
+count_report (const char *message)
+{
+  if (message[0] == '\0')
+    contract_broken ("an empty error message");
+  reports++;
+  if (getenv ("FUZZ_VERBOSE"))
+    fprintf (stderr, "engine: %s\n", message);
+}
+
+/* Before each engine call whose failure we then check with failed(). */
+static void
+expect_call (void)
+{
+  errno = 0;
+  reports = 0;
+}
+
+static void
+check_failure (const char *call)
+{
+  if (errno == 0)
+    contract_broken ("%s failed with errno 0", call);
+  if (reports == 0)
+    contract_broken ("%s failed without reporting an error", call);
+}
+
+static void
+remove_workdir (void)
+{
+  char path[320];
+  int i;
+
+  for (i = 0; i < MAX_PARTS; i++) {
+    snprintf (path, sizeof path, "%s/%s", workdir, part_names[i]);
+    unlink (path);
+  }
+  rmdir (workdir);
+}
+
+static void
+setup (void)
+{
+  const char *base = access ("/dev/shm", W_OK) == 0 ? "/dev/shm"
+                     : getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp";
+
+  snprintf (workdir, sizeof workdir, "%s/sparsefs-fuzz.%ld", base,
+            (long) getpid ());
+  if (mkdir (workdir, 0700) == -1 && errno != EEXIST) {
+    perror (workdir);
+    exit (1);
+  }
+  snprintf (image_path, sizeof image_path, "%s/%s", workdir, part_names[0]);
+  atexit (remove_workdir);
+  set_error_sink (count_report);
+  read_buf = malloc (READ_CHUNK);
+  window_buf = malloc (WINDOW_BYTES);
+  if (read_buf == NULL || window_buf == NULL)
+    abort ();
+}
+
+static bool
+block_is_zero (const uint8_t *p, size_t n)
+{
+  size_t i;
+
+  for (i = 0; i < n; i++)
+    if (p[i])
+      return false;
+  return true;
+}
+
+/* Write LEN bytes as file NAME, leaving zero blocks as holes: cheap, and
+ * raw files then have holes for SEEK_DATA/SEEK_HOLE to find.
+ */
+static void
+write_part (const char *name, const uint8_t *data, size_t len)
+{
+  char path[320];
+  size_t off;
+  int fd;
+
+  snprintf (path, sizeof path, "%s/%s", workdir, name);
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd == -1) {
+    perror (path);
+    abort ();
+  }
+  for (off = 0; off < len; off += BLOCK) {
+    size_t n = len - off < BLOCK ? len - off : BLOCK;
+
+    if (!block_is_zero (data + off, n)
+        && pwrite (fd, data + off, n, off) != (ssize_t) n) {
+      perror (path);
+      abort ();
+    }
+  }
+  if (ftruncate (fd, len) == -1) {
+    perror (path);
+    abort ();
+  }
+  close (fd);
+}
+
+static void
+write_parts (const uint8_t *data, size_t size)
+{
+  size_t marker = strlen (PART_MARKER);
+  int i;
+
+  for (i = 0; i < MAX_PARTS; i++) {
+    const uint8_t *end = NULL;
+    size_t len = size;
+
+    if (i < MAX_PARTS - 1 && data != NULL)
+      end = memmem (data, size, PART_MARKER, marker);
+    if (end != NULL)
+      len = end - data;
+    if (data == NULL) {
+      char path[320];
+
+      snprintf (path, sizeof path, "%s/%s", workdir, part_names[i]);
+      unlink (path);
+      continue;
+    }
+    write_part (part_names[i], data, len);
+    if (end == NULL)
+      data = NULL;
+    else {
+      data = end + marker;
+      size -= len + marker;
+    }
+  }
+}
+
+static void
+touch_string (const char *s)
+{
+  if (s != NULL && strlen (s) > 4096)
+    contract_broken ("a description string of %zu bytes", strlen (s));
+}
+
+static void
+describe_chain (const struct image *img)
+{
+  unsigned depth = 0;
+
+  for (; img != NULL; img = image_backing (img)) {
+    const struct image_description *d = image_describe (img);
+
+    if (++depth > IMAGE_MAX_CHAIN_DEPTH)
+      contract_broken ("a chain deeper than %d", IMAGE_MAX_CHAIN_DEPTH);
+    touch_string (d->path);
+    touch_string (d->compression);
+    touch_string (d->backing_name);
+    touch_string (d->backing_format);
+    touch_string (d->data_file);
+    touch_string (image_format_name (d->format));
+    if (d->format == IMAGE_FORMAT_QCOW2
+        && image_size (img) != (d->virtual_size & ~511ull))
+      contract_broken ("qcow2 size %llu for a virtual size of %llu",
+                       (unsigned long long) image_size (img),
+                       (unsigned long long) d->virtual_size);
+  }
+}
+
+static int
+checked_pread (struct image *img, void *buf, size_t count, uint64_t offset)
+{
+  expect_call ();
+  if (image_pread (img, buf, count, offset) == 0)
+    return 0;
+  check_failure ("image_pread");
+  return -1;
+}
+
+/* Read the first and the last chunk of a data extent, within *BUDGET. */
+static void
+read_data (struct image *img, const struct image_extent *e, size_t *budget)
+{
+  uint64_t n = e->length < READ_CHUNK ? e->length : READ_CHUNK;
+
+  if (*budget < n)
+    return;
+  *budget -= n;
+  if (checked_pread (img, read_buf, n, e->offset) == -1 || e->length == n)
+    return;
+  if (*budget < n)
+    return;
+  *budget -= n;
+  checked_pread (img, read_buf, n, e->offset + e->length - n);
+}
+
+/* The start and the end of a hole must read as zeros. */
+static void
+read_hole (struct image *img, const struct image_extent *e)
+{
+  uint64_t n = e->length < HOLE_SAMPLE ? e->length : HOLE_SAMPLE;
+  uint64_t at[2] = { e->offset, e->offset + e->length - n };
+  int i;
+
+  for (i = 0; i < 2; i++)
+    if (checked_pread (img, read_buf, n, at[i]) == 0
+        && !block_is_zero (read_buf, n))
+      contract_broken ("the hole at %llu (%llu bytes) reads non-zero bytes "
+                       "near %llu", (unsigned long long) e->offset,
+                       (unsigned long long) e->length,
+                       (unsigned long long) at[i]);
+}
+
+/* Walk the map; returns true when it reached the end of the image. */
+static bool
+walk_map (struct image *img, uint64_t *data_bytes)
+{
+  uint64_t size = image_size (img), offset = 0;
+  size_t budget = READ_BUDGET;
+  unsigned steps;
+
+  *data_bytes = 0;
+  for (steps = 0; offset < size && steps < MAX_EXTENTS; steps++) {
+    struct image_extent e;
+
+    expect_call ();
+    if (image_extent (img, offset, &e) == -1) {
+      check_failure ("image_extent");
+      return false;
+    }
+    if (e.offset != offset || e.length == 0 || e.length > size - offset
+        || (e.type != IMAGE_EXTENT_DATA && e.type != IMAGE_EXTENT_ZERO))
+      contract_broken ("image_extent at %llu: offset %llu length %llu type %d"
+                       " (size %llu)", (unsigned long long) offset,
+                       (unsigned long long) e.offset,
+                       (unsigned long long) e.length, (int) e.type,
+                       (unsigned long long) size);
+    if (e.type == IMAGE_EXTENT_DATA) {
+      *data_bytes += e.length;
+      read_data (img, &e, &budget);
+    } else
+      read_hole (img, &e);
+    offset += e.length;
+  }
+  return offset == size;
+}
+
+/* A window read whole must equal the same window read in pieces. */
+static void
+compare_window (struct image *img)
+{
+  uint64_t size = image_size (img);
+  size_t n = size < WINDOW_BYTES ? size : WINDOW_BYTES, off;
+
+  if (n == 0 || checked_pread (img, window_buf, n, 0) == -1)
+    return;
+  for (off = 0; off < n; off += WINDOW_PIECE) {
+    size_t piece = n - off < WINDOW_PIECE ? n - off : WINDOW_PIECE;
+
+    if (checked_pread (img, read_buf, piece, off) == -1)
+      return;
+    if (memcmp (read_buf, window_buf + off, piece) != 0)
+      contract_broken ("bytes at %zu read differently whole and in pieces",
+                       off);
+  }
+}
+
+/* Requests past the end must fail with EINVAL. */
+static void
+check_bounds (struct image *img)
+{
+  uint64_t size = image_size (img);
+  struct image_extent e;
+  char byte;
+
+  expect_call ();
+  if (image_pread (img, &byte, 0, size) != 0)
+    contract_broken ("an empty read at the end failed");
+  expect_call ();
+  if (image_pread (img, &byte, 1, size) != -1 || errno != EINVAL)
+    contract_broken ("a read past the end did not fail with EINVAL");
+  check_failure ("image_pread past the end");
+  expect_call ();
+  if (image_extent (img, size, &e) != -1 || errno != EINVAL)
+    contract_broken ("an extent at the end did not fail with EINVAL");
+  check_failure ("image_extent at the end");
+}
+
+static void
+exercise (struct image *img)
+{
+  uint64_t walked, counted;
+
+  describe_chain (img);
+  check_bounds (img);
+  compare_window (img);
+  if (!walk_map (img, &walked))
+    return;
+  expect_call ();
+  if (image_data_bytes (img, &counted) == -1)
+    contract_broken ("image_data_bytes failed on a map that walked");
+  if (counted != walked)
+    contract_broken ("image_data_bytes says %llu, the map %llu",
+                     (unsigned long long) counted,
+                     (unsigned long long) walked);
+}
+
+/* Every descriptor the engine opened must be closed again. */
+static void
+check_descriptors (void)
+{
+  int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+  if (fd == -1)
+    abort ();
+  close (fd);
+  if (lowest_free_fd == -1 || fd < lowest_free_fd)
+    lowest_free_fd = fd;
+  else if (fd > lowest_free_fd)
+    contract_broken ("file descriptor %d was left open", lowest_free_fd);
+}
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  struct image_options options = { .format = IMAGE_FORMAT_AUTO };
+  struct image *img;
+
+  if (workdir[0] == '\0')
+    setup ();
+  check_descriptors ();
+  write_parts (data, size);
+  /* A small cache, so that eviction happens too. */
+  options.cache = image_cache_new (0);
+  if (options.cache == NULL)
+    abort ();
+  expect_call ();
+  img = image_open (image_path, &options);
+  if (img == NULL)
+    check_failure ("image_open");
+  else {
+    exercise (img);
+    image_close (img);
+  }
+  image_cache_free (options.cache);
+  check_descriptors ();
+  return 0;
+}
+
+#ifdef FUZZ_REPLAY_MAIN
+static int
+run_file (const char *path)
+{
+  FILE *f = fopen (path, "rb");
+  uint8_t *data = NULL;
+  size_t size = 0, cap = 0, n;
+
+  if (f == NULL) {
+    perror (path);
+    return 1;
+  }
+  do {
+    if (size == cap) {
+      cap = cap ? 2 * cap : 65536;
+      data = realloc (data, cap);
+      if (data == NULL)
+        abort ();
+    }
+    n = fread (data + size, 1, cap - size, f);
+    size += n;
+  } while (n > 0);
+  fclose (f);
+  fprintf (stderr, "fuzz-engine: %s (%zu bytes)\n", path, size);
+  LLVMFuzzerTestOneInput (data, size);
+  free (data);
+  return 0;
+}
+
+static int
+run_path (const char *path)
+{
+  struct stat st;
+  struct dirent **names;
+  int n, i, status = 0;
+
+  if (stat (path, &st) == 0 && S_ISDIR (st.st_mode)) {
+    n = scandir (path, &names, NULL, alphasort);
+    if (n < 0) {
+      perror (path);
+      return 1;
+    }
+    for (i = 0; i < n; i++) {
+      char *child;
+
+      if (names[i]->d_name[0] != '.'
+          && asprintf (&child, "%s/%s", path, names[i]->d_name) != -1) {
+        status |= run_path (child);
+        free (child);
+      }
+      free (names[i]);
+    }
+    free (names);
+    return status;
+  }
+  return run_file (path);
+}
+
+int
+main (int argc, char **argv)
+{
+  int i, status = 0;
+
+  if (argc < 2)
+    return run_file ("/dev/stdin");
+  for (i = 1; i < argc; i++)
+    status |= run_path (argv[i]);
+  return status;
+}
+#endif

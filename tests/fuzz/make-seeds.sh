@@ -1,0 +1,260 @@
+#!/bin/bash
+# make-seeds.sh OUTDIR: the fuzzer's seed corpus, one small input per qcow2
+# feature, made with qemu-img and qemu-io.
+#
+# An input is IMAGE [@@PART@@ BACKING [@@PART@@ DATA]] (see fuzz-engine.c):
+# every image here is built as "i", its backing file as "b" and its data
+# file as "d", the names the fuzz target writes them under.  Inputs stay
+# below the fuzzer's -max_len (256 KiB): small virtual sizes and clusters
+# of 512 bytes to 32 KiB; a 64 KiB image is cut after its header cluster.
+set -euo pipefail
+
+[ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 1; }
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+KiB=1024
+MiB=$((1024 * KiB))
+GiB=$((1024 * MiB))
+MAX_LEN=262144
+
+# pattern FILE SIZE OFFSET:LENGTH[:r]...: a sparse file with offset stamps
+# (compressible) or, with :r, seeded random bytes in the given ranges.
+pattern ()
+{
+    python3 - "$@" <<'EOF'
+import random, sys
+path, size = sys.argv[1], int(sys.argv[2])
+with open(path, "wb") as f:
+    f.truncate(size)
+    for spec in sys.argv[3:]:
+        off, length, *kind = spec.split(":")
+        off, length = int(off), int(length)
+        if kind == ["r"]:
+            data = random.Random(off).randbytes(length)
+        else:
+            data = b"".join(b"%07x\n" % o for o in range(off, off + length, 8))
+        f.seek(off)
+        f.write(data[:length])
+EOF
+}
+
+create ()
+{
+    qemu-img create -q -f qcow2 "$@"
+}
+
+io ()
+{
+    local name=$1 args=() c
+    shift
+    for c in "$@"; do args+=(-c "$c"); done
+    qemu-io -f qcow2 "${args[@]}" "$name" >/dev/null
+}
+
+# seed NAME: frame i, b and d (those that exist) into OUTDIR/NAME, then
+# start afresh.
+seed ()
+{
+    python3 - "$out/$1" "$MAX_LEN" <<'EOF'
+import os, sys
+out, max_len = sys.argv[1], int(sys.argv[2])
+parts = [open(n, "rb").read() if os.path.exists(n) else b"" for n in "ibd"]
+while len(parts) > 1 and not os.path.exists("ibd"[len(parts) - 1]):
+    parts.pop()
+data = b"@@PART@@".join(parts)
+if len(data) > max_len:
+    sys.exit(f"make-seeds.sh: {out} is {len(data)} bytes (at most {max_len})")
+open(out, "wb").write(data)
+EOF
+    rm -f i b d
+}
+
+# ---- raw --------------------------------------------------------------------
+
+pattern i $((64 * KiB)) 0:4096 $((20 * KiB)):100 $((60 * KiB)):4096:r
+seed raw-sparse
+printf 'QFI' > i
+seed raw-almost-magic
+
+# ---- qcow2 per cluster size, with data, zero and unallocated clusters -----
+
+# mixed NAME CLUSTER OPTIONS: 16 clusters of stamps and random data, then
+# writes, zeroes (kept and dropped), a discard and a partial write.
+mixed ()
+{
+    local name=$1 c=$2
+    pattern i.src $((16 * c)) 0:$((6 * c)) $((6 * c)):$((2 * c)):r
+    qemu-img convert -f raw -O qcow2 -o "cluster_size=$c,$3" i.src i
+    rm -f i.src
+    io i "write -P 0xa1 $((c + 100)) $c" \
+         "write -z $((3 * c)) $c" \
+         "write -z -u $((4 * c)) $c" \
+         "discard $((5 * c)) $c" \
+         "write -z $((7 * c + 512)) 512" \
+         "write -P 0xb2 $((15 * c)) $((c / 2))"
+    seed "$name"
+}
+
+mixed v2-c512 512 compat=0.10
+mixed v3-c512 512 compat=1.1
+mixed v3-c1k $KiB compat=1.1,refcount_bits=1
+mixed v3-c2k $((2 * KiB)) compat=1.1,refcount_bits=64
+mixed v3-c4k $((4 * KiB)) compat=1.1
+mixed v2-c8k $((8 * KiB)) compat=0.10
+mixed v3-c8k $((8 * KiB)) compat=1.1,lazy_refcounts=on
+
+# ---- compressed ---------------------------------------------------------------
+
+compressed ()
+{
+    local name=$1 c=$2 type=$3
+    pattern i.src $((8 * c)) 0:$((3 * c)) $((3 * c)):$c:r $((5 * c)):$((2 * c))
+    qemu-img convert -c -f raw -O qcow2 \
+             -o "cluster_size=$c,compression_type=$type" i.src i
+    rm -f i.src
+    io i "write -P 0xd4 $((c / 4)) $((c / 2))" "write -z $((4 * c)) $c"
+    seed "$name"
+}
+
+compressed zlib-c512 512 zlib
+compressed zlib-c4k $((4 * KiB)) zlib
+compressed zstd-c512 512 zstd
+compressed zstd-c4k $((4 * KiB)) zstd
+
+# One compressed cluster whose last sector runs past the end of the file.
+pattern i.pat 1000 0:1000
+create -o cluster_size=4096 i $((64 * KiB))
+io i "write -c -s i.pat 4096 4096"
+rm -f i.pat
+seed tiny-compressed
+
+# ---- backing files ----------------------------------------------------------
+
+pattern b.src $((64 * KiB)) 0:$((32 * KiB)) $((48 * KiB)):4096:r
+qemu-img convert -f raw -O qcow2 -o cluster_size=4096 b.src b
+rm -f b.src
+create -o cluster_size=2048,backing_file=b,backing_fmt=qcow2 i $((96 * KiB))
+io i "write -P 0xe6 $((8 * KiB)) 4096" "write -z $((16 * KiB)) 8192" \
+     "write -z -u $((40 * KiB)) 4096" "write -P 0xe7 $((80 * KiB)) 100"
+seed backing-qcow2
+
+pattern b $((20 * KiB + 1536)) 0:$((20 * KiB + 1536))
+create -o cluster_size=4096,backing_file=b,backing_fmt=raw i $((32 * KiB))
+io i "write -P 0xa7 4096 4096" "write -z 8192 4096"
+seed backing-raw
+
+# No backing format extension: the engine probes the backing file.
+pattern b $((8 * KiB)) 0:$((8 * KiB))
+create -o cluster_size=512,backing_file=b,backing_fmt=raw i $((16 * KiB))
+io i "write -P 0xa8 512 512"
+python3 - <<'EOF2'
+# Turn the backing format extension into an unknown one (skipped).
+with open("i", "r+b") as f:
+    head = f.read(512)
+    at = head.index(bytes.fromhex("e2792aca"), 72)
+    f.seek(at)
+    f.write(bytes.fromhex("0badf00d"))
+EOF2
+seed backing-probed
+
+# A chain of three: i -> b -> d (the third part is a qcow2 image here).
+pattern d.src $((32 * KiB)) 0:$((32 * KiB))
+qemu-img convert -f raw -O qcow2 -o cluster_size=1024 d.src d
+rm -f d.src
+create -o cluster_size=1024,backing_file=d,backing_fmt=qcow2 b $((32 * KiB))
+io b "write -P 0xc1 2048 2048" "write -z 8192 2048"
+create -o cluster_size=512,backing_file=b,backing_fmt=qcow2 i $((32 * KiB))
+io i "write -P 0xc2 3000 1000"
+seed backing-chain3
+
+# A loop: i -> b -> i.
+create -o cluster_size=512 i $((8 * KiB))
+create -u -o cluster_size=512,backing_file=i,backing_fmt=qcow2 b $((8 * KiB))
+qemu-img rebase -u -b b -F qcow2 i
+seed backing-loop
+
+# ---- extended L2 --------------------------------------------------------------
+
+pattern b.src $((128 * KiB)) 0:$((64 * KiB))
+qemu-img convert -f raw -O qcow2 -o cluster_size=4096 b.src b
+rm -f b.src
+create -o extended_l2=on,cluster_size=16384,backing_file=b,backing_fmt=qcow2 \
+       i $((128 * KiB))
+io i "write -P 0x31 512 512" "write -z 2048 1536" "write -z -u 16896 512" \
+     "write -P 0x32 50000 3000" "discard 66560 2048" "write -c -P 0x34 98304 16384"
+seed extended-l2
+
+# ---- external data files -------------------------------------------------------
+
+for raw in off on; do
+    create -o cluster_size=4096,data_file=d,data_file_raw=$raw i $((64 * KiB))
+    io i "write -P 0x41 0 8192" "write -P 0x42 20000 5000" \
+         "write -z 32768 8192" "write -z -u 8192 4096"
+    : > b                       # an empty backing part keeps d third
+    seed data-file-raw-$raw
+done
+
+# ---- header features ------------------------------------------------------------
+
+pattern i.src $((32 * KiB)) 0:$((16 * KiB))
+qemu-img convert -f raw -O qcow2 -o cluster_size=2048 i.src i
+rm -f i.src
+qemu-img snapshot -c first i
+io i "write -P 0x51 4096 4096"
+qemu-img snapshot -c second i
+io i "write -z 8192 4096"
+seed snapshots
+
+create -o cluster_size=4096 i $((64 * KiB))
+qemu-img bitmap --add i bitmap0
+io i "write -P 0x61 4096 8192"
+seed bitmap
+
+create -o cluster_size=2048,lazy_refcounts=on i $((32 * KiB))
+io i "write -P 0x72 2048 4096"
+python3 - <<'EOF'
+# Set the dirty bit, as a crash with lazy refcounts leaves it.
+with open("i", "r+b") as f:
+    f.seek(79)
+    f.write(bytes([f.read(1)[0] | 1]))
+    f.seek(79)
+EOF
+seed dirty
+
+create -o cluster_size=512 i $((16 * KiB))
+io i "write -P 0x73 $((12 * KiB)) 4096"
+python3 - <<'EOF'
+# A virtual size that is not a multiple of 512 (qemu rounds it down).
+import struct
+with open("i", "r+b") as f:
+    f.seek(24)
+    size = struct.unpack(">Q", f.read(8))[0]
+    f.seek(24)
+    f.write(struct.pack(">Q", size + 300))
+EOF
+seed odd-size
+
+create -o cluster_size=4096,preallocation=metadata i $((64 * KiB))
+io i "write -P 0xe1 4103 7000" "write -z 32768 8192"
+seed prealloc-metadata
+
+# ---- large virtual sizes ----------------------------------------------------------
+
+# 64 GiB on 16 KiB clusters: one L1 cluster; data at both ends.
+create -o cluster_size=16384 i $((64 * GiB))
+io i "write -P 0x81 0 4096" "write -P 0x84 $((64 * GiB - 4096)) 4096"
+seed sparse-64g
+
+# 512 GiB on 32 KiB clusters, written only near the end.
+create -o cluster_size=32768 i $((512 * GiB))
+io i "write -P 0x82 $((512 * GiB - 512)) 512"
+seed sparse-512g
+
+# 4 TiB on 64 KiB clusters: the header cluster only (the tables are cut off).
+create -o cluster_size=65536 i $((4 * 1024 * GiB))
+truncate -s $((64 * KiB)) i
+seed header-only-4t
