@@ -4,7 +4,8 @@ ENGINE_TESTS = \
 	test-qcow2-entry \
 	test-decompress \
 	test-cache \
-	test-confine
+	test-confine \
+	test-qcow2-image
 TESTS += $(ENGINE_TESTS)
 check_PROGRAMS += $(ENGINE_TESTS)
 
@@ -20,7 +21,7 @@ test_qcow2_header_LDADD = $(ENGINE_TEST_LDADD)
 test_qcow2_entry_SOURCES = test-qcow2-entry.c test-qcow2-build.h
 test_qcow2_entry_LDADD = $(ENGINE_TEST_LDADD)
 
-test_decompress_SOURCES = test-decompress.c
+test_decompress_SOURCES = test-decompress.c test-compress.h
 test_decompress_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS)
 test_decompress_LDADD = $(ENGINE_TEST_LDADD)
 
@@ -29,3 +30,7 @@ test_cache_LDADD = $(ENGINE_TEST_LDADD)
 
 test_confine_SOURCES = test-confine.c
 test_confine_LDADD = $(ENGINE_TEST_LDADD)
+
+test_qcow2_image_SOURCES = test-qcow2-image.c test-qcow2-build.h test-compress.h
+test_qcow2_image_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS)
+test_qcow2_image_LDADD = $(ENGINE_TEST_LDADD)
