@@ -172,6 +172,11 @@ cp "$bases/ext.data" "$cases/ext.data"
 damaged compressed-with-data-file.qcow2 ext.qcow2 refuses \
     "compressed-with-data-file.qcow2: L2 entry 0 of L1 entry 0: compressed cluster in an image with an external data file, entry 0x4000000000050000" \
     'l2[0][0]=1 << 62 | 0x50000'
+# With an external data file a cluster's host offset is its guest offset.
+# REQUESTED (requests.md): the engine reads guest 0 from host 0x10000.
+damaged data-file-offset-moved.qcow2 ext.qcow2 refuses \
+    "data-file-offset-moved.qcow2: L2 entry 0 of L1 entry 0: cluster offset 0x10000 in the data file is not the guest offset 0x0" \
+    'l2[0][0]=1 << 63 | 0x10000'
 damaged truncated-header.qcow2 good.qcow2 refuses \
     "truncated-header.qcow2: file is too short for a qcow2 header (50 bytes)" \
     truncate=50

@@ -4,10 +4,11 @@
     qcow2-mutate.py OUTDIR SEED COUNT IMAGE...
 
 Writes OUTDIR/mutant-N-NAME (N from 0 to COUNT-1), each a copy of one of
-the IMAGEs with one to three mutations in its metadata: the header and
-extension area, the L1 table or the first L2 table.  A mutation sets a
+the IMAGEs with one to three mutations: in the header and extension area, the L1
+table, the first L2 table or the end of the file.  A mutation sets a
 random byte, flips a bit, or stores a boundary value (0, all ones, a
-power of two) in an aligned 32- or 64-bit field.  Prints one line per
+power of two) in an aligned 32- or 64-bit field.  The file's last 64 KiB
+(data, compressed payloads) is damaged too.  Prints one line per
 mutant: its name and what was changed.
 """
 import os
@@ -36,6 +37,9 @@ def regions(data):
         l2 = u64(data, l1_offset) & OFFSET_MASK
         if l2 and l2 + cluster <= len(data):
             found.append((l2, l2 + min(cluster, 4096)))
+    # The last 64 KiB: data clusters, compressed payloads in the compressed
+    # images (the decompressors must fail cleanly, or agree with qemu's).
+    found.append((max(0, len(data) - 65536), len(data)))
     return found
 
 
