@@ -15,7 +15,8 @@ ENGINE_TEST_LDADD = \
 	$(ZLIB_LIBS) $(ZSTD_LIBS) $(LIBDEFLATE_LIBS) $(PTHREAD_LIBS) \
 	$(CMOCKA_LIBS)
 
-test_qcow2_header_SOURCES = test-qcow2-header.c test-qcow2-build.h
+test_qcow2_header_SOURCES = test-qcow2-header.c test-qcow2-build.h \
+	test-capture.h
 test_qcow2_header_LDADD = $(ENGINE_TEST_LDADD)
 
 test_qcow2_entry_SOURCES = test-qcow2-entry.c test-qcow2-build.h
@@ -25,12 +26,13 @@ test_decompress_SOURCES = test-decompress.c test-compress.h
 test_decompress_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS)
 test_decompress_LDADD = $(ENGINE_TEST_LDADD)
 
-test_cache_SOURCES = test-cache.c
+test_cache_SOURCES = test-cache.c test-capture.h
 test_cache_LDADD = $(ENGINE_TEST_LDADD)
 
-test_confine_SOURCES = test-confine.c
+test_confine_SOURCES = test-confine.c test-capture.h
 test_confine_LDADD = $(ENGINE_TEST_LDADD)
 
-test_qcow2_image_SOURCES = test-qcow2-image.c test-qcow2-build.h test-compress.h
+test_qcow2_image_SOURCES = test-qcow2-image.c test-qcow2-build.h \
+	test-compress.h test-capture.h
 test_qcow2_image_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS)
 test_qcow2_image_LDADD = $(ENGINE_TEST_LDADD)

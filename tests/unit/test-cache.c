@@ -17,6 +17,7 @@
 
 #include "cache.h"
 #include "error.h"
+#include "test-capture.h"
 
 #define MiB (1024 * 1024)
 #define BUDGET (8 * MiB)        /* the smallest budget image.h promises */
@@ -67,15 +68,10 @@ block_is_right (const void *data, uint64_t owner, uint64_t key, size_t size)
 
 static struct image_cache *cache;
 
-static void
-ignore (const char *message)
-{
-}
-
 static int
 setup (void **state)
 {
-  set_error_sink (ignore);
+  capture_start ();
   cache = image_cache_new (BUDGET);
   return cache == NULL;
 }
@@ -85,7 +81,7 @@ teardown (void **state)
 {
   image_cache_free (cache);
   cache = NULL;
-  set_error_sink (NULL);
+  capture_stop ();
   return 0;
 }
 
@@ -260,9 +256,13 @@ test_fill_failure (void **state)
   struct fill f = { owner, 5, 1, 0, 0 };
   struct cache_entry *pin = NULL;
 
+  reports = 0;
   assert_null (cache_get (cache, owner, 5, 65536, fill_block, &f, &pin));
   assert_int_equal (f.calls, 1);
   assert_int_equal (cache_bytes_used (cache), 0);
+  /* The loader reported; the cache adds nothing. */
+  assert_int_equal (reports, 1);
+  assert_string_equal (message, "fill failed");
   /* Nothing was kept: the next get loads again. */
   assert_null (cache_get (cache, owner, 5, 65536, fill_block, &f, &pin));
   assert_int_equal (f.calls, 2);

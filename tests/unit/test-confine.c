@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "confine.h"
-#include "error.h"
+#include "test-capture.h"
 
 /* Short buffers for the folders, so that names built from them always fit
  * the PATH_MAX buffers (and the compiler can tell).
@@ -40,16 +40,6 @@ static char top[256];                 /* canonical T */
 static char images[512];              /* T/images */
 static char allowed[512];             /* T/allowed */
 static char image[600];               /* T/images/image.qcow2 */
-static char message[4096];
-static int reports;
-
-static void
-capture (const char *m)
-{
-  snprintf (message, sizeof message, "%s", m);
-  reports++;
-}
-
 static void
 make_file (const char *rel)
 {
@@ -112,7 +102,7 @@ setup (void **state)
   make_link ("loop2", "images/loop1");
   make_link ("loop1", "images/loop2");
   make_link ("images", "imglink");
-  set_error_sink (capture);
+  capture_start ();
   return 0;
 }
 
@@ -126,7 +116,7 @@ remove_entry (const char *path, const struct stat *st, int flag,
 static int
 teardown (void **state)
 {
-  set_error_sink (NULL);
+  capture_stop ();
   return nftw (top, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 

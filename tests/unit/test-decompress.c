@@ -131,8 +131,14 @@ free_payload (struct payload *p)
 
 #define FOR_EACH_CLUSTER_BITS(cb) for (cb = MIN_BITS; cb <= MAX_BITS; cb++)
 
+/* Run CHECK, for each format and cluster size, on a payload holding
+ * CONTENT_HALVES half clusters of data.
+ */
+typedef void (*payload_check) (const struct codec *c, unsigned cb,
+                               size_t cluster, struct payload *p);
+
 static void
-test_round_trip (void **state)
+for_each_payload (unsigned content_halves, payload_check check)
 {
   const struct codec *c;
   unsigned cb;
@@ -142,109 +148,108 @@ test_round_trip (void **state)
       size_t cluster = (size_t) 1 << cb;
       struct payload p;
 
-      make_payload (c, cluster, cb, &p);
-      assert_true (p.len < cluster);
-      if (decode (c->decompress, cluster, p.z, p.len, p.data) != 0)
-        fail_msg ("%s, cluster_bits %u: round trip failed", c->name, cb);
+      make_payload (c, cluster * content_halves / 2, cb, &p);
+      check (c, cb, cluster, &p);
       free_payload (&p);
     }
+}
+
+static void
+round_trip (const struct codec *c, unsigned cb, size_t cluster,
+            struct payload *p)
+{
+  assert_true (p->len < cluster);
+  if (decode (c->decompress, cluster, p->z, p->len, p->data) != 0)
+    fail_msg ("%s, cluster_bits %u: round trip failed", c->name, cb);
+}
+
+static void
+test_round_trip (void **state)
+{
+  for_each_payload (2, round_trip);
 }
 
 /* The payload is read in whole sectors: the rest of the last sector holds
  * whatever follows (often the next compressed cluster).
  */
 static void
+trailing_padding (const struct codec *c, unsigned cb, size_t cluster,
+                  struct payload *p)
+{
+  memset (p->z + p->len, 0xa5, 511);
+  assert_int_equal (decode (c->decompress, cluster, p->z, p->len + 511,
+                            p->data), 0);
+  memset (p->z + p->len, 0, 511);
+  assert_int_equal (decode (c->decompress, cluster, p->z, p->len + 1,
+                            p->data), 0);
+}
+
+static void
 test_trailing_padding (void **state)
 {
-  const struct codec *c;
-  unsigned cb;
+  for_each_payload (2, trailing_padding);
+}
 
-  FOR_EACH_CODEC (c)
-    FOR_EACH_CLUSTER_BITS (cb) {
-      size_t cluster = (size_t) 1 << cb;
-      struct payload p;
-
-      make_payload (c, cluster, cb + 100, &p);
-      memset (p.z + p.len, 0xa5, 511);
-      assert_int_equal (decode (c->decompress, cluster, p.z, p.len + 511,
-                                p.data), 0);
-      memset (p.z + p.len, 0, 511);
-      assert_int_equal (decode (c->decompress, cluster, p.z, p.len + 1,
-                                p.data), 0);
-      free_payload (&p);
-    }
+static void
+truncated (const struct codec *c, unsigned cb, size_t cluster,
+           struct payload *p)
+{
+  assert_int_equal (decode (c->decompress, cluster, p->z, p->len / 2, NULL),
+                    -1);
+  assert_int_equal (decode (c->decompress, cluster, p->z, 1, NULL), -1);
+  assert_int_equal (decode (c->decompress, cluster, p->z, 0, NULL), -1);
 }
 
 static void
 test_truncated (void **state)
 {
-  const struct codec *c;
-  unsigned cb;
-
-  FOR_EACH_CODEC (c)
-    FOR_EACH_CLUSTER_BITS (cb) {
-      size_t cluster = (size_t) 1 << cb;
-      struct payload p;
-
-      make_payload (c, cluster, cb, &p);
-      assert_int_equal (decode (c->decompress, cluster, p.z, p.len / 2, NULL),
-                        -1);
-      assert_int_equal (decode (c->decompress, cluster, p.z, 1, NULL), -1);
-      assert_int_equal (decode (c->decompress, cluster, p.z, 0, NULL), -1);
-      free_payload (&p);
-    }
+  for_each_payload (2, truncated);
 }
 
 /* A payload that ends before a whole cluster came out fails, even with
  * zero padding after it.
  */
 static void
+short_output (const struct codec *c, unsigned cb, size_t cluster,
+              struct payload *p)
+{
+  assert_int_equal (decode (c->decompress, cluster, p->z, p->len, NULL), -1);
+  memset (p->z + p->len, 0, 511);
+  assert_int_equal (decode (c->decompress, cluster, p->z, p->len + 511, NULL),
+                    -1);
+}
+
+static void
 test_short_output (void **state)
 {
-  const struct codec *c;
-  unsigned cb;
-
-  FOR_EACH_CODEC (c)
-    FOR_EACH_CLUSTER_BITS (cb) {
-      size_t cluster = (size_t) 1 << cb;
-      struct payload p;
-
-      make_payload (c, cluster / 2, cb, &p);
-      assert_int_equal (decode (c->decompress, cluster, p.z, p.len, NULL), -1);
-      memset (p.z + p.len, 0, 511);
-      assert_int_equal (decode (c->decompress, cluster, p.z, p.len + 511,
-                                NULL), -1);
-      free_payload (&p);
-    }
+  for_each_payload (1, short_output);
 }
 
 /* A failed payload leaves nothing behind: the next cluster decodes (the
  * decompressors are kept per thread and reused).
  */
 static void
+no_state_left (const struct codec *c, unsigned cb, size_t cluster,
+               struct payload *good)
+{
+  struct payload longer;
+
+  make_payload (c, 2 * cluster, cb + 7, &longer);
+  assert_int_equal (decode (c->decompress, cluster, good->z, good->len / 2,
+                            NULL), -1);
+  assert_int_equal (decode (c->decompress, cluster, good->z, good->len,
+                            good->data), 0);
+  /* Stopped mid-stream, whatever the verdict. */
+  decode (c->decompress, cluster, longer.z, longer.len, NULL);
+  assert_int_equal (decode (c->decompress, cluster, good->z, good->len,
+                            good->data), 0);
+  free_payload (&longer);
+}
+
+static void
 test_failure_leaves_no_state (void **state)
 {
-  const struct codec *c;
-  unsigned cb;
-
-  FOR_EACH_CODEC (c)
-    FOR_EACH_CLUSTER_BITS (cb) {
-      size_t cluster = (size_t) 1 << cb;
-      struct payload good, longer;
-
-      make_payload (c, cluster, cb, &good);
-      make_payload (c, 2 * cluster, cb + 7, &longer);
-      assert_int_equal (decode (c->decompress, cluster, good.z, good.len / 2,
-                                NULL), -1);
-      assert_int_equal (decode (c->decompress, cluster, good.z, good.len,
-                                good.data), 0);
-      /* Stopped mid-stream, whatever the verdict. */
-      decode (c->decompress, cluster, longer.z, longer.len, NULL);
-      assert_int_equal (decode (c->decompress, cluster, good.z, good.len,
-                                good.data), 0);
-      free_payload (&longer);
-      free_payload (&good);
-    }
+  for_each_payload (2, no_state_left);
 }
 
 /* A deflate stream longer than the cluster: qemu accepts a full output

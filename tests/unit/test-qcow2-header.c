@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
 #include "qcow2-header.h"
+#include "test-capture.h"
 #include "test-qcow2-build.h"
 
 #define PATH "t.qcow2"
@@ -33,16 +33,6 @@ static size_t len;
 static uint64_t file_size;
 static unsigned cbits;
 static struct qcow2_header h;
-
-static char message[2048];
-static int reports;
-
-static void
-capture (const char *m)
-{
-  snprintf (message, sizeof message, "%s", m);
-  reports++;
-}
 
 static void
 put_be32 (size_t offset, uint32_t v)
@@ -177,19 +167,12 @@ expect_refused (int err, const char *fmt, ...)
 }
 
 static int
-setup (void **state)
-{
-  set_error_sink (capture);
-  return 0;
-}
-
-static int
 teardown (void **state)
 {
   free_header ();
   free (buf);
   buf = NULL;
-  set_error_sink (NULL);
+  capture_stop ();
   return 0;
 }
 
@@ -947,7 +930,7 @@ test_backing_name_past_buffer (void **state)
 int
 main (void)
 {
-#define T(name) cmocka_unit_test_setup_teardown (name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown (name, capture_setup, teardown)
   const struct CMUnitTest tests[] = {
     T (test_v2_every_cluster_size),
     T (test_v3_every_cluster_size),

@@ -32,8 +32,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
 #include "image.h"
+#include "test-capture.h"
 #include "test-compress.h"
 #include "test-qcow2-build.h"
 
@@ -53,14 +53,6 @@ static uint64_t cluster;        /* bytes */
 static uint64_t l2_entries;     /* per table */
 static uint64_t unit;           /* a subcluster, or the cluster */
 static char path[64];
-static char message[2048];
-
-static void
-capture (const char *m)
-{
-  snprintf (message, sizeof message, "%s", m);
-}
-
 /* Guest cluster contents that are data. */
 static unsigned char
 data_byte (uint64_t guest_cluster, uint64_t i)
@@ -311,6 +303,40 @@ check_variant (unsigned cb, bool extended, bool zstd)
   remove_image ();
 }
 
+/* Extended L2 needs 16 KiB clusters or more. */
+static void
+check_every_cluster_size (bool extended, bool zstd)
+{
+  unsigned cb;
+
+  for (cb = extended ? 14 : 9; cb <= 21; cb++)
+    check_variant (cb, extended, zstd);
+}
+
+static void
+test_standard_deflate (void **state)
+{
+  check_every_cluster_size (false, false);
+}
+
+static void
+test_standard_zstd (void **state)
+{
+  check_every_cluster_size (false, true);
+}
+
+static void
+test_extended_deflate (void **state)
+{
+  check_every_cluster_size (true, false);
+}
+
+static void
+test_extended_zstd (void **state)
+{
+  check_every_cluster_size (true, true);
+}
+
 /* ---- damaged tables: refused with the entry named, never read ---- */
 
 static void
@@ -419,61 +445,17 @@ test_damaged_extended (void **state)
 }
 
 static int
-setup (void **state)
-{
-  set_error_sink (capture);
-  return 0;
-}
-
-static int
 teardown (void **state)
 {
   remove_image ();
-  set_error_sink (NULL);
+  capture_stop ();
   return 0;
-}
-
-static void
-test_standard_deflate (void **state)
-{
-  unsigned cb;
-
-  for (cb = 9; cb <= 21; cb++)
-    check_variant (cb, false, false);
-}
-
-static void
-test_standard_zstd (void **state)
-{
-  unsigned cb;
-
-  for (cb = 9; cb <= 21; cb++)
-    check_variant (cb, false, true);
-}
-
-/* Extended L2 needs 16 KiB clusters or more. */
-static void
-test_extended_deflate (void **state)
-{
-  unsigned cb;
-
-  for (cb = 14; cb <= 21; cb++)
-    check_variant (cb, true, false);
-}
-
-static void
-test_extended_zstd (void **state)
-{
-  unsigned cb;
-
-  for (cb = 14; cb <= 21; cb++)
-    check_variant (cb, true, true);
 }
 
 int
 main (void)
 {
-#define T(name) cmocka_unit_test_setup_teardown (name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown (name, capture_setup, teardown)
   const struct CMUnitTest tests[] = {
     T (test_standard_deflate),
     T (test_standard_zstd),
