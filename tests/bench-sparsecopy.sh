@@ -7,8 +7,9 @@
 #   nbdcopy from qemu-nbd            (libnbd-bin, qemu-utils)
 # for the image as plain, zlib and zstd qcow2.  The image is an ext4 file
 # system made with `mkfs.ext4 -d` from a real folder.  Prints seconds, the
-# ratio to qemu-img's default time, and how much the target's backing file
-# holds afterwards (thin means about the image's data).
+# ratio to qemu-img's default time, the tool's CPU seconds, and how much the
+# target's backing file holds afterwards (thin means about the image's
+# data).
 #
 # Usage: bench-sparsecopy.sh [SPARSECOPY]
 # Environment: BENCH_TREE (default /usr/share), BENCH_FS_SIZE (default 4G),
@@ -92,22 +93,37 @@ run_tool ()
     esac
 }
 
-# time_tool TOOL IMAGE: best of $runs, in seconds; checks the result.
+# children_cpu: user + system seconds of this shell's waited-for children
+# (the tool, and qemu-nbd for nbdcopy).
+children_cpu ()
+{
+    times | tail -1 | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/);
+                             print u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+}
+
+# time_tool TOOL IMAGE: $wall and $cpu of the fastest of $runs runs; checks
+# the result.  CPU (the tool's own user + system time) is steadier than wall
+# time on a busy machine, but leaves out the loop device's kernel worker.
+# Runs in this shell (not in $(...)): fresh_target keeps $loop for cleanup.
 time_tool ()
 {
-    local best= t0 t1 t i
+    local best= best_cpu= t0 t1 c0 c1 t i
     for i in $(seq "$runs"); do
         fresh_target
+        c0=$(children_cpu)
         t0=$(date +%s.%N)
         run_tool "$1" "$2"
         t1=$(date +%s.%N)
+        c1=$(children_cpu)
         t=$(echo "$t1 - $t0" | bc -l)
         if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then
             best=$t
+            best_cpu=$(echo "$c1 - $c0" | bc -l)
         fi
     done
     cmp "$work/fs.raw" "$loop" || { echo "bench: $1 wrote a wrong image" >&2; exit 1; }
-    echo "$best"
+    wall=$best
+    cpu=$best_cpu
 }
 
 # verdict IMAGE OURS QEMU QEMU_TUNED: the goals, met or not.
@@ -120,31 +136,35 @@ verdict ()
          "faster than -m 16 -W: $([ "$tuned" = 1 ] && echo yes || echo NO)"
 }
 
-# The floor: writing the data alone, sequentially, with O_DIRECT.
+# For reference: writing as many bytes as the image has data, one 4 MiB
+# O_DIRECT request at a time (the loop device's worker copies every byte
+# into tmpfs; no tool can write the data faster than that worker).
 fresh_target
 t0=$(date +%s.%N)
 dd if="$work/fs.raw" of="$loop" bs=4M count=$(( data / 4194304 )) \
     oflag=direct status=none
-echo "== floor: writing $data bytes of data with dd took" \
+echo "== reference: dd of $data bytes onto a fresh target took" \
      "$(echo "$(date +%s.%N) - $t0" | bc -l | cut -c1-5) s" >&2
 
 tools="sparsecopy qemu-img qemu-img-m16-W nbdcopy"
-printf "%-6s %-16s %9s %8s %16s\n" image tool seconds "/qemu" "target allocated"
+printf "%-6s %-16s %9s %8s %8s %16s\n" image tool seconds "/qemu" "cpu s" \
+    "target allocated"
 for image in plain zlib zstd; do
-    declare -A seconds=()
-    declare -A alloc=()
+    declare -A seconds=() cpus=() alloc=()
     for tool in $tools; do
-        seconds[$tool]=$(time_tool "$tool" "$work/$image.qcow2")
+        time_tool "$tool" "$work/$image.qcow2"
+        seconds[$tool]=$wall
+        cpus[$tool]=$cpu
         alloc[$tool]=$(( $(stat -c %b "$work/target") * 512 ))
     done
     for tool in $tools; do
-        printf "%-6s %-16s %9.2f %7.2fx %16s\n" "$image" "$tool" \
+        printf "%-6s %-16s %9.2f %7.2fx %8.2f %16s\n" "$image" "$tool" \
             "${seconds[$tool]}" \
             "$(echo "${seconds[$tool]} / ${seconds[qemu-img]}" | bc -l)" \
-            "${alloc[$tool]}"
+            "${cpus[$tool]}" "${alloc[$tool]}"
     done
     verdict "$image" "${seconds[sparsecopy]}" "${seconds[qemu-img]}" \
         "${seconds[qemu-img-m16-W]}"
-    unset seconds alloc
+    unset seconds cpus alloc
 done
 echo "(image size $size, data $data; target allocated: backing file bytes)"

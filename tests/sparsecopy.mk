@@ -18,7 +18,8 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-fallback.sh \
 	test-sparsecopy-file.sh \
 	test-sparsecopy-errors.sh \
-	test-sparsecopy-cli.sh
+	test-sparsecopy-cli.sh \
+	test-sparsecopy-sparsefs.sh
 
 TESTS += $(SPARSECOPY_TESTS)
 EXTRA_DIST += $(SPARSECOPY_TESTS)

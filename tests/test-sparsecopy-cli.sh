@@ -1,7 +1,7 @@
 #!/bin/bash
 # The command line: --help, --version, --show-probe (what the probe found on
 # a real loop device, checked against sysfs), --dry-run (writes nothing,
-# creates nothing), -p without a terminal (no progress output), --json.
+# creates nothing), -p with and without a terminal, --json.
 . "$srcdir/functions.sh"
 . "$srcdir/sparsecopy-functions.sh"
 requires_loop
@@ -66,3 +66,12 @@ grep -q "ETA" "$dir/err" && fail "-p drew a bar without a terminal"
 qemu-img convert -O raw "$img" "$dir/expected.raw"
 cmp -n 4194304 "$dir/expected.raw" "$loop" || fail "copy differs"
 echo "ok: --show-probe, --json, -p"
+
+# -p on a terminal: the bar ends at 100% with the total and a rate.
+if command -v script >/dev/null; then
+    script -qec "$SPARSECOPY -p '$img' '$dir/progress.raw'" /dev/null \
+        > "$dir/tty" 2>&1
+    grep -aq "copying \[#*\] 100% 4.0 MiB / 4.0 MiB" "$dir/tty" ||
+        fail "-p on a terminal: $(cat -v "$dir/tty")"
+    echo "ok: -p on a terminal"
+fi

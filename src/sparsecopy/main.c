@@ -36,7 +36,11 @@ enum {
 };
 
 #define MAX_ALLOWED_DIRS 32
-#define DEFAULT_THREADS 4
+/* Workers: at least 4 requests in flight, and one per core so that
+ * decompression uses them all.
+ */
+#define MIN_DEFAULT_THREADS 4
+#define MAX_THREADS 256
 #define DEFAULT_REQUEST_SIZE (4 * 1024 * 1024)
 #define MAX_REQUEST_SIZE (64 * 1024 * 1024)
 
@@ -93,7 +97,7 @@ usage (FILE *fp)
 "                           0 disables)\n"
 "      --holes=METHOD       auto, skip, punch, discard, zeroout or write\n"
 "      --target-is-zero     the target already reads as zeros: skip holes\n"
-"  -j, --jobs=N             requests in flight (default %d)\n"
+"  -j, --jobs=N             requests in flight (default: cores, at least %d)\n"
 "      --request-size=SIZE  bytes per data request (default 4M)\n"
 "      --cache=none|writeback  O_DIRECT on block devices or not (default none)\n"
 "  -p, --progress           show a progress bar on a terminal\n"
@@ -108,7 +112,7 @@ usage (FILE *fp)
 "\n"
 "Exit: 0 done, 1 usage, 2 source error, 3 target error, 4 not supported,\n"
 "5 verify mismatch, 6 interrupted.  See sparsecopy(1).\n",
-           DEFAULT_THREADS);
+           MIN_DEFAULT_THREADS);
 }
 
 static void __attribute__ ((noreturn, format (printf, 1, 2)))
@@ -173,8 +177,9 @@ parse_option (struct settings *s, int opt, const char *arg)
     s->copy.zero_block = n;
     break;
   case 'j':
-    if (!parse_size (arg, &n) || n < 1 || n > 256)
-      usage_error ("--jobs: '%s' is not a number from 1 to 256", arg);
+    if (!parse_size (arg, &n) || n < 1 || n > MAX_THREADS)
+      usage_error ("--jobs: '%s' is not a number from 1 to %d", arg,
+                   MAX_THREADS);
     s->copy.threads = n;
     break;
   case 'p':
@@ -225,13 +230,21 @@ parse_option (struct settings *s, int opt, const char *arg)
   }
 }
 
+static unsigned
+default_threads (void)
+{
+  long cores = sysconf (_SC_NPROCESSORS_ONLN);
+
+  return MIN (MAX_THREADS, MAX (MIN_DEFAULT_THREADS, cores));
+}
+
 static void
 parse_command_line (struct settings *s, int argc, char **argv)
 {
   int opt;
 
   memset (s, 0, sizeof *s);
-  s->copy.threads = DEFAULT_THREADS;
+  s->copy.threads = default_threads ();
   s->copy.request_size = DEFAULT_REQUEST_SIZE;
   s->copy.zero_block = 4096;
   s->copy.policy.forced = METHOD_AUTO;
