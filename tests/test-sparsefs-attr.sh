@@ -101,6 +101,14 @@ got=$(stat -c '%u %g %X %Y %a %F' "$mnt2/owned.raw")
 [ "$(stat -c %y "$mnt2/owned.raw")" = "$(stat -c %y "$src/owned.qcow2")" ] ||
     fail "owned.raw: mtime nanoseconds differ from the image's"
 
+# fstat on an open raw file (libfuse gives no path then) agrees with stat.
+python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+a, b = os.fstat(fd), os.stat(sys.argv[1])
+if (a.st_size, a.st_blocks, a.st_mode, a.st_mtime_ns) != (b.st_size, b.st_blocks, b.st_mode, b.st_mtime_ns):
+    sys.exit(f"{sys.argv[1]}: fstat {a} differs from stat {b}")' "$mnt2/owned.raw"
+
 # ---- writes are refused -------------------------------------------------
 python3 - "$mnt2/owned.raw" "$mnt2" <<'PY'
 import errno, os, sys

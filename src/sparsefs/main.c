@@ -26,8 +26,10 @@
 
 #include "error.h"
 #include "log.h"
+#include "readahead.h"
 
 #define DEFAULT_CACHE_BYTES (64 * 1024 * 1024)
+#define DEFAULT_READAHEAD_BYTES (4 * 1024 * 1024)
 
 struct sparsefs_settings settings;
 
@@ -36,12 +38,13 @@ struct command_line {
   char *source;
   char *pidfile;
   char *cache;
+  char *readahead;
   char **allow_dirs;            /* NULL-terminated, room for one more */
   size_t allow_dirs_count;
   int help, version;
 };
 
-enum { KEY_PIDFILE, KEY_CACHE, KEY_ALLOW_DIR, KEY_HELP, KEY_VERSION };
+enum { KEY_PIDFILE, KEY_CACHE, KEY_READAHEAD, KEY_ALLOW_DIR, KEY_HELP, KEY_VERSION };
 
 /* "--NAME VALUE" also matches "--NAME=VALUE"; a template for the latter
  * would match it a second time.
@@ -51,6 +54,8 @@ static const struct fuse_opt sparsefs_options[] = {
   FUSE_OPT_KEY ("pidfile=", KEY_PIDFILE),
   FUSE_OPT_KEY ("--cache ", KEY_CACHE),
   FUSE_OPT_KEY ("cache=", KEY_CACHE),
+  FUSE_OPT_KEY ("--readahead ", KEY_READAHEAD),
+  FUSE_OPT_KEY ("readahead=", KEY_READAHEAD),
   FUSE_OPT_KEY ("--allow-dir ", KEY_ALLOW_DIR),
   FUSE_OPT_KEY ("allow_dir=", KEY_ALLOW_DIR),
   FUSE_OPT_KEY ("-h", KEY_HELP),
@@ -71,6 +76,9 @@ usage (FILE *out)
            "Options:\n"
            "    --cache=SIZE, -o cache=SIZE  engine cache shared by all images\n"
            "                                 (bytes, or with K, M, G; default 64M)\n"
+           "    --readahead=SIZE, -o readahead=SIZE\n"
+           "                                 kernel readahead for the mount (root;\n"
+           "                                 0 keeps the kernel's; default 4M)\n"
            "    --allow-dir=DIR, -o allow_dir=DIR\n"
            "                                 also open backing and data files in DIR\n"
            "    --pidfile=FILE, -o pidfile=FILE\n"
@@ -120,6 +128,9 @@ option_processor (void *data, const char *arg, int key, struct fuse_args *outarg
   case KEY_CACHE:
     free (cl->cache);
     return (cl->cache = strdup (option_value (arg, "--cache"))) ? 0 : -1;
+  case KEY_READAHEAD:
+    free (cl->readahead);
+    return (cl->readahead = strdup (option_value (arg, "--readahead"))) ? 0 : -1;
   case KEY_ALLOW_DIR:
     return add_allow_dir (cl, option_value (arg, "--allow-dir"));
   case KEY_HELP:
@@ -246,6 +257,12 @@ setup_settings (struct command_line *cl, const char *mountpoint)
     report_error ("--cache %s: not a size (bytes, or with K, M, G, T)", cl->cache);
     return -1;
   }
+  settings.readahead_bytes = DEFAULT_READAHEAD_BYTES;
+  if (cl->readahead && parse_size (cl->readahead, &settings.readahead_bytes) == -1) {
+    report_error ("--readahead %s: not a size (bytes, or with K, M, G, T)",
+                  cl->readahead);
+    return -1;
+  }
   settings.source = realpath (cl->source, NULL);
   if (settings.source == NULL) {
     report_error ("%s: %m", cl->source);
@@ -342,6 +359,7 @@ run (struct fuse_args *args, const struct fuse_cmdline_opts *opts,
   if (fuse == NULL)
     return -1;
   if (fuse_mount (fuse, opts->mountpoint) == 0) {
+    readahead_prepare (opts->mountpoint, settings.readahead_bytes);
     session = fuse_get_session (fuse);
     if (fuse_set_signal_handlers (session) == 0) {
       if (fuse_daemonize (opts->foreground) == 0) {

@@ -19,6 +19,7 @@
 #include "namespace.h"
 #include "page-cache.h"
 #include "raw-view.h"
+#include "readahead.h"
 #include "rounding.h"
 #include "file-info.h"
 #include "sparsefs.h"
@@ -29,12 +30,41 @@
  */
 #define PREFERRED_IO_SIZE (1024 * 1024)
 
-/* One open of a raw file. */
+/* One open of a folder or a raw file.  With nullpath_ok, libfuse passes
+ * no path to calls on an open file (fstat included): the handle keeps it.
+ */
 struct handle {
+  char *path;
+  /* raw files only */
   struct open_image *open_image;
   uint64_t path_hash;
   enum page_cache_use page_cache_use;
 };
+
+static struct handle *
+handle_of (const struct fuse_file_info *fi)
+{
+  return (struct handle *) (uintptr_t) fi->fh;
+}
+
+static struct handle *
+new_handle (const char *path)
+{
+  struct handle *handle = calloc (1, sizeof *handle);
+
+  if (handle && (handle->path = strdup (path)) == NULL) {
+    free (handle);
+    handle = NULL;
+  }
+  return handle;
+}
+
+static void
+free_handle (struct handle *handle)
+{
+  free (handle->path);
+  free (handle);
+}
 
 /* The reply for a failure: errors that say something to the caller pass
  * through, everything else (a damaged image) is EIO.
@@ -87,9 +117,7 @@ sparsefs_getattr (const char *path, struct stat *st, struct fuse_file_info *fi)
   struct node node;
   int r;
 
-  if (path == NULL)             /* only for unlinked files: none here */
-    return -ESTALE;
-  r = namespace_resolve (path, &node);
+  r = namespace_resolve (path ? path : handle_of (fi)->path, &node);
   if (r < 0)
     return r;
   if (node.kind == NODE_IMAGE)
@@ -114,15 +142,14 @@ emit_name (void *opaque, const char *name)
   return state->filler (state->buf, name, NULL, 0, 0);
 }
 
-/* With nullpath_ok, readdir gets no path: the open folder keeps it. */
 static int
 sparsefs_opendir (const char *path, struct fuse_file_info *fi)
 {
-  char *copy = strdup (path);
+  struct handle *handle = new_handle (path);
 
-  if (copy == NULL)
+  if (handle == NULL)
     return -ENOMEM;
-  fi->fh = (uintptr_t) copy;
+  fi->fh = (uintptr_t) handle;
   return 0;
 }
 
@@ -135,13 +162,13 @@ sparsefs_readdir (const char *path, void *buf, fuse_fill_dir_t filler,
 
   filler (buf, ".", NULL, 0, 0);
   filler (buf, "..", NULL, 0, 0);
-  return namespace_list ((const char *) (uintptr_t) fi->fh, emit_name, &state);
+  return namespace_list (handle_of (fi)->path, emit_name, &state);
 }
 
 static int
 sparsefs_releasedir (const char *path, struct fuse_file_info *fi)
 {
-  free ((char *) (uintptr_t) fi->fh);
+  free_handle (handle_of (fi));
   return 0;
 }
 
@@ -159,13 +186,14 @@ sparsefs_open (const char *path, struct fuse_file_info *fi)
     return r;
   if (node.kind != NODE_IMAGE)
     return -EISDIR;
-  handle = malloc (sizeof *handle);
+  readahead_apply ();
+  handle = new_handle (path);
   if (handle == NULL)
     return -ENOMEM;
   handle->open_image = image_table_acquire (node.source);
   if (handle->open_image == NULL) {
     r = reply_errno (errno);
-    free (handle);
+    free_handle (handle);
     return r;
   }
   handle->path_hash = page_cache_path_hash (path);
@@ -181,7 +209,7 @@ static int
 sparsefs_read (const char *path, char *buf, size_t size, off_t offset,
                struct fuse_file_info *fi)
 {
-  struct handle *handle = (struct handle *) (uintptr_t) fi->fh;
+  struct handle *handle = handle_of (fi);
   ssize_t r;
 
   r = raw_view_read (handle->open_image->image, buf, size, offset);
@@ -192,7 +220,7 @@ static off_t
 sparsefs_lseek (const char *path, off_t offset, int whence,
                 struct fuse_file_info *fi)
 {
-  struct handle *handle = (struct handle *) (uintptr_t) fi->fh;
+  struct handle *handle = handle_of (fi);
   int64_t r;
 
   if (offset < 0)
@@ -204,11 +232,11 @@ sparsefs_lseek (const char *path, off_t offset, int whence,
 static int
 sparsefs_release (const char *path, struct fuse_file_info *fi)
 {
-  struct handle *handle = (struct handle *) (uintptr_t) fi->fh;
+  struct handle *handle = handle_of (fi);
 
   page_cache_release (handle->path_hash, handle->page_cache_use);
   image_table_release (handle->open_image);
-  free (handle);
+  free_handle (handle);
   return 0;
 }
 

@@ -1,14 +1,13 @@
 /* Reading and seeking in the raw view (see raw-view.h).
  *
- * Both walk image_extent(), which may cut a run of one type into several
- * adjacent extents; same_type_run() merges them so that a data run is read
- * with one image_pread() and a seek skips a whole hole at once.
+ * Seeking walks image_extent(), which may cut a run of one type into
+ * several adjacent extents; same_type_run() merges them so that a seek
+ * skips a whole hole at once.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <inttypes.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -57,25 +56,16 @@ same_type_run (struct image *image, uint64_t offset, uint64_t limit,
   return 0;
 }
 
+/* The engine fills holes with zeros without reading the image file. */
 ssize_t
 raw_view_read (struct image *image, void *buf, size_t count, uint64_t offset)
 {
-  uint64_t size = image_size (image), end, pos;
-  struct image_extent run;
-  char *out = buf;
+  uint64_t size = image_size (image);
 
   if (offset >= size)
     return 0;
-  end = offset + MIN (count, size - offset);
-  for (pos = offset; pos < end; pos += run.length) {
-    if (same_type_run (image, pos, end, &run) == -1)
-      return -1;
-    if (run.type == IMAGE_EXTENT_ZERO)
-      memset (out + (pos - offset), 0, run.length);
-    else if (image_pread (image, out + (pos - offset), run.length, pos) == -1)
-      return -1;
-  }
-  return end - offset;
+  count = MIN (count, size - offset);
+  return image_pread (image, buf, count, offset) == -1 ? -1 : (ssize_t) count;
 }
 
 int64_t

@@ -11,7 +11,7 @@
 #include "image.h"
 
 /* Read up to COUNT bytes at OFFSET like pread(2): short only at the end of
- * the view.  Holes are filled with zeros without reading the image.
+ * the view.  Holes are filled with zeros without reading the image file.
  * Returns the byte count, or -1 with errno set (the engine reported why).
  */
 ssize_t raw_view_read (struct image *image, void *buf, size_t count,

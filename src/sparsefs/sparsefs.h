@@ -26,6 +26,7 @@ struct sparsefs_settings {
   const char *source;           /* absolute, symlinks resolved */
   struct image_cache *cache;    /* the one cache every image shares */
   const char *const *allowed_dirs;  /* NULL-terminated, for image_open */
+  size_t readahead_bytes;       /* kernel readahead window, 0: the kernel's */
 };
 
 /* Set by main.c before the file system is mounted, read-only afterwards. */
