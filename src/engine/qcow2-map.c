@@ -186,6 +186,17 @@ decode_unit (struct image *img, const unsigned char *table, uint64_t l1_index,
     /* Preallocated zeros own a cluster: qemu checks its alignment. */
     return check_alignment (img, l1_index, l2_index, host_cluster);
   case QCOW2_SC_DATA:
+    /* qemu maps a data file's clusters one to one with the guest's. */
+    if (q->data_path
+        && host_cluster != round_down (guest, 1ull << q->cluster_bits)) {
+      report_error ("%s: L2 entry %" PRIu64 " of L1 entry %" PRIu64 ": "
+                    "cluster offset 0x%" PRIx64 " in the data file is not "
+                    "the guest offset 0x%" PRIx64, img->path, l2_index,
+                    l1_index, host_cluster,
+                    round_down (guest, 1ull << q->cluster_bits));
+      errno = EINVAL;
+      return -1;
+    }
     u->host = host_cluster + ((uint64_t) sc << q->unit_bits);
     return check_host_unit (img, l1_index, l2_index, host_cluster, u->host,
                             guest);
