@@ -79,7 +79,8 @@ done
 # OPTIONS" (mount itself runs helpers with a fixed PATH: not the build tree)
 pidfile=$tmp/fstab.pid
 PATH=$(dirname "$SPARSEFS"):$PATH \
-    mount.fuse3 "$img" "$mnt" -o "ro,allow_other,cache=16M,pidfile=$pidfile" -t fuse.sparsefs
+    mount.fuse3 "$img" "$mnt" -t fuse.sparsefs \
+    -o "ro,allow_other,cache=16M,pidfile=$pidfile,nofail,x-systemd.automount"
 wait_for_pidfile "$pidfile"
 pid=$(cat "$pidfile")
 cleanup_fn stop_sparsefs "$mnt" "$pid"

@@ -139,6 +139,9 @@ option_processor (void *data, const char *arg, int key, struct fuse_args *outarg
   case KEY_VERSION:
     cl->version = 1;
     return 0;
+  case FUSE_OPT_KEY_OPT:
+    /* x-systemd.automount and other fstab options meant for mount tools */
+    return strncmp (arg, "x-", 2) == 0 ? 0 : 1;
   case FUSE_OPT_KEY_NONOPT:
     if (cl->source)
       return 1;                 /* MOUNTPOINT: for fuse_parse_cmdline */
