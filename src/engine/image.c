@@ -136,6 +136,19 @@ file_extent (const struct image *img, int fd, uint64_t offset,
   return 0;
 }
 
+/* Open PATH for reading without blocking on a FIFO or a device that waits
+ * for a peer: a named pipe in an image folder must not hang the open.
+ */
+static int
+open_readonly (const char *path, int flags)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | flags);
+
+  if (fd >= 0)
+    fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
 int
 file_size_of (const char *path, int fd, const struct stat *st, uint64_t *size)
 {
@@ -235,7 +248,7 @@ open_layer (const char *path, enum image_format format, int open_flags,
     free (img);
     return NULL;
   }
-  img->fd = open (path, O_RDONLY | O_CLOEXEC | open_flags);
+  img->fd = open_readonly (path, open_flags);
   if (img->fd == -1) {
     report_error ("%s: %m", path);
     goto fail;
@@ -465,7 +478,7 @@ open_companion (struct image *img, const char *what, const char *name,
 
   if (path == NULL)
     return -1;
-  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  fd = open_readonly (path, O_NOFOLLOW);
   if (fd == -1) {
     report_error ("%s: %s %s: %m", img->path, what, path);
     free (path);
