@@ -84,7 +84,7 @@ PATH=$(dirname "$SPARSEFS"):$PATH \
 wait_for_pidfile "$pidfile"
 pid=$(cat "$pidfile")
 cleanup_fn stop_sparsefs "$mnt" "$pid"
-[ "$(findmnt -n -M "$mnt" -o FSTYPE,SOURCE)" = "fuse.sparsefs $img" ] ||
+[ "$(findmnt -n -M "$mnt" -o FSTYPE,SOURCE)" = "fuse.sparsefs $(realpath "$img")" ] ||
     fail "fstab mount shows as '$(findmnt -n -M "$mnt" -o FSTYPE,SOURCE)'"
 options=$(findmnt -n -M "$mnt" -o OPTIONS)
 for option in ro allow_other nosuid nodev; do

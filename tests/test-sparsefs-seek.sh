@@ -4,8 +4,9 @@
 #  - lseek(2)'s semantics hold at the start, middle and end of every run
 #    and past the end (ENXIO);
 #  - against qemu-img map: every data run lies inside qemu's "data": true
-#    extents, every hole reads as zeros in qemu's output, and every extent
-#    qemu knows holds data ("data": true, "zero": false) is data for us.
+#    extents, and every hole reads as zeros in qemu's output (so no data is
+#    hidden; a range qemu maps as data may still be a hole for us where the
+#    file behind it holds none, as the engine's contract says).
 . "$srcdir/functions.sh"
 . "$srcdir/sparsefs-functions.sh"
 requires_root
@@ -19,30 +20,6 @@ mkdir "$mnt"
 start_sparsefs "$corpus/images" "$mnt"
 check="python3 $srcdir/sparse-check.py"
 
-# qemu_data_map JSON: qemu's "data": true, "zero": false extents in
-# `imgdump map` form (the runs that hold real data for qemu).
-qemu_data_map ()
-{
-    python3 -c '
-import json, sys
-for e in json.load(open(sys.argv[1])):
-    if e["data"] and not e["zero"]:
-        print(e["start"], e["length"], "data")' "$1"
-}
-
-# inside_data MAP QEMU: every run of QEMU lies inside data runs of MAP.
-inside_data ()
-{
-    python3 -c '
-import sys
-def runs(p, kind):
-    return [(int(o), int(o) + int(n)) for o, n, k in (l.split() for l in open(p)) if k == kind]
-ours = runs(sys.argv[1], "data")
-for start, end in runs(sys.argv[2], "data"):
-    if not any(s <= start and end <= e for s, e in ours):
-        sys.exit(f"qemu data [{start}, {end}) is not data in {sys.argv[1]}")' "$1" "$2"
-}
-
 check_seek ()
 {
     local name=$1 raw=$mnt/$(shown_name "$1") exp=$corpus/expected/$1
@@ -51,9 +28,7 @@ check_seek ()
     diff -u "$tmp/engine.map" "$tmp/seek.map" &&
     $LSEEK check "$raw" "$tmp/seek.map" &&
     $check covered "$tmp/seek.map" "$exp.map.json" &&
-    $check zeros "$exp.raw" "$tmp/seek.map" &&
-    qemu_data_map "$exp.map.json" > "$tmp/qemu.map" &&
-    inside_data "$tmp/seek.map" "$tmp/qemu.map"
+    $check zeros "$exp.raw" "$tmp/seek.map"
 }
 
 failed=()

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "byte-order.h"
 #include "error.h"
 #include "file-info.h"
 #include "file-version.h"
@@ -48,19 +49,23 @@ slot_for_locked (const struct file_version *version)
   return slot;
 }
 
+/* As qemu probes: the magic, then a version of 2 or more (version 1 is
+ * the older qcow format, not shown).
+ */
 static bool
 starts_with_qcow2_magic (int dirfd, const char *name)
 {
-  unsigned char magic[sizeof qcow2_magic];
+  unsigned char header[8];
   ssize_t r;
   int fd;
 
   fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd == -1)
     return false;
-  r = pread (fd, magic, sizeof magic, 0);
+  r = pread (fd, header, sizeof header, 0);
   close (fd);
-  return r == sizeof magic && memcmp (magic, qcow2_magic, sizeof magic) == 0;
+  return r == sizeof header && memcmp (header, qcow2_magic, sizeof qcow2_magic) == 0
+    && load_be32 (header + 4) >= 2;
 }
 
 bool

@@ -381,6 +381,20 @@ run (struct fuse_args *args, const struct fuse_cmdline_opts *opts,
   return r;
 }
 
+static void
+free_command_line (struct command_line *cl)
+{
+  size_t i;
+
+  for (i = 0; i < cl->allow_dirs_count; i++)
+    free (cl->allow_dirs[i]);
+  free (cl->allow_dirs);
+  free (cl->source);
+  free (cl->pidfile);
+  free (cl->cache);
+  free (cl->readahead);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -416,6 +430,8 @@ main (int argc, char *argv[])
  out:
   if (settings.cache)
     image_cache_free (settings.cache);
+  free ((char *) settings.source);
+  free_command_line (&cl);
   fuse_opt_free_args (&args);
   free (opts.mountpoint);
   return status;
