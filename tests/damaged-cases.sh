@@ -270,5 +270,13 @@ refused refuses "backing-nbd.qcow2: backing file \"nbd://127.0.0.1:1/x\" is refu
 (cd "$cases" &&
  qemu-img create -q -f qcow2 -o data_file=../outside/data.raw data-outside.qcow2 $MiB &&
  qemu-io -f qcow2 -c "write -P 0x61 0 4096" data-outside.qcow2 >/dev/null)
+# A data file named /etc/passwd (patched in: qemu-img create would truncate
+# the file it names).  qemu reads it as the disk.
+(cd "$cases" &&
+ qemu-img create -q -f qcow2 -o data_file=placeholder data-etc-passwd.qcow2 $MiB &&
+ rm placeholder)
+at=$(grep -obUa placeholder "$cases/data-etc-passwd.qcow2" | cut -d: -f1)
+printf '/etc/passwd' | dd of="$cases/data-etc-passwd.qcow2" bs=1 seek="$at" conv=notrunc status=none
+refused accepts "data-etc-passwd.qcow2: data file \"/etc/passwd\" is refused: it resolves to /etc/passwd, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" data-etc-passwd.qcow2
 refused accepts "data-outside.qcow2: data file \"../outside/data.raw\" is refused: it resolves to $outside/data.raw, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" data-outside.qcow2
 accepted data-outside.qcow2 --allow-dir "$tmp/outside"
