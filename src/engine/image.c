@@ -186,27 +186,30 @@ remember_in_chain (struct chain *chain, const char *path, const struct stat *st)
   return 0;
 }
 
-static const struct format_ops *
-probe_format (struct image *img)
+int
+image_probe_fd (int fd, enum image_format *format)
 {
   unsigned char magic[4];
+  ssize_t n;
 
-  if (img->file_size >= sizeof magic
-      && read_at (img, img->fd, "the format magic", magic, sizeof magic, 0) == 0
-      && load_be32 (magic) == QCOW2_MAGIC)
-    return &qcow2_format;
-  return &raw_format;
+  do
+    n = pread (fd, magic, sizeof magic, 0);
+  while (n == -1 && errno == EINTR);
+  if (n == -1)
+    return -1;
+  *format = n == sizeof magic && load_be32 (magic) == QCOW2_MAGIC
+            ? IMAGE_FORMAT_QCOW2 : IMAGE_FORMAT_RAW;
+  return 0;
 }
 
 static const struct format_ops *
 ops_for (struct image *img, enum image_format format)
 {
-  switch (format) {
-  case IMAGE_FORMAT_RAW: return &raw_format;
-  case IMAGE_FORMAT_QCOW2: return &qcow2_format;
-  case IMAGE_FORMAT_AUTO: break;
+  if (format == IMAGE_FORMAT_AUTO && image_probe_fd (img->fd, &format) == -1) {
+    report_error ("%s: reading the format magic: %m", img->path);
+    return NULL;
   }
-  return probe_format (img);
+  return format == IMAGE_FORMAT_QCOW2 ? &qcow2_format : &raw_format;
 }
 
 /* The format a backing file is opened as: the header's backing format
@@ -266,6 +269,8 @@ open_layer (const char *path, enum image_format format, int open_flags,
   img->cache_owner = cache_new_owner ();
   img->roots = (const char *const *) chain->roots;
   img->ops = ops_for (img, format);
+  if (img->ops == NULL)
+    goto fail;
   img->desc.path = img->path;
   img->desc.file_size = img->file_size;
   if (img->ops->open (img) == -1) {

@@ -69,6 +69,13 @@ struct image_options {
 struct image_cache *image_cache_new (size_t bytes);
 void image_cache_free (struct image_cache *cache);
 
+/* The format of the open file FD by content, as image_open() probes it:
+ * qcow2 when it starts with the qcow2 magic (any version: image_open then
+ * refuses versions other than 2 and 3 by name), raw otherwise.  Returns
+ * 0, or -1 with errno set on a read error, which is not reported.
+ */
+int image_probe_fd (int fd, enum image_format *format);
+
 /* OPTIONS may be NULL for the defaults. */
 struct image *image_open (const char *path, const struct image_options *options);
 void image_close (struct image *image);
