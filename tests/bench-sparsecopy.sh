@@ -94,11 +94,14 @@ run_tool ()
 }
 
 # children_cpu: user + system seconds of this shell's waited-for children
-# (the tool, and qemu-nbd for nbdcopy).
+# (the tool, and qemu-nbd for nbdcopy), in $children.  `times` must run in
+# this shell, not in $(...), which has no children of its own.
 children_cpu ()
 {
-    times | tail -1 | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/);
-                             print u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+    times > "$work/times"
+    children=$(tail -1 "$work/times" |
+               awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/);
+                      print u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
 }
 
 # time_tool TOOL IMAGE: $wall and $cpu of the fastest of $runs runs; checks
@@ -110,11 +113,13 @@ time_tool ()
     local best= best_cpu= t0 t1 c0 c1 t i
     for i in $(seq "$runs"); do
         fresh_target
-        c0=$(children_cpu)
+        children_cpu
+        c0=$children
         t0=$(date +%s.%N)
         run_tool "$1" "$2"
         t1=$(date +%s.%N)
-        c1=$(children_cpu)
+        children_cpu
+        c1=$children
         t=$(echo "$t1 - $t0" | bc -l)
         if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then
             best=$t

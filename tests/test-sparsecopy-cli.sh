@@ -59,8 +59,12 @@ sed -n '/^{/,$p' "$dir/out" > "$dir/json"
 [ "$(json_field "$dir/json" .size)" -eq 4194304 ] || fail "--json size"
 [ "$(json_field "$dir/json" .bytes_written)" -eq 1048576 ] ||
     fail "--json bytes_written"
-[ "$(json_field "$dir/json" .zeroed.punch)" -eq 3145728 ] ||
+# Punch unmaps on a loop device: the whole range is punched first, in one
+# call, and then the 3 MiB of holes are skipped.
+[ "$(json_field "$dir/json" .zeroed.punch)" -eq 4194304 ] ||
     fail "--json zeroed.punch"
+[ "$(json_field "$dir/json" .zeroed.skip)" -eq 3145728 ] ||
+    fail "--json zeroed.skip"
 [ "$(json_field "$dir/json" .exit_status)" -eq 0 ] || fail "--json exit_status"
 grep -q "ETA" "$dir/err" && fail "-p drew a bar without a terminal"
 qemu-img convert -O raw "$img" "$dir/expected.raw"

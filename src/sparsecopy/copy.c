@@ -23,6 +23,9 @@
  */
 #define HOLE_PIECE_MAX (UINT64_C (1) << 30)
 
+/* How far one question to the source may merge runs of one type. */
+#define EXTENT_QUERY_MAX (UINT64_C (64) << 20)
+
 static atomic_bool interrupt_requested;
 static volatile sig_atomic_t interrupt_signal;
 
@@ -58,6 +61,7 @@ struct copy {
   pthread_cond_t finished_cond;
   unsigned running;
   uint64_t cursor;              /* the next offset to hand out */
+  struct image_extent run;      /* the source's run around the cursor */
   struct copy_result *result;
 
   struct zeroer zeroer;
@@ -91,23 +95,27 @@ should_stop (struct copy *c)
   return atomic_load (&c->stop);
 }
 
-/* The run at the cursor, a hole extended past one request. */
+/* The run at the cursor.  Runs are asked for in large steps and kept:
+ * asking the source is not free (the engine asks the file system where
+ * the host file has holes), and should cost once per run, not once per
+ * request.
+ */
 static int
 extent_at_cursor (struct copy *c, struct image_extent *e)
 {
-  uint64_t request = c->options->request_size;
-  struct image_extent more;
+  struct image_extent *run = &c->run;
 
-  if (source_extent (c->source, c->cursor, request, e) == -1)
-    return -1;
-  if (e->type == IMAGE_EXTENT_ZERO && e->length == request
-      && e->offset + e->length < c->source->size) {
-    if (source_extent (c->source, e->offset + e->length,
-                       HOLE_PIECE_MAX - request, &more) == -1)
+  if (c->cursor < run->offset || c->cursor >= run->offset + run->length) {
+    if (source_extent (c->source, c->cursor, EXTENT_QUERY_MAX, run) == -1)
       return -1;
-    if (more.type == IMAGE_EXTENT_ZERO)
-      e->length += more.length;
   }
+  e->type = run->type;
+  e->offset = c->cursor;
+  e->length = run->offset + run->length - c->cursor;
+  if (e->type == IMAGE_EXTENT_DATA)
+    e->length = MIN (e->length, c->options->request_size);
+  else
+    e->length = MIN (e->length, HOLE_PIECE_MAX);
   return 0;
 }
 
@@ -354,6 +362,49 @@ collect_result (struct copy *c, const struct timespec *start)
   }
 }
 
+/* Zero the whole range in one go when that is cheaper (see zeroer.h); the
+ * workers then skip holes.  The last partial block, if any, is data.
+ */
+static int
+zero_first (struct copy *c)
+{
+  uint64_t length = round_down (c->source->size, c->block);
+
+  if (length == 0 || !zeroer_should_zero_first (&c->zeroer))
+    return 0;
+  messages_hold ();
+  if (zero_range (c, 0, length) == -1) {
+    messages_release ();
+    return -1;
+  }
+  messages_release ();
+  zeroer_assume_zero (&c->zeroer);
+  return 0;
+}
+
+/* Start the workers; returns how many started (a failure stops the copy). */
+static unsigned
+start_workers (struct copy *c, pthread_t *threads)
+{
+  unsigned i;
+
+  for (i = 0; i < c->options->threads; i++) {
+    pthread_mutex_lock (&c->lock);
+    c->running++;
+    pthread_mutex_unlock (&c->lock);
+    errno = pthread_create (&threads[i], NULL, worker, c);
+    if (errno != 0) {
+      report_error ("cannot start a worker thread: %m");
+      pthread_mutex_lock (&c->lock);
+      c->running--;
+      pthread_mutex_unlock (&c->lock);
+      fail (c, COPY_TARGET_FAILED, 0);
+      break;
+    }
+  }
+  return i;
+}
+
 static int
 run_pipeline (struct source *source, struct target *target,
               const struct copy_options *options, bool verify,
@@ -382,21 +433,8 @@ run_pipeline (struct source *source, struct target *target,
   progress_start (&bar, options->progress, source->size,
                   verify ? "verifying" : "copying");
 
-  for (i = 0; i < options->threads; i++) {
-    pthread_mutex_lock (&c.lock);
-    c.running++;
-    pthread_mutex_unlock (&c.lock);
-    errno = pthread_create (&threads[i], NULL, worker, &c);
-    if (errno != 0) {
-      report_error ("cannot start a worker thread: %m");
-      pthread_mutex_lock (&c.lock);
-      c.running--;
-      pthread_mutex_unlock (&c.lock);
-      fail (&c, COPY_TARGET_FAILED, 0);
-      break;
-    }
-    started++;
-  }
+  if (verify || zero_first (&c) == 0)
+    started = start_workers (&c, threads);
   wait_for_workers (&c, &bar);
   for (i = 0; i < started; i++)
     pthread_join (threads[i], NULL);

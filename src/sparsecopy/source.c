@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 
 #include "error.h"
+#include "full-io.h"
 #include "messages.h"
 #include "rounding.h"
 #include "source.h"
@@ -217,22 +218,7 @@ file_pread (struct source *s, void *buf, size_t count, uint64_t offset)
     memset (p + inside, 0, count - inside);
     count = inside;
   }
-  while (count > 0) {
-    ssize_t n = pread (s->fd, p, count, offset);
-
-    if (n == -1 && errno == EINTR)
-      continue;
-    if (n == -1)
-      return -1;
-    if (n == 0) {
-      errno = EIO;              /* the file shrank while we read it */
-      return -1;
-    }
-    p += n;
-    count -= n;
-    offset += n;
-  }
-  return 0;
+  return full_pread (s->fd, p, count, offset);
 }
 
 /* A large read failed: find where, so that the message names the damaged

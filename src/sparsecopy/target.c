@@ -13,6 +13,7 @@
 #include <linux/fs.h>
 
 #include "error.h"
+#include "full-io.h"
 #include "probe.h"
 #include "rounding.h"
 #include "target.h"
@@ -158,52 +159,6 @@ target_open (struct target *t, const char *path,
   return 0;
 }
 
-static int
-full_pwrite (struct target *t, const void *buf, size_t count, uint64_t offset)
-{
-  const char *p = buf;
-
-  while (count > 0) {
-    ssize_t n = pwrite (t->fd, p, count, offset);
-
-    if (n == -1 && errno == EINTR)
-      continue;
-    if (n == -1)
-      return -1;
-    if (n == 0) {
-      errno = ENOSPC;
-      return -1;
-    }
-    p += n;
-    count -= n;
-    offset += n;
-  }
-  return 0;
-}
-
-static int
-full_pread (struct target *t, void *buf, size_t count, uint64_t offset)
-{
-  char *p = buf;
-
-  while (count > 0) {
-    ssize_t n = pread (t->fd, p, count, offset);
-
-    if (n == -1 && errno == EINTR)
-      continue;
-    if (n == -1)
-      return -1;
-    if (n == 0) {
-      errno = EIO;              /* short read inside the device */
-      return -1;
-    }
-    p += n;
-    count -= n;
-    offset += n;
-  }
-  return 0;
-}
-
 /* O_DIRECT and a count ending off a block: read the last block, lay the
  * new bytes over it, write it back.  Happens once, at the end of a source
  * whose size is not a multiple of the logical block.
@@ -218,9 +173,9 @@ write_partial_block (struct target *t, const void *buf, size_t count,
 
   if (block == NULL)
     return -1;
-  if (full_pread (t, block, lbs, offset) == 0) {
+  if (full_pread (t->fd, block, lbs, offset) == 0) {
     memcpy (block, buf, count);
-    r = full_pwrite (t, block, lbs, offset);
+    r = full_pwrite (t->fd, block, lbs, offset);
   }
   free (block);
   return r;
@@ -235,7 +190,7 @@ target_pwrite (struct target *t, const void *buf, size_t count,
 
   if (t->direct)
     aligned = round_down (count, t->facts.logical_block_size);
-  r = full_pwrite (t, buf, aligned, offset);
+  r = full_pwrite (t->fd, buf, aligned, offset);
   if (r == 0 && aligned < count)
     r = write_partial_block (t, (const char *) buf + aligned, count - aligned,
                              offset + aligned);
@@ -251,11 +206,11 @@ target_pread (struct target *t, void *buf, size_t count, uint64_t offset)
   uint32_t lbs = t->facts.logical_block_size;
   size_t aligned = t->direct ? round_down (count, lbs) : count;
   char *block = NULL;
-  int r = full_pread (t, buf, aligned, offset);
+  int r = full_pread (t->fd, buf, aligned, offset);
 
   if (r == 0 && aligned < count) {
     block = alloc_io_buffer (lbs);
-    r = block ? full_pread (t, block, lbs, offset + aligned) : -1;
+    r = block ? full_pread (t->fd, block, lbs, offset + aligned) : -1;
     if (r == 0)
       memcpy ((char *) buf + aligned, block, count - aligned);
     free (block);
@@ -325,7 +280,7 @@ target_write_zeros (struct target *t, uint64_t offset, uint64_t length)
   while (length > 0) {
     size_t n = MIN (length, ZERO_BUFFER_SIZE);
 
-    if (full_pwrite (t, zero_buffer, n, offset) == -1)
+    if (full_pwrite (t->fd, zero_buffer, n, offset) == -1)
       return -1;
     offset += n;
     length -= n;

@@ -46,6 +46,27 @@ zeroer_disabled (struct zeroer *z)
   return disabled;
 }
 
+bool
+zeroer_should_zero_first (struct zeroer *z)
+{
+  const struct device_facts *facts = &z->target->facts;
+  enum hole_method method;
+
+  if (z->policy.forced != METHOD_AUTO || z->policy.target_is_zero)
+    return false;
+  method = choose_method (facts, &z->policy, zeroer_disabled (z));
+  return (method == METHOD_PUNCH || method == METHOD_DISCARD)
+    && method_keeps_thin (facts, method);
+}
+
+void
+zeroer_assume_zero (struct zeroer *z)
+{
+  pthread_mutex_lock (&z->lock);
+  z->policy.target_is_zero = true;
+  pthread_mutex_unlock (&z->lock);
+}
+
 static bool
 is_unsupported (int err)
 {

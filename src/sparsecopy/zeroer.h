@@ -41,6 +41,19 @@ void zeroer_destroy (struct zeroer *z);
  */
 int zeroer_zero (struct zeroer *z, uint64_t offset, uint64_t length);
 
+/* Whether zeroing the whole range once, up front, and then skipping every
+ * hole is cheaper: auto would punch a hole that unmaps, or discard, so one
+ * call for the whole range costs what one call for a hole costs, and the
+ * many small holes found inside data (-S) cost nothing (qemu-img convert
+ * does the same).  Not when holes are skipped anyway or a method is forced.
+ */
+bool zeroer_should_zero_first (struct zeroer *z);
+
+/* The target now reads zeros: from here on holes are skipped (their edges
+ * inside partly written granules are still written: see planner.h).
+ */
+void zeroer_assume_zero (struct zeroer *z);
+
 /* The methods dropped so far (METHOD_BIT()s). */
 unsigned zeroer_disabled (struct zeroer *z);
 
