@@ -14,6 +14,7 @@
 
 #include "planner.h"
 #include "probe.h"
+#include "zeroer.h"
 
 #define KiB 1024ull
 #define MiB (1024 * KiB)
@@ -543,6 +544,40 @@ test_regular_file (void **state)
   assert_true (forced_method_allowed (&f, METHOD_PUNCH, false, &why));
 }
 
+/* Zeroing the whole range first pays only where auto would unmap anyway. */
+static bool
+zero_first (const struct fake_device *dev, struct plan_policy policy)
+{
+  struct target t = { .path = "fake", .fd = -1 };
+  atomic_bool stop = false;
+  struct zeroer z;
+  bool answer;
+
+  t.facts = probe_fake (dev);
+  zeroer_init (&z, &t, &policy, &stop);
+  answer = zeroer_should_zero_first (&z);
+  zeroer_destroy (&z);
+  return answer;
+}
+
+static void
+test_zero_first (void **state)
+{
+  struct plan_policy forced = { METHOD_PUNCH, false };
+  struct plan_policy zero = { METHOD_AUTO, true };
+
+  assert_true (zero_first (&lvm_thin, auto_policy));      /* discard */
+  assert_true (zero_first (&loop, auto_policy));          /* punch unmaps */
+  assert_true (zero_first (&rbd, auto_policy));
+  assert_true (zero_first (&nvme_deallocate, auto_policy));
+  assert_false (zero_first (&nvme_plain, auto_policy));   /* may allocate */
+  assert_false (zero_first (&sd_writesame, auto_policy));
+  assert_false (zero_first (&thin_external_origin, auto_policy));  /* write */
+  assert_false (zero_first (&unknown, auto_policy));
+  assert_false (zero_first (&loop, forced));
+  assert_false (zero_first (&loop, zero));
+}
+
 static void
 test_method_names (void **state)
 {
@@ -580,6 +615,7 @@ main (void)
     cmocka_unit_test (test_forced_methods),
     cmocka_unit_test (test_forced_method_disabled_is_not_supported),
     cmocka_unit_test (test_regular_file),
+    cmocka_unit_test (test_zero_first),
     cmocka_unit_test (test_method_names),
   };
 
