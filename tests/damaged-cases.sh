@@ -238,7 +238,6 @@ overlay backing-folder.qcow2 folder raw
 refused refuses "$casedir/folder: not a regular file or block device" backing-folder.qcow2
 mkfifo "$cases/pipe"
 overlay backing-fifo.qcow2 pipe raw
-# REQUESTED (requests.md): the engine blocks in open().
 refused hangs "$casedir/pipe: not a regular file or block device" backing-fifo.qcow2
 refused hangs "pipe: not a regular file or block device" pipe
 
