@@ -59,7 +59,8 @@ starts_with_qcow2_magic (int dirfd, const char *name)
   ssize_t r;
   int fd;
 
-  fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: a FIFO swapped in after the stat must not block us. */
+  fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd == -1)
     return false;
   r = pread (fd, header, sizeof header, 0);
