@@ -8,6 +8,9 @@
     sparse-check.py covered MAP JSON      every "data" run of MAP lies inside
                                           "data": true extents of JSON
                                           (`qemu-img map --output=json`)
+    sparse-check.py all EXPECTED ACTUAL MAP JSON
+                                          all four: cmp, tiles (to EXPECTED's
+                                          size), zeros (in EXPECTED), covered
 
 MAP is `imgdump map` output: "OFFSET LENGTH data|zero" lines.  Holes of
 FILE are found with SEEK_DATA/SEEK_HOLE and read as zeros without being
@@ -120,9 +123,18 @@ def covered(map_path, json_path):
                  f"qemu's map {json_path}")
 
 
-COMMANDS = {"cmp": cmp, "zeros": zeros, "tiles": tiles, "covered": covered}
+def all_checks(expected, actual, map_path, json_path):
+    cmp(expected, actual)
+    tiles(map_path, os.path.getsize(expected))
+    zeros(expected, map_path)
+    covered(map_path, json_path)
+
+
+COMMANDS = {"cmp": cmp, "zeros": zeros, "tiles": tiles, "covered": covered,
+            "all": all_checks}
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4 or sys.argv[1] not in COMMANDS:
+    command = COMMANDS.get(sys.argv[1] if len(sys.argv) > 1 else None)
+    if command is None or len(sys.argv) != 2 + command.__code__.co_argcount:
         sys.exit(__doc__)
-    COMMANDS[sys.argv[1]](sys.argv[2], sys.argv[3])
+    command(*sys.argv[2:])
