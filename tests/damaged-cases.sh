@@ -162,6 +162,25 @@ damaged deflate-corrupt.qcow2 zlib.qcow2 refuses \
 damaged zstd-corrupt.qcow2 zstd.qcow2 refuses \
     "zstd-corrupt.qcow2: L2 entry 1 of L1 entry 0: compressed cluster at 0x5013 (19 bytes) does not decompress to 4096 bytes (zstd)" \
     'u64[compressed_offset(l2[0][1])]=0xffffffffffffffff'
+# payload NAME BASE HEX: BASE with the payload of its second compressed
+# cluster (4 KiB) replaced by the bytes HEX.
+payload ()
+{
+    local at
+    cp "$bases/$2" "$cases/$1"
+    at=$(edit "$cases/$1" --get 'compressed_offset(l2[0][1])')
+    echo "$3" | xxd -r -p | dd of="$cases/$1" bs=1 seek="$at" conv=notrunc status=none
+}
+# Payloads that decompress to 8 KiB, twice the cluster.  qemu keeps the
+# first 4 KiB of a deflate stream, and refuses such a zstd frame
+# (`zstd -c --no-check` of 8192 bytes 0x33, hard-coded: no zstd tool needed).
+payload deflate-overlong.qcow2 zlib.qcow2 "$(python3 -c '
+import zlib
+c = zlib.compressobj(9, zlib.DEFLATED, -12)
+print((c.compress(b"\x33" * 8192) + c.flush()).hex())')"
+accepted deflate-overlong.qcow2
+payload zstd-overlong.qcow2 zstd.qcow2 28b52ffd00584d00001033330100fbdf032c
+refused refuses "zstd-overlong.qcow2: L2 entry 1 of L1 entry 0: compressed cluster at 0x5013 (19 bytes) does not decompress to 4096 bytes (zstd)" zstd-overlong.qcow2
 damaged el2-allocated-and-zero.qcow2 el2.qcow2 refuses \
     "el2-allocated-and-zero.qcow2: L2 entry 0 of L1 entry 0: contradictory subcluster bitmap 0xffffffffffffffff" \
     'l2bitmap[0][0]=0xffffffffffffffff'

@@ -16,6 +16,7 @@
 requires qemu-img --version
 requires qemu-io --version
 requires python3 --version
+requires xxd -v
 
 tmp=$(make_tmpdir)
 bases=$tmp/bases
