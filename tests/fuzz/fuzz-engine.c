@@ -350,6 +350,23 @@ check_bounds (struct image *img)
   check_failure ("image_extent at the end");
 }
 
+/* The probe sees the format image_open() chose. */
+static void
+check_probe (const struct image *img)
+{
+  enum image_format format;
+  int fd = open (image_path, O_RDONLY | O_CLOEXEC);
+
+  if (fd == -1 || image_probe_fd (fd, &format) == -1)
+    contract_broken ("image_probe_fd failed on an image that opened: %s",
+                     strerror (errno));
+  close (fd);
+  if (format != image_describe (img)->format)
+    contract_broken ("image_probe_fd says %s, image_open %s",
+                     image_format_name (format),
+                     image_format_name (image_describe (img)->format));
+}
+
 static void
 exercise (struct image *img)
 {
@@ -404,6 +421,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   if (img == NULL)
     check_failure ("image_open");
   else {
+    check_probe (img);
     exercise (img);
     image_close (img);
   }
