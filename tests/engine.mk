@@ -8,7 +8,8 @@ imgdump_LDADD = $(top_builddir)/src/engine/libengine.a \
 	$(ZLIB_LIBS) $(ZSTD_LIBS) $(LIBDEFLATE_LIBS) $(PTHREAD_LIBS)
 
 # Helpers: the corpus builder and the tools the tests run.
-EXTRA_DIST += make-corpus.sh qcow2-edit.py qcow2-mutate.py sparse-check.py damaged-cases.sh \
+EXTRA_DIST += make-corpus.sh image-helpers.sh qcow2-edit.py qcow2-mutate.py sparse-check.py \
+	damaged-cases.sh \
 	data/sample.qcow2 data/make-sample.sh
 
 TESTS += \

@@ -18,6 +18,7 @@ set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/image-helpers.sh"
 mkdir -p "$1/images" "$1/expected"
 out=$(cd "$1" && pwd)
 cd "$out/images"
@@ -67,24 +68,11 @@ from_raw ()
     rm -f "$2"
 }
 
-# io NAME COMMAND...: run qemu-io commands on image NAME.
-io ()
-{
-    local name=$1 args=() c
-    shift
-    for c in "$@"; do args+=(-c "$c"); done
-    qemu-io -f qcow2 "${args[@]}" "$name" >/dev/null
-}
-
 entry ()
 {
     echo "$1" >> MANIFEST
 }
 
-edit ()
-{
-    python3 "$here/qcow2-edit.py" "$@"
-}
 
 # ---- raw images -----------------------------------------------------------
 

@@ -13,6 +13,7 @@
 #   hangs     qemu loops (backing loops): not run.
 # All cases run; the test fails at the end if any failed.
 . "$srcdir/functions.sh"
+. "$srcdir/image-helpers.sh"
 requires qemu-img --version
 requires qemu-io --version
 requires python3 --version
@@ -29,19 +30,6 @@ failed=()
 
 KiB=1024
 MiB=$((1024 * KiB))
-
-edit ()
-{
-    python3 "$srcdir/qcow2-edit.py" "$@"
-}
-
-io ()
-{
-    local name=$1 args=() c
-    shift
-    for c in "$@"; do args+=(-c "$c"); done
-    qemu-io -f qcow2 "${args[@]}" "$name" >/dev/null
-}
 
 # ---- good images the cases start from ----------------------------------------
 
