@@ -4,6 +4,7 @@
 # thin, write must allocate it, skip must leave the garbage (and --verify
 # must catch that).  Auto picks punch on a loop device.  --target-is-zero
 # skips holes on a fresh (zeroed, sparse) backing file and keeps it thin.
+# Buffered writes (--cache=writeback) give the same result.
 . "$srcdir/functions.sh"
 . "$srcdir/sparsecopy-functions.sh"
 requires_loop
@@ -36,8 +37,9 @@ copy ()
 {
     local method=$1
     shift
-    backing=$dir/back.$method
-    tail=$dir/tail.$method
+    runs=$(( ${runs:-0} + 1 ))
+    backing=$dir/back.$runs
+    tail=$dir/tail.$runs
     garbage "$backing" $(( size + MiB ))
     tail -c +$(( size + 1 )) "$backing" > "$tail"
     loop_over "$backing"
@@ -101,6 +103,12 @@ assert_correct_and_thin auto
 [ "$(json_field "$dir/json" .bytes_written)" -le $(( 5 * MiB )) ] ||
     fail "auto: wrote $(json_field "$dir/json" .bytes_written) bytes"
 echo "ok: auto"
+
+# Buffered writes (--cache=writeback): the same result, flushed.
+copy auto --cache=writeback --verify
+assert_correct_and_thin writeback
+[ "$(json_field "$dir/json" .verified)" = true ] || fail "writeback: not verified"
+echo "ok: --cache=writeback"
 
 # --target-is-zero on a fresh sparse backing file: holes skipped, thin.
 backing=$dir/back.zero
