@@ -10,10 +10,9 @@
 # the image's folder, and qemu resolves data_file names against its working
 # directory, so the two agree only there.
 #
-# Data is never a single repeated byte where it can be helped: `stamp` files
-# hold their own offset every 16 bytes (compressible, and a misplaced read
-# shows), random runs are incompressible (qemu then stores compressed
-# clusters uncompressed), qemu-io patterns mark each later write.
+# Data comes from `stamp` (image-helpers.sh: offset stamps, or random runs
+# that qemu then stores uncompressed in compressed images); qemu-io
+# patterns mark each later write.
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 1; }
@@ -30,29 +29,6 @@ GiB=$((1024 * MiB))
 TiB=$((1024 * GiB))
 
 # ---- helpers --------------------------------------------------------------
-
-# stamp FILE SIZE [OFFSET:LENGTH[:r]]...: a sparse file of SIZE bytes with
-# offset stamps (or, with :r, seeded random bytes) in the given ranges.
-stamp ()
-{
-    python3 - "$@" <<'EOF'
-import random, sys
-path, size = sys.argv[1], int(sys.argv[2])
-with open(path, "wb") as f:
-    f.truncate(size)
-    for spec in sys.argv[3:]:
-        off, length, *kind = spec.split(":")
-        off, length = int(off), int(length)
-        if kind == ["r"]:
-            data = random.Random(off).randbytes(length)
-        else:
-            first = off - off % 16
-            data = b"".join(b"%015x\n" % o for o in range(first, off + length, 16))
-            data = data[off - first:off - first + length]
-        f.seek(off)
-        f.write(data)
-EOF
-}
 
 # qcow2 NAME SIZE [OPTIONS]: a new empty qcow2 image.
 qcow2 ()
