@@ -171,20 +171,29 @@ pin_locked (struct image_cache *c, struct cache_entry *e,
 }
 
 const void *
+cache_find (struct image_cache *c, uint64_t owner, uint64_t key,
+            struct cache_entry **pin)
+{
+  struct cache_entry *e;
+  const void *data = NULL;
+
+  pthread_mutex_lock (&c->lock);
+  e = find_locked (c, owner, key);
+  if (e != NULL)
+    data = pin_locked (c, e, pin);
+  pthread_mutex_unlock (&c->lock);
+  return data;
+}
+
+const void *
 cache_get (struct image_cache *c, uint64_t owner, uint64_t key, size_t size,
            cache_fill_fn fill, void *opaque, struct cache_entry **pin)
 {
   struct cache_entry *e, *fresh;
-  const void *data;
+  const void *data = cache_find (c, owner, key, pin);
 
-  pthread_mutex_lock (&c->lock);
-  e = find_locked (c, owner, key);
-  if (e != NULL) {
-    data = pin_locked (c, e, pin);
-    pthread_mutex_unlock (&c->lock);
+  if (data != NULL)
     return data;
-  }
-  pthread_mutex_unlock (&c->lock);
 
   /* Load outside the lock so that readers of other blocks go on. */
   fresh = malloc (sizeof *fresh + size);

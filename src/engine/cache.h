@@ -44,6 +44,12 @@ const void *cache_get (struct image_cache *cache, uint64_t owner, uint64_t key,
                        struct cache_entry **pin);
 void cache_release (struct image_cache *cache, struct cache_entry *pin);
 
+/* The block (OWNER, KEY) pinned as by cache_get() if it is held, else NULL
+ * (nothing is loaded).
+ */
+const void *cache_find (struct image_cache *cache, uint64_t owner,
+                        uint64_t key, struct cache_entry **pin);
+
 /* Drop every block of OWNER (none may be pinned). */
 void cache_forget_owner (struct image_cache *cache, uint64_t owner);
 

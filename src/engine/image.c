@@ -189,15 +189,20 @@ remember_in_chain (struct chain *chain, const char *path, const struct stat *st)
 int
 image_probe_fd (int fd, enum image_format *format)
 {
-  unsigned char magic[4];
+  unsigned char head[8];
   ssize_t n;
 
   do
-    n = pread (fd, magic, sizeof magic, 0);
+    n = pread (fd, head, sizeof head, 0);
   while (n == -1 && errno == EINTR);
   if (n == -1)
     return -1;
-  *format = n == sizeof magic && load_be32 (magic) == QCOW2_MAGIC
+  /* qemu's probe wants a version too; with 0 it is a raw disk that happens
+   * to start with the magic.  Version 1 (qemu's old qcow driver) is left
+   * to image_open to refuse by name rather than be shown as raw.
+   */
+  *format = n == sizeof head && load_be32 (head) == QCOW2_MAGIC
+            && load_be32 (head + 4) >= 1
             ? IMAGE_FORMAT_QCOW2 : IMAGE_FORMAT_RAW;
   return 0;
 }

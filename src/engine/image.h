@@ -70,8 +70,9 @@ struct image_cache *image_cache_new (size_t bytes);
 void image_cache_free (struct image_cache *cache);
 
 /* The format of the open file FD by content, as image_open() probes it:
- * qcow2 when it starts with the qcow2 magic (any version: image_open then
- * refuses versions other than 2 and 3 by name), raw otherwise.  Returns
+ * qcow2 when it starts with the qcow2 magic and a version of 1 or more
+ * (image_open then refuses versions other than 2 and 3 by name), raw
+ * otherwise.  Returns
  * 0, or -1 with errno set on a read error, which is not reported.
  */
 int image_probe_fd (int fd, enum image_format *format);

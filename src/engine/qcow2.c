@@ -225,13 +225,24 @@ read_compressed (struct image *img, void *buf, size_t count, uint64_t offset,
   struct cache_entry *pin;
   const unsigned char *cluster;
 
+  uint64_t key, cluster_size = 1ull << q->cluster_bits;
+
   qcow2_decode_compressed (q->cluster_bits, run->entry, &c);
-  cluster = cache_get (img->cache, img->cache_owner,
-                       cache_key (CACHE_CLUSTER, c.offset),
-                       1ull << q->cluster_bits, fill_cluster, &fill, &pin);
+  key = cache_key (CACHE_CLUSTER, c.offset);
+  /* A read of the whole cluster (a sequential copy) decompresses straight
+   * into the caller's buffer and leaves the cache to partial readers.
+   */
+  if (count == cluster_size) {
+    cluster = cache_find (img->cache, img->cache_owner, key, &pin);
+    if (cluster == NULL)
+      return fill_cluster (buf, count, &fill);
+  }
+  else
+    cluster = cache_get (img->cache, img->cache_owner, key, cluster_size,
+                         fill_cluster, &fill, &pin);
   if (cluster == NULL)
     return -1;
-  memcpy (buf, cluster + (offset & ((1ull << q->cluster_bits) - 1)), count);
+  memcpy (buf, cluster + (offset & (cluster_size - 1)), count);
   cache_release (img->cache, pin);
   return 0;
 }
