@@ -2,6 +2,8 @@
 # 16 processes read random ranges of compressed, plain and backed images at
 # once (one shared engine cache, one shared open per image): every read
 # returns qemu-img's bytes, whether served by the daemon or the page cache.
+# Concurrent opens of one image share one engine image (one descriptor of
+# the image file in the daemon), closed with the last open.
 . "$srcdir/functions.sh"
 . "$srcdir/sparsefs-functions.sh"
 requires_root
@@ -29,3 +31,23 @@ for pid in "${pids[@]}"; do
 done
 [ "$failed" = 0 ] || fail "$failed of 16 readers got wrong bytes"
 kill -0 "$sparsefs_pid" || fail "sparsefs died"
+
+# image_fds FILE: how many descriptors of FILE the daemon holds.
+image_fds ()
+{
+    local fd n=0
+    for fd in /proc/"$sparsefs_pid"/fd/*; do
+        if [ "$(readlink "$fd")" = "$1" ]; then n=$((n + 1)); fi
+    done
+    echo $n
+}
+image=$(realpath "$corpus/images/zstd-c2m.qcow2")
+raw=$mnt/$(shown_name zstd-c2m.qcow2)
+no_image_fds () { [ "$(image_fds "$image")" = 0 ]; }
+wait_for no_image_fds         # releases arrive after close() returns
+exec 4< "$raw" 5< "$raw" 6< "$raw" 7< "$raw"
+head -c 1 <&4 >/dev/null; head -c 1 <&7 >/dev/null
+n=$(image_fds "$image")
+exec 4<&- 5<&- 6<&- 7<&-
+[ "$n" = 1 ] || fail "4 opens of $raw: the daemon holds $n descriptors of the image, want 1"
+wait_for no_image_fds

@@ -260,7 +260,7 @@ open_source_folder (const char *path, size_t length)
 {
   char component[NAME_MAX + 1];
   const char *p = path, *slash, *end = path + length;
-  int fd, next;
+  int fd, next, err;
 
   fd = open (settings.source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd == -1)
@@ -279,11 +279,16 @@ open_source_folder (const char *path, size_t length)
     }
     memcpy (component, p, slash - p);
     component[slash - p] = '\0';
-    next = strcmp (component, ".") == 0 || strcmp (component, "..") == 0 ? -1
-      : openat (fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (strcmp (component, ".") == 0 || strcmp (component, "..") == 0) {
+      close (fd);
+      return -ENOENT;
+    }
+    next = openat (fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* A file or a symlink is not a folder here: ENOENT. */
+    err = errno == ENOTDIR || errno == ELOOP ? ENOENT : errno;
     close (fd);
     if (next == -1)
-      return -ENOENT;
+      return -err;
     fd = next;
     p = slash;
   }

@@ -15,13 +15,13 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "file-info.h"
 #include "image-table.h"
 #include "namespace.h"
 #include "page-cache.h"
 #include "raw-view.h"
 #include "readahead.h"
 #include "rounding.h"
-#include "file-info.h"
 #include "sparsefs.h"
 #include "xattr.h"
 
