@@ -12,11 +12,7 @@ requires_fuse
 requires python3 --version
 requires getfattr --version
 
-corpus=$(corpus)
-tmp=$(make_tmpdir)
-mnt=$tmp/mnt
-mkdir "$mnt"
-start_sparsefs "$corpus/images" "$mnt"
+mount_corpus
 
 # data_bytes MAP: the bytes of the data runs of an `imgdump map`.
 data_bytes ()

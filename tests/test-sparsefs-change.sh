@@ -18,7 +18,7 @@ requires getfattr --version
 corpus=$(corpus)
 img=$corpus/images
 exp=$corpus/expected
-tmp=$(make_tmpdir)
+scratch_dir
 src=$tmp/src
 mnt=$tmp/mnt
 mkdir "$src" "$mnt" "$src/sub" "$src/e.raw"

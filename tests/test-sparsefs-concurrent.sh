@@ -10,12 +10,8 @@ requires_root
 requires_fuse
 requires python3 --version
 
-corpus=$(corpus)
-tmp=$(make_tmpdir)
-mnt=$tmp/mnt
-mkdir "$mnt"
 # A cache far smaller than the data read: entries are evicted under load.
-start_sparsefs "$corpus/images" "$mnt" -o cache=4M
+mount_corpus -o cache=4M
 
 images=(zstd-c2m.qcow2 zlib-c64k.qcow2 v3-c2m.qcow2 chain-top.qcow2)
 pids=()

@@ -12,7 +12,7 @@ requires test -x /sbin/mount.fuse3
 corpus=$(corpus)
 img=$corpus/images
 exp=$corpus/expected
-tmp=$(make_tmpdir)
+scratch_dir
 mnt=$tmp/mnt
 mkdir "$mnt"
 

@@ -7,11 +7,7 @@ requires_root
 requires_fuse
 requires python3 --version
 
-corpus=$(corpus)
-tmp=$(make_tmpdir)
-mnt=$tmp/mnt
-mkdir "$mnt"
-start_sparsefs "$corpus/images" "$mnt"
+mount_corpus
 
 # Shown: the qcow2 files of the folder (probed by content: backing files too),
 # nothing else (raw images, MANIFEST).

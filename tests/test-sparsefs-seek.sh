@@ -13,11 +13,7 @@ requires_root
 requires_fuse
 requires python3 --version
 
-corpus=$(corpus)
-tmp=$(make_tmpdir)
-mnt=$tmp/mnt
-mkdir "$mnt"
-start_sparsefs "$corpus/images" "$mnt"
+mount_corpus
 check="python3 $srcdir/sparse-check.py"
 
 check_seek ()

@@ -13,12 +13,9 @@ requires python3 --version
 requires rsync --version
 requires tar --version
 
-corpus=$(corpus)
-tmp=$(make_tmpdir)
-mnt=$tmp/mnt
+mount_corpus
 out=$tmp/out
-mkdir "$mnt" "$out"
-start_sparsefs "$corpus/images" "$mnt"
+mkdir "$out"
 check="python3 $srcdir/sparse-check.py"
 
 # same_and_sparse EXPECTED COPY: identical, and COPY holds no more than the
