@@ -11,6 +11,7 @@ SPARSEFS_TESTS = \
 	test-sparsefs-tools.sh \
 	test-sparsefs-loop.sh \
 	test-sparsefs-concurrent.sh \
+	test-sparsefs-memory.sh \
 	test-sparsefs-daemon.sh
 
 TESTS += $(SPARSEFS_TESTS)
