@@ -71,14 +71,18 @@ requires_loop ()
 }
 
 # ---- scratch space ------------------------------------------------------
-# make_tmpdir: a fresh folder removed when the test exits; prints its path.
+# Every test gets one scratch folder, removed when it exits.  It is made
+# here, in the test's own shell: a cleanup registered inside $(...) would
+# be lost with the subshell.
+mkdir -p "$builddir/tmp"
+_scratch=$(mktemp -d "$builddir/tmp/$(basename "$0" .sh).XXXXXX")
+cleanup_fn rm -rf "$_scratch"
+
+# make_tmpdir: a fresh folder inside the test's scratch folder (so removed
+# when the test exits, even when called as d=$(make_tmpdir)); prints its path.
 make_tmpdir ()
 {
-    local d
-    mkdir -p "$builddir/tmp"
-    d=$(mktemp -d "$builddir/tmp/$(basename "$0" .sh).XXXXXX")
-    cleanup_fn rm -rf "$d"
-    echo "$d"
+    mktemp -d "$_scratch/tmp.XXXXXX"
 }
 
 # ---- the oracle corpus --------------------------------------------------
