@@ -451,6 +451,34 @@ image_extent (struct image *img, uint64_t offset, struct image_extent *extent)
 }
 
 int
+image_run (struct image *img, uint64_t offset, uint64_t limit,
+           struct image_extent *run)
+{
+  struct image_extent next;
+  uint64_t end;
+
+  if (limit > img->size || offset >= limit) {
+    report_error ("%s: run from 0x%" PRIx64 " to 0x%" PRIx64 " is outside "
+                  "the image (%" PRIu64 " bytes)", img->path, offset, limit,
+                  img->size);
+    errno = EINVAL;
+    return -1;
+  }
+  if (image_extent (img, offset, run) == -1)
+    return -1;
+  end = offset + run->length;
+  while (end < limit) {
+    if (image_extent (img, end, &next) == -1)
+      return -1;
+    if (next.type != run->type)
+      break;
+    end += next.length;
+  }
+  run->length = MIN (end, limit) - offset;
+  return 0;
+}
+
+int
 image_data_bytes (struct image *img, uint64_t *bytes)
 {
   struct image_extent e;

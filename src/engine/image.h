@@ -107,6 +107,13 @@ struct image_extent {
 int image_extent (struct image *image, uint64_t offset,
                   struct image_extent *extent);
 
+/* The run of one type starting at OFFSET: extents of the same type merged
+ * until the type changes or LIMIT (OFFSET < LIMIT <= image_size()) is
+ * reached.  Returns 0 or -1.
+ */
+int image_run (struct image *image, uint64_t offset, uint64_t limit,
+               struct image_extent *run);
+
 /* Bytes of the raw view that are DATA extents (walks the map). */
 int image_data_bytes (struct image *image, uint64_t *bytes);
 
