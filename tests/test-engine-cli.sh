@@ -43,7 +43,7 @@ fails "--format: unknown format 'vmdk' (auto, raw or qcow2)" --format vmdk info 
 fails "--cache: invalid size '0'" --cache 0 info "$sample"
 fails "--cache: invalid size '12Q'" --cache 12Q info "$sample"
 fails "--cache: invalid size '-1'" --cache -1 info "$sample"
-fails "$tmp/missing.qcow2: No such file or directory" info "$tmp/missing.qcow2"
+fails "$tmp/missing.qcow2: open: No such file or directory" info "$tmp/missing.qcow2"
 fails "$tmp/no/such/dir/out.raw: open: No such file or directory" \
       raw "$sample" "$tmp/no/such/dir/out.raw"
 

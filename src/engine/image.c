@@ -258,11 +258,11 @@ open_layer (const char *path, enum image_format format, int open_flags,
   }
   img->fd = open_readonly (path, open_flags);
   if (img->fd == -1) {
-    report_error ("%s: %m", path);
+    report_error ("%s: open: %m", path);
     goto fail;
   }
   if (fstat (img->fd, &st) == -1) {
-    report_error ("%s: %m", path);
+    report_error ("%s: fstat: %m", path);
     goto fail;
   }
   if (file_size_of (path, img->fd, &st, &img->file_size) == -1

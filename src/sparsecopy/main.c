@@ -408,7 +408,7 @@ int
 main (int argc, char **argv)
 {
   struct settings s;
-  struct source src = { .fd = -1 };
+  struct source src = { 0 };
   struct target t = { .fd = -1 };
   int status;
 

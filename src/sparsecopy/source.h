@@ -1,6 +1,6 @@
-/* The source endpoint: a qcow2 image read with the engine, or any other
- * file read as it is, its holes found with SEEK_DATA/SEEK_HOLE (a sparse raw
- * file, a file on a sparsefs mount; a block device is all data).
+/* The source endpoint: the engine reads a qcow2 image, or any other file
+ * as raw with its holes found by SEEK_DATA/SEEK_HOLE (a sparse raw file, a
+ * file on a sparsefs mount; a block device is all data).
  *
  * Thread-safe after source_open(): source_pread() may be called from many
  * threads (the engine decompresses in the calling thread, so reading with
@@ -18,11 +18,8 @@
 struct source {
   const char *path;
   uint64_t size;                /* raw: rounded up to 512, as qemu does */
-  uint64_t file_size;           /* raw: bytes really in the file */
-  struct image *image;          /* the engine's, or NULL */
-  int fd;                       /* a file read as it is, or -1 */
+  struct image *image;
   const char *format;           /* "qcow2", "raw" */
-  bool has_hole_map;            /* SEEK_DATA/SEEK_HOLE work on fd */
 };
 
 struct source_options {
