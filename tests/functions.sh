@@ -77,6 +77,7 @@ requires_loop ()
 mkdir -p "$builddir/tmp"
 _scratch=$(mktemp -d "$builddir/tmp/$(basename "$0" .sh).XXXXXX")
 cleanup_fn rm -rf "$_scratch"
+chmod 0755 "$_scratch"   # tests as another user must be able to pass through
 
 # make_tmpdir: a fresh folder inside the test's scratch folder (so removed
 # when the test exits, even when called as d=$(make_tmpdir)); prints its path.
