@@ -33,3 +33,18 @@ done < <(qcow2_manifest "$corpus")
 
 # Still alive and serving after all of it.
 kill -0 "$sparsefs_pid" || fail "sparsefs died"
+
+# The page cache is kept across opens while the image is unchanged: a
+# second reader gets the file without the daemon reading its data again.
+# (The daemon's rchar still grows by the requests it reads from /dev/fuse
+# and by the engine reopening the image: its first cluster, here 2 MiB.)
+raw=$mnt/$(shown_name v3-c2m.qcow2)
+data=$(allocated_bytes "$raw")
+[ "$data" -ge $((8 << 20)) ] || fail "$raw: only $data bytes of data, too few to tell"
+rchar () { awk '/^rchar:/ { print $2 }' "/proc/$sparsefs_pid/io"; }
+cat "$raw" > /dev/null
+before=$(rchar)
+cmp "$corpus/expected/v3-c2m.qcow2.raw" "$raw"
+after=$(rchar)
+[ $((after - before)) -lt $((data / 2)) ] ||
+    fail "$raw: read again through the daemon ($((after - before)) bytes) instead of the page cache"
