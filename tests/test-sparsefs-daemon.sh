@@ -50,6 +50,8 @@ expect_error "Usage:" "$img"
 expect_error "$tmp/missing: No such file or directory" "$tmp/missing" "$mnt"
 expect_error "not a size" --cache=lots "$img" "$mnt"
 expect_error "MOUNTPOINT must be one" "$img" "$img/MANIFEST"
+mkdir "$tmp/src" "$tmp/src/inner"
+expect_error "MOUNTPOINT is inside SOURCE" "$tmp/src" "$tmp/src/inner"
 cp "$img/v3-c64k.qcow2" "$tmp/broken.qcow2"
 python3 "$srcdir/qcow2-edit.py" "$tmp/broken.qcow2" 'l1_table_offset=l1_table_offset+8'
 expect_error "broken.qcow2: .*L1" "$tmp/broken.qcow2" "$mnt"

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,6 +193,18 @@ check_single_image (const char *source)
   return 0;
 }
 
+/* Whether absolute PATH is FOLDER or inside it (both symlink-free). */
+static bool
+is_inside (const char *path, const char *folder)
+{
+  size_t length = strlen (folder);
+
+  if (strcmp (folder, "/") == 0)
+    return true;
+  return strncmp (path, folder, length) == 0
+    && (path[length] == '/' || path[length] == '\0');
+}
+
 static int
 decide_source_kind (const char *mountpoint)
 {
@@ -208,6 +221,11 @@ decide_source_kind (const char *mountpoint)
   if (S_ISDIR (source.st_mode)) {
     if (!S_ISDIR (target.st_mode)) {
       report_error ("%s: SOURCE is a folder, so MOUNTPOINT must be one", mountpoint);
+      return -1;
+    }
+    /* The mount would list itself, and a lookup in it would call itself. */
+    if (is_inside (mountpoint, settings.source)) {
+      report_error ("%s: MOUNTPOINT is inside SOURCE %s", mountpoint, settings.source);
       return -1;
     }
     settings.kind = SOURCE_FOLDER;
