@@ -92,8 +92,7 @@ def big_l1(image, entries):
 def l2_cycle(image):
     img = Image(image)
     table = img.l2_table()
-    for i in range(img.l1_size):
-        img.set_u64(img.l1_offset + 8 * i, COPIED | table)
+    img.write(img.l1_offset, struct.pack(">Q", COPIED | table) * img.l1_size)
     entries = img.cluster_size // 8
     img.write(table, struct.pack(">Q", COPIED | table) * entries)
 

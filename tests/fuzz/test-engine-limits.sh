@@ -270,4 +270,31 @@ io l2-cycle.qcow2 "write -P 0xa1 0 4096"
 $hostile l2-cycle l2-cycle.qcow2
 same_as_qemu l2-cycle.qcow2
 
+# The same on 2 PiB: 4 Mi L1 entries, one L2 table, 2^35 data clusters that
+# never merge (each points at the same host cluster), all from a 32 MiB
+# file.  qemu-img map streams them for hours.  The engine must answer
+# within the limit: the whole disk as one data run (qemu-img map's first
+# entries agree), or a refusal that says why; never be killed.
+qemu-img create -q -f qcow2 -o cluster_size=65536 l2-cycle-2p.qcow2 $((2 * PiB))
+io l2-cycle-2p.qcow2 "write -P 0xa2 0 4096"
+$hostile l2-cycle l2-cycle-2p.qcow2
+for command in info map; do
+    limited l2-cycle-2p.qcow2 $command l2-cycle-2p.qcow2
+    out=l2-cycle-2p.qcow2.$command
+    if [ "$status" -ge 124 ] || [ "$elapsed_ms" -gt $((LIMIT_SECONDS * 1000)) ]; then
+        bad "l2-cycle-2p.qcow2: imgdump $command was killed or took too long (status $status, ${elapsed_ms} ms)"
+    elif [ "$status" -eq 0 ] && [ $command = map ] &&
+         [ "$(cat $out.out)" != "0 $((2 * PiB)) data" ]; then
+        bad "l2-cycle-2p.qcow2: imgdump map: $(head -3 $out.out)"
+    elif [ "$status" -ne 0 ] && ! grep -q "^imgdump: .*l2-cycle-2p.qcow2: " $out.err; then
+        bad "l2-cycle-2p.qcow2: imgdump $command: status $status, $(cat $out.err)"
+    else
+        echo "ok: l2-cycle-2p.qcow2: imgdump $command (status $status, ${elapsed_ms} ms)"
+    fi
+done
+{ timeout 5 qemu-img map --output=json l2-cycle-2p.qcow2 || true; } |
+    head -1000 > l2-cycle-2p.json
+[ "$(grep -c '"data": true' l2-cycle-2p.json)" -eq 1000 ] ||
+    bad "l2-cycle-2p.qcow2: qemu-img map does not start with 1000 data entries"
+
 [ ${#failed[@]} -eq 0 ] || fail "${#failed[@]} checks failed"
