@@ -447,7 +447,18 @@ image_extent (struct image *img, uint64_t offset, struct image_extent *extent)
     errno = EINVAL;
     return -1;
   }
-  return img->ops->extent (img, offset, img->size - offset, extent);
+  if (img->ops->extent (img, offset, img->size - offset, extent) == -1)
+    return -1;
+  /* A caller loops on the length: never let a driver bug make it spin. */
+  if (extent->offset != offset || extent->length == 0
+      || extent->length > img->size - offset) {
+    report_error ("%s: internal error: extent at 0x%" PRIx64 " is 0x%" PRIx64
+                  "+0x%" PRIx64, img->path, offset, extent->offset,
+                  extent->length);
+    errno = EIO;
+    return -1;
+  }
+  return 0;
 }
 
 int

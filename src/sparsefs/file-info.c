@@ -13,15 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "byte-order.h"
 #include "error.h"
 #include "file-info.h"
 #include "file-version.h"
 #include "image-table.h"
+#include "image.h"
 
 #define SLOTS 4096
-
-static const unsigned char qcow2_magic[4] = { 'Q', 'F', 'I', 0xfb };
 
 struct slot {
   bool used;
@@ -49,24 +47,20 @@ slot_for_locked (const struct file_version *version)
   return slot;
 }
 
-/* As qemu probes: the magic, then a version of 2 or more (version 1 is
- * the older qcow format, not shown).
- */
+/* Whether the engine would open NAME as qcow2. */
 static bool
-starts_with_qcow2_magic (int dirfd, const char *name)
+probes_as_qcow2 (int dirfd, const char *name)
 {
-  unsigned char header[8];
-  ssize_t r;
-  int fd;
+  enum image_format format;
+  int fd, r;
 
   /* O_NONBLOCK: a FIFO swapped in after the stat must not block us. */
   fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd == -1)
     return false;
-  r = pread (fd, header, sizeof header, 0);
+  r = image_probe_fd (fd, &format);
   close (fd);
-  return r == sizeof header && memcmp (header, qcow2_magic, sizeof qcow2_magic) == 0
-    && load_be32 (header + 4) >= 2;
+  return r == 0 && format == IMAGE_FORMAT_QCOW2;
 }
 
 bool
@@ -84,7 +78,7 @@ file_info_is_qcow2 (int dirfd, const char *name, const struct stat *st)
   if (known)
     return is_qcow2;
 
-  is_qcow2 = starts_with_qcow2_magic (dirfd, name);
+  is_qcow2 = probes_as_qcow2 (dirfd, name);
   pthread_mutex_lock (&slots_lock);
   slot = slot_for_locked (&version);
   slot->probed = true;
