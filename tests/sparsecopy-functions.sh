@@ -3,21 +3,13 @@
 # Helpers that register a cleanup set a variable instead of printing: run
 # inside $(...), cleanup_fn would register in the subshell and be lost.
 
-# scratch_dir: a fresh folder removed when the test exits, in $scratch.
-scratch_dir ()
-{
-    mkdir -p "$builddir/tmp"
-    scratch=$(mktemp -d "$builddir/tmp/$(basename "$0" .sh).XXXXXX")
-    cleanup_fn rm -rf "$scratch"
-}
-
 # scratch_mount TYPE [OPTIONS]: mount a fresh TYPE file system (tmpfs,
 # ramfs) on a fresh folder, unmounted when the test exits, in $scratch.
 # Backing files live on tmpfs so that allocated_bytes measures exactly what
 # the loop device kept.
 scratch_mount ()
 {
-    scratch_dir
+    scratch=$(make_tmpdir)
     mount -t "$1" ${2:+-o "$2"} "sparsecopy-$1" "$scratch"
     cleanup_fn unmount_if_mounted "$scratch"
 }

@@ -76,21 +76,12 @@ start_sparsefs_logged ()
     cleanup_fn stop_sparsefs "$mountpoint" "$sparsefs_pid"
 }
 
-# scratch_dir: a fresh folder removed when the test exits.  (make_tmpdir
-# registers its removal inside the $(...) subshell it runs in, where it is
-# lost; this registers it again in the test's own shell.)  Sets $tmp.
-scratch_dir ()
-{
-    tmp=$(make_tmpdir)
-    cleanup_fn rm -rf "$tmp"
-}
-
 # mount_corpus [OPTIONS...]: mount the oracle corpus's images folder with
-# the daemon.  Sets $corpus, $tmp (scratch_dir) and $mnt.
+# the daemon.  Sets $corpus, $tmp (a make_tmpdir folder) and $mnt.
 mount_corpus ()
 {
     corpus=$(corpus)
-    scratch_dir
+    tmp=$(make_tmpdir)
     mnt=$tmp/mnt
     mkdir "$mnt"
     start_sparsefs "$corpus/images" "$mnt" "$@"

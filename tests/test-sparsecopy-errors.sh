@@ -124,7 +124,7 @@ echo "ok: methods a file does not have"
 # long enough to be interrupted.
 truncate -s 16G "$dir/huge"
 loop_over "$dir/huge" -r
-scratch_dir
+scratch=$(make_tmpdir)
 "$SPARSECOPY" -S 0 "$loop" "$scratch/huge.out" 2> "$dir/err" &
 pid=$!
 sleep 1

@@ -18,7 +18,7 @@ requires getfattr --version
 corpus=$(corpus)
 img=$corpus/images
 exp=$corpus/expected
-scratch_dir
+tmp=$(make_tmpdir)
 src=$tmp/src
 mnt=$tmp/mnt
 mkdir "$src" "$mnt" "$src/sub" "$src/e.raw"

@@ -12,7 +12,7 @@ requires test -x /sbin/mount.fuse3
 corpus=$(corpus)
 img=$corpus/images
 exp=$corpus/expected
-scratch_dir
+tmp=$(make_tmpdir)
 mnt=$tmp/mnt
 mkdir "$mnt"
 

@@ -10,7 +10,7 @@ requires_loop
 requires mkfs.ext4 -V
 requires qemu-img --version
 
-scratch_dir
+tmp=$(make_tmpdir)
 files=$tmp/files
 mkdir -p "$files/deep/er"
 head -c $((3 * 1024 * 1024 + 17)) /dev/urandom > "$files/random.bin"

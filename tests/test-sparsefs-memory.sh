@@ -9,7 +9,7 @@ requires_root
 requires_fuse
 requires qemu-img --version
 
-scratch_dir
+tmp=$(make_tmpdir)
 src=$tmp/src
 mnt=$tmp/mnt
 mkdir "$src" "$mnt"
