@@ -229,13 +229,28 @@ write_data (struct copy *c, const char *buf, const struct piece *p)
                    end - run_start);
 }
 
+/* The source is damaged GOOD bytes into piece P: copy those first, so that
+ * the target holds everything before the offset the message names.
+ */
+static void
+copy_before_damage (struct copy *c, const char *buf, const struct piece *p,
+                    uint64_t good)
+{
+  const struct piece before = { PIECE_DATA, p->offset, good };
+
+  if (good == 0 || write_data (c, buf, &before) == 0)
+    fail (c, COPY_SOURCE_FAILED, p->offset + good);
+}
+
 static int
 copy_piece (struct copy *c, char *buf, const struct piece *p)
 {
+  uint64_t good;
+
   if (p->type == PIECE_HOLE)
     return zero_range (c, p->offset, p->length);
-  if (source_pread (c->source, buf, p->length, p->offset) == -1) {
-    fail (c, COPY_SOURCE_FAILED, p->offset);
+  if (source_pread (c->source, buf, p->length, p->offset, &good) == -1) {
+    copy_before_damage (c, buf, p, good);
     return -1;
   }
   atomic_fetch_add (&c->bytes_read, p->length);
@@ -263,7 +278,7 @@ verify_piece (struct copy *c, char *buf, char *back, const struct piece *p)
   }
   if (p->type == PIECE_HOLE)
     memset (buf, 0, p->length);
-  else if (source_pread (c->source, buf, p->length, p->offset) == -1) {
+  else if (source_pread (c->source, buf, p->length, p->offset, NULL) == -1) {
     fail (c, COPY_SOURCE_FAILED, p->offset);
     return -1;
   }

@@ -87,17 +87,21 @@ first_failing_offset (struct source *s, char *buf, size_t count,
 }
 
 int
-source_pread (struct source *s, void *buf, size_t count, uint64_t offset)
+source_pread (struct source *s, void *buf, size_t count, uint64_t offset,
+              uint64_t *good)
 {
+  uint64_t failed_at = offset;
   int r;
 
   messages_hold ();
   r = image_pread (s->image, buf, count, offset);
   if (r == -1)
-    offset = first_failing_offset (s, buf, count, offset);
+    failed_at = first_failing_offset (s, buf, count, offset);
   messages_release ();
   if (r == -1)
-    report_engine_failure (s, "read", offset);
+    report_engine_failure (s, "read", failed_at);
+  if (good)
+    *good = failed_at - offset;
   return r;
 }
 

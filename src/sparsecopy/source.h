@@ -39,9 +39,12 @@ int source_extent (struct source *s, uint64_t offset, uint64_t max_length,
                    struct image_extent *extent);
 
 /* Read exactly COUNT bytes at OFFSET.  Returns 0 or -1, reported as
- * "PATH: read failed at offset N: why" (the engine's reason included).
+ * "PATH: read failed at offset N: why" (the engine's reason included),
+ * with N where the damage starts; then the first *GOOD bytes of BUF (those
+ * before N) were read correctly.  GOOD may be NULL.
  */
-int source_pread (struct source *s, void *buf, size_t count, uint64_t offset);
+int source_pread (struct source *s, void *buf, size_t count, uint64_t offset,
+                  uint64_t *good);
 
 /* Bytes of DATA extents (for --dry-run).  Returns 0 or -1 (reported). */
 int source_data_bytes (struct source *s, uint64_t *bytes);
