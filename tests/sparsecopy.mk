@@ -2,9 +2,10 @@
 # They need root and loop devices (they skip without them), qemu-img and
 # qemu-io as the oracle, jq for the --json summary.
 
-EXTRA_DIST += sparsecopy-functions.sh bench-sparsecopy.sh
+EXTRA_DIST += sparsecopy-functions.sh bench-sparsecopy.sh hostile-images.sh
 
-# An LD_PRELOAD shim that makes a block device refuse zeroing methods.
+# An LD_PRELOAD shim that makes a block device refuse zeroing methods,
+# and a target fail or slow down its writes.
 # Built without sanitizers: it is preloaded before their runtime.
 check_PROGRAMS += sparsecopy-refuse.so
 sparsecopy_refuse_so_SOURCES = sparsecopy-refuse.c
@@ -19,7 +20,8 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-file.sh \
 	test-sparsecopy-errors.sh \
 	test-sparsecopy-cli.sh \
-	test-sparsecopy-sparsefs.sh
+	test-sparsecopy-sparsefs.sh \
+	test-sparsecopy-faults.sh
 
 TESTS += $(SPARSECOPY_TESTS)
 EXTRA_DIST += $(SPARSECOPY_TESTS)
