@@ -7,12 +7,13 @@
  * file reaches the fuzzer's bytes.  A part left out is no file at all.
  *
  * Each input is opened, described down its chain, mapped extent by extent
- * (at most MAX_EXTENTS) and read: the data extents up to READ_BUDGET bytes,
- * a sample of every hole (which must read as zeros), and one window read
- * whole and in odd-sized pieces (which must agree).  Besides the
- * sanitizers, the target aborts when the engine breaks image.h's contract:
- * an extent that does not start where asked or runs past the end, a
- * failure with errno 0 or without a message, a file descriptor left open.
+ * (at most MAX_EXTENTS; image_run must merge them alike) and read: the data
+ * extents up to READ_BUDGET bytes, a sample of every hole (which must read
+ * as zeros), and one window read whole and in odd-sized pieces (which must
+ * agree).  Besides the sanitizers, the target aborts when the engine breaks
+ * image.h's contract: an extent that does not start where asked or runs
+ * past the end, a failure with errno 0 or without a message, a file
+ * descriptor left open.
  *
  * Built with -DFUZZ_REPLAY_MAIN it is a plain program: each argument (a
  * file, or a folder of files) is run once, stdin when there is none.  That
@@ -51,6 +52,8 @@ static char workdir[256];
 static char image_path[300];
 static unsigned char *read_buf, *window_buf;
 static unsigned reports;        /* report_error() calls since reset */
+static struct image_extent walked[MAX_EXTENTS];
+static unsigned walked_count;
 
 static void __attribute__ ((noreturn, format (printf, 1, 2)))
 contract_broken (const char *fmt, ...)
@@ -284,6 +287,7 @@ walk_map (struct image *img, uint64_t *data_bytes)
   unsigned steps;
 
   *data_bytes = 0;
+  walked_count = 0;
   for (steps = 0; offset < size && steps < MAX_EXTENTS; steps++) {
     struct image_extent e;
 
@@ -299,6 +303,7 @@ walk_map (struct image *img, uint64_t *data_bytes)
                        (unsigned long long) e.offset,
                        (unsigned long long) e.length, (int) e.type,
                        (unsigned long long) size);
+    walked[walked_count++] = e;
     if (e.type == IMAGE_EXTENT_DATA) {
       *data_bytes += e.length;
       read_data (img, &e, &budget);
@@ -307,6 +312,38 @@ walk_map (struct image *img, uint64_t *data_bytes)
     offset += e.length;
   }
   return offset == size;
+}
+
+/* image_run over the walked part merges exactly the walk's extents of one
+ * type.
+ */
+static void
+compare_runs (struct image *img)
+{
+  uint64_t limit;
+  unsigned i = 0, j;
+
+  if (walked_count == 0)
+    return;
+  limit = walked[walked_count - 1].offset + walked[walked_count - 1].length;
+  while (i < walked_count) {
+    struct image_extent merged = walked[i], run;
+
+    for (j = i + 1; j < walked_count && walked[j].type == merged.type; j++)
+      merged.length += walked[j].length;
+    expect_call ();
+    if (image_run (img, merged.offset, limit, &run) == -1)
+      contract_broken ("image_run at %llu failed where image_extent did not",
+                       (unsigned long long) merged.offset);
+    if (run.offset != merged.offset || run.length != merged.length
+        || run.type != merged.type)
+      contract_broken ("image_run at %llu: %llu bytes of type %d, the walk "
+                       "merges %llu bytes of type %d",
+                       (unsigned long long) merged.offset,
+                       (unsigned long long) run.length, (int) run.type,
+                       (unsigned long long) merged.length, (int) merged.type);
+    i = j;
+  }
 }
 
 /* A window read whole must equal the same window read in pieces. */
@@ -370,20 +407,23 @@ check_probe (const struct image *img)
 static void
 exercise (struct image *img)
 {
-  uint64_t walked, counted;
+  uint64_t walked_data, counted;
+  bool complete;
 
   describe_chain (img);
   check_bounds (img);
   compare_window (img);
-  if (!walk_map (img, &walked))
+  complete = walk_map (img, &walked_data);
+  compare_runs (img);
+  if (!complete)
     return;
   expect_call ();
   if (image_data_bytes (img, &counted) == -1)
     contract_broken ("image_data_bytes failed on a map that walked");
-  if (counted != walked)
+  if (counted != walked_data)
     contract_broken ("image_data_bytes says %llu, the map %llu",
                      (unsigned long long) counted,
-                     (unsigned long long) walked);
+                     (unsigned long long) walked_data);
 }
 
 /* Open descriptors of this process: the same after an input as before. */
