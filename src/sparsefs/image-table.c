@@ -8,9 +8,12 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "image-table.h"
@@ -45,9 +48,21 @@ open_engine_image (const char *path)
   return image_open (path, &options);
 }
 
+static void
+close_entry (struct open_image *entry)
+{
+  if (entry->image)
+    image_close (entry->image);
+  if (entry->fd != -1)
+    close (entry->fd);
+  free ((char *) entry->path);
+  free (entry);
+}
+
 /* Open PATH and make sure the image we got is the version stat() saw
- * before and after: otherwise a replacement racing with the open could
- * file new contents under the old version.
+ * before and after (on a descriptor kept to watch the file): otherwise a
+ * replacement racing with the open could file new contents under the old
+ * version.
  */
 static struct open_image *
 open_new_locked (const char *path, const struct file_version *version)
@@ -55,35 +70,55 @@ open_new_locked (const char *path, const struct file_version *version)
   struct open_image *entry;
   struct file_version after;
   struct stat st;
-  struct image *image;
 
-  image = open_engine_image (path);
-  if (image == NULL)
+  entry = calloc (1, sizeof *entry);
+  if (entry == NULL || (entry->path = strdup (path)) == NULL) {
+    report_error ("%s: %m", path);
+    free (entry);
     return NULL;
-  if (stat (path, &st) == -1) {
-    report_error ("%s: stat: %m", path);
-    image_close (image);
+  }
+  entry->fd = -1;
+  entry->image = open_engine_image (path);
+  if (entry->image == NULL) {
+    close_entry (entry);
+    return NULL;
+  }
+  /* O_NONBLOCK: a FIFO swapped in meanwhile must not block us. */
+  entry->fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (entry->fd == -1 || fstat (entry->fd, &st) == -1) {
+    report_error ("%s: %m", path);
+    close_entry (entry);
     return NULL;
   }
   after = file_version_of (&st);
   if (!file_version_equal (&after, version)) {
-    image_close (image);
+    close_entry (entry);
     errno = EAGAIN;
     return NULL;
   }
-
-  entry = calloc (1, sizeof *entry);
-  if (entry == NULL) {
-    report_error ("%s: %m", path);
-    image_close (image);
-    return NULL;
-  }
-  entry->image = image;
   entry->version = *version;
   entry->references = 1;
   entry->next = table;
   table = entry;
   return entry;
+}
+
+bool
+image_table_changed (const struct open_image *open_image)
+{
+  struct file_version now;
+  struct stat st;
+
+  if (fstat (open_image->fd, &st) == -1) {
+    report_error ("%s: stat: %m", open_image->path);
+    return true;
+  }
+  now = file_version_of (&st);
+  if (file_version_equal (&now, &open_image->version))
+    return false;
+  report_error ("%s: changed while open (rewritten or truncated): earlier "
+                "opens read EIO, new opens read the new file", open_image->path);
+  return true;
 }
 
 struct open_image *
@@ -131,8 +166,6 @@ image_table_release (struct open_image *open_image)
   }
   pthread_mutex_unlock (&table_lock);
 
-  if (last) {
-    image_close (open_image->image);
-    free (open_image);
-  }
+  if (last)
+    close_entry (open_image);
 }

@@ -8,6 +8,8 @@
 #ifndef SPARSEFS_IMAGE_TABLE_H
 #define SPARSEFS_IMAGE_TABLE_H
 
+#include <stdbool.h>
+
 #include "file-version.h"
 #include "image.h"
 
@@ -15,6 +17,8 @@ struct open_image {
   struct image *image;
   struct file_version version;
   /* private to image-table.c */
+  const char *path;
+  int fd;                       /* the image file, to notice it changing */
   unsigned references;
   struct open_image *next;
 };
@@ -24,6 +28,14 @@ struct open_image {
  * errno set; the engine has reported why.
  */
 struct open_image *image_table_acquire (const char *path);
+
+/* Whether the file behind OPEN_IMAGE has changed since it was opened (a
+ * rewrite in place or a truncation: its version differs).  The engine then
+ * reads new bytes through old metadata: what it returns is neither the old
+ * image nor the new one.  Logs the change once.  A deleted file has not
+ * changed: its open keeps reading it.
+ */
+bool image_table_changed (const struct open_image *open_image);
 
 /* Drop a reference; the last one closes the engine image. */
 void image_table_release (struct open_image *open_image);

@@ -213,7 +213,10 @@ sparsefs_read (const char *path, char *buf, size_t size, off_t offset,
   ssize_t r;
 
   r = raw_view_read (handle->open_image->image, buf, size, offset);
-  return r == -1 ? reply_errno (errno) : r;
+  if (r == -1)
+    return reply_errno (errno);
+  /* Checked after the read: a change before or during it shows now. */
+  return image_table_changed (handle->open_image) ? -EIO : r;
 }
 
 static off_t
