@@ -37,6 +37,7 @@ struct handle {
   char *path;
   /* raw files only */
   struct open_image *open_image;
+  struct stat source_st;        /* of the image file, when opened */
   uint64_t path_hash;
   enum page_cache_use page_cache_use;
 };
@@ -93,15 +94,22 @@ sparsefs_init (struct fuse_conn_info *conn, struct fuse_config *cfg)
   return NULL;
 }
 
+/* What a raw file shows of its image file SOURCE_ST, sizes apart. */
+static void
+fill_raw_file_stat (const struct stat *source_st, struct stat *st)
+{
+  *st = *source_st;
+  st->st_mode = S_IFREG | (source_st->st_mode & 0444);
+  st->st_nlink = 1;
+  st->st_blksize = PREFERRED_IO_SIZE;
+}
+
 static void
 fill_image_stat (const struct node *node, struct stat *st)
 {
   struct raw_view_size size;
 
-  *st = node->st;
-  st->st_mode = S_IFREG | (node->st.st_mode & 0444);
-  st->st_nlink = 1;
-  st->st_blksize = PREFERRED_IO_SIZE;
+  fill_raw_file_stat (&node->st, st);
   /* A damaged image still shows (as an empty file): opening it fails. */
   if (file_info_measure (node->source, &node->st, &size) == -1)
     size = (struct raw_view_size) { 0 };
@@ -114,10 +122,19 @@ fill_image_stat (const struct node *node, struct stat *st)
 static int
 sparsefs_getattr (const char *path, struct stat *st, struct fuse_file_info *fi)
 {
+  struct handle *handle = fi ? handle_of (fi) : NULL;
   struct node node;
   int r;
 
-  r = namespace_resolve (path ? path : handle_of (fi)->path, &node);
+  r = namespace_resolve (path ? path : handle->path, &node);
+  /* An open raw file whose image file was deleted: the open still reads
+   * it (the kernel asks for its size before reading near the end).
+   */
+  if (r == -ENOENT && handle && handle->open_image) {
+    fill_raw_file_stat (&handle->source_st, st);
+    st->st_size = image_size (handle->open_image->image);
+    return 0;
+  }
   if (r < 0)
     return r;
   if (node.kind == NODE_IMAGE)
@@ -196,6 +213,7 @@ sparsefs_open (const char *path, struct fuse_file_info *fi)
     free_handle (handle);
     return r;
   }
+  handle->source_st = node.st;
   handle->path_hash = page_cache_path_hash (path);
   handle->page_cache_use = page_cache_open (handle->path_hash,
                                             &handle->open_image->version);
