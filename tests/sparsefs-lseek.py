@@ -9,13 +9,30 @@
     sparsefs-lseek.py random-read FILE EXPECTED COUNT SEED
                                        COUNT reads at random offsets and lengths
                                        must match EXPECTED
+    sparsefs-lseek.py read-for FILE EXPECTED SECONDS SEED
+                                       random reads for SECONDS (page cache
+                                       dropped first, so the daemon serves
+                                       them) must match EXPECTED; prints
+                                       "reads N"
+    sparsefs-lseek.py seek-for FILE MAP SECONDS SEED
+                                       random SEEK_DATA / SEEK_HOLE for SECONDS
+                                       must answer as MAP says; prints "seeks N"
+    sparsefs-lseek.py watch-read FILE EXPECTED READY STOP SECONDS
+                                       open FILE, create READY, then read random
+                                       ranges (page cache dropped first, so the
+                                       daemon serves each) until STOP exists or
+                                       SECONDS pass: each read must return
+                                       EXPECTED's bytes or fail with EIO; prints
+                                       "reads N eio M"
 
 Exit status 1 with a message on the first difference.
 """
+import bisect
 import errno
 import os
 import random
 import sys
+import time
 
 
 def fail(message):
@@ -101,6 +118,78 @@ def random_read(path, expected, count, seed):
     os.close(b)
 
 
+def read_for(path, expected, seconds, seed):
+    rng = random.Random(seed)
+    a, b = os.open(path, os.O_RDONLY), os.open(expected, os.O_RDONLY)
+    size = os.fstat(b).st_size
+    deadline = time.monotonic() + seconds
+    reads = 0
+    while time.monotonic() < deadline:
+        offset = rng.randrange(size)
+        length = rng.choice((1, 512, 4096, 65536, 1 << 20)) + rng.randrange(4096)
+        os.posix_fadvise(a, 0, 0, os.POSIX_FADV_DONTNEED)
+        if os.pread(a, length, offset) != os.pread(b, length, offset):
+            fail(f"{path}: {length} bytes at {offset} differ from {expected}")
+        reads += 1
+    print(f"reads {reads}")
+
+
+def seek_for(path, map_path, seconds, seed):
+    rng = random.Random(seed)
+    entries = read_map(map_path)
+    starts = [offset for offset, _, _ in entries]
+    fd = os.open(path, os.O_RDONLY)
+    size = os.fstat(fd).st_size
+    deadline = time.monotonic() + seconds
+    seeks = 0
+    while time.monotonic() < deadline:
+        offset = rng.randrange(size + 4096)
+        whence = rng.choice((os.SEEK_DATA, os.SEEK_HOLE))
+        if offset >= size:
+            wanted = None
+        else:
+            i = bisect.bisect_right(starts, offset) - 1
+            kind = entries[i][2]
+            if (kind == "data") == (whence == os.SEEK_DATA):
+                wanted = offset
+            else:
+                # the next run is of the other type (runs are merged)
+                following = entries[i + 1][0] if i + 1 < len(entries) else None
+                wanted = size if following is None and whence == os.SEEK_HOLE \
+                    else following
+        expect(path, fd, offset, whence, wanted)
+        seeks += 1
+    os.close(fd)
+    print(f"seeks {seeks}")
+
+
+def watch_read(path, expected, ready, stop, seconds):
+    rng = random.Random(path)
+    fd, want = os.open(path, os.O_RDONLY), os.open(expected, os.O_RDONLY)
+    size = os.fstat(want).st_size
+    open(ready, "w").close()
+    deadline = time.monotonic() + seconds
+    reads = eio = 0
+    while not os.path.exists(stop) and time.monotonic() < deadline:
+        offset = rng.randrange(size)
+        length = min(rng.choice((4096, 65536, 1 << 20)), size - offset)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        reads += 1
+        try:
+            got = os.pread(fd, length, offset)
+        except OSError as e:
+            if e.errno != errno.EIO:
+                raise
+            eio += 1
+            continue
+        if got != os.pread(want, length, offset):
+            fail(f"{path}: {length} bytes at {offset}: neither the bytes of "
+                 f"{expected} nor EIO (read {reads}, {len(got)} bytes came)")
+    if not os.path.exists(stop):
+        fail(f"{path}: not told to stop within {seconds} s")
+    print(f"reads {reads} eio {eio}")
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "map":
         for offset, length, kind in runs(argv[2]):
@@ -109,6 +198,12 @@ def main(argv):
         check(argv[2], argv[3])
     elif len(argv) == 6 and argv[1] == "random-read":
         random_read(argv[2], argv[3], int(argv[4]), int(argv[5]))
+    elif len(argv) == 6 and argv[1] == "read-for":
+        read_for(argv[2], argv[3], float(argv[4]), int(argv[5]))
+    elif len(argv) == 6 and argv[1] == "seek-for":
+        seek_for(argv[2], argv[3], float(argv[4]), int(argv[5]))
+    elif len(argv) == 7 and argv[1] == "watch-read":
+        watch_read(argv[2], argv[3], argv[4], argv[5], float(argv[6]))
     else:
         fail(__doc__)
 

@@ -1,7 +1,7 @@
 # Tests of the sparsefs (see Makefile.am).
 # They mount with the daemon: root and /dev/fuse (they skip without them).
 
-EXTRA_DIST += sparsefs-functions.sh sparsefs-lseek.py
+EXTRA_DIST += sparsefs-functions.sh sparsefs-lseek.py hostile-images.sh
 
 SPARSEFS_TESTS = \
 	test-sparsefs-read.sh \
@@ -12,7 +12,10 @@ SPARSEFS_TESTS = \
 	test-sparsefs-loop.sh \
 	test-sparsefs-concurrent.sh \
 	test-sparsefs-memory.sh \
-	test-sparsefs-daemon.sh
+	test-sparsefs-daemon.sh \
+	test-sparsefs-faults.sh \
+	test-sparsefs-faults-daemon.sh \
+	test-sparsefs-stress.sh
 
 TESTS += $(SPARSEFS_TESTS)
 EXTRA_DIST += $(SPARSEFS_TESTS) bench-sparsefs.sh
