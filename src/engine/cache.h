@@ -21,6 +21,7 @@ enum cache_kind {
   CACHE_L1_CHUNK = 1,
   CACHE_L2_TABLE = 2,
   CACHE_CLUSTER = 3,            /* a decompressed cluster */
+  CACHE_L2_SUMMARY = 4,         /* a whole L2 table's extent run */
 };
 
 /* Host offsets are below 2^56, so the kind fits above them. */

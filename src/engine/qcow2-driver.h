@@ -2,6 +2,7 @@
 #ifndef SPARSEFS_QCOW2_DRIVER_H
 #define SPARSEFS_QCOW2_DRIVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "image-internal.h"
@@ -32,15 +33,23 @@ struct qcow2_run {
   enum qcow2_sc_type type;      /* never QCOW2_SC_INVALID */
   uint64_t length;
   uint64_t host;                /* DATA: host offset of the run's start */
+  bool contiguous;              /* DATA: all at host..host+length */
   uint64_t entry;               /* COMPRESSED: the L2 entry */
   uint64_t l1_index, l2_index;  /* where the run starts, for messages */
 };
 
+enum qcow2_map_mode {
+  QCOW2_MAP_READ,               /* runs a read can serve in one go */
+  QCOW2_MAP_EXTENT,             /* runs of one extent type */
+};
+
 /* The run starting at guest OFFSET, at most LENGTH bytes; it ends at the
- * end of an L2 table, at a change of type, or (DATA) where host clusters
- * stop being contiguous; a COMPRESSED run stays inside its cluster.
+ * end of an L2 table or at a change of type.  For reads, a DATA run also
+ * ends where host clusters stop being contiguous and a COMPRESSED run
+ * stays inside its cluster; for extents, compressed and data units make
+ * one DATA run (contiguous tells whether it is one host range).
  * Returns 0, or -1 after reporting a damaged table.
  */
 int qcow2_map (struct image *img, uint64_t offset, uint64_t length,
-               struct qcow2_run *run);
+               enum qcow2_map_mode mode, struct qcow2_run *run);
 #endif

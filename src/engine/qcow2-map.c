@@ -206,16 +206,36 @@ decode_unit (struct image *img, const unsigned char *table, uint64_t l1_index,
   return 0;
 }
 
+/* Whether unit U continues RUN.  For reads a data run must also stay
+ * host-contiguous; for extents data and compressed units are all data,
+ * wherever they are (a hostile table can point every entry at one cluster:
+ * per-cluster runs would make its map 2^35 runs long).
+ */
+static bool
+continues (const struct qcow2_run *run, const struct unit *u, uint64_t host,
+           enum qcow2_map_mode mode)
+{
+  bool allocated = u->type == QCOW2_SC_DATA || u->type == QCOW2_SC_COMPRESSED;
+
+  if (mode == QCOW2_MAP_EXTENT && run->type == QCOW2_SC_DATA)
+    return allocated;
+  if (u->type != run->type || u->type == QCOW2_SC_COMPRESSED)
+    return false;
+  return u->type != QCOW2_SC_DATA || u->host == host;
+}
+
 /* Extend a run through the table while the units read the same way. */
 static int
 walk_table (struct image *img, const unsigned char *table, uint64_t l1_index,
-            uint64_t offset, uint64_t end, struct qcow2_run *run)
+            uint64_t offset, uint64_t end, enum qcow2_map_mode mode,
+            struct qcow2_run *run)
 {
   struct qcow2 *q = img->format;
+  uint64_t unit_size = 1ull << q->unit_bits;
   uint64_t table_start = (l1_index << q->l2_bits) << q->cluster_bits;
   uint64_t unit = (offset - table_start) >> q->unit_bits;
-  uint64_t pos = round_down (offset, 1ull << q->unit_bits);
-  uint64_t first_host, cluster_end;
+  uint64_t pos = round_down (offset, unit_size);
+  uint64_t host, cluster_end;
   struct unit u;
 
   if (decode_unit (img, table, l1_index, unit, pos, &u) == -1)
@@ -224,33 +244,89 @@ walk_table (struct image *img, const unsigned char *table, uint64_t l1_index,
   run->l1_index = l1_index;
   run->l2_index = u.l2_index;
   run->entry = u.entry;
-  first_host = u.host;
   run->host = u.host + (offset - pos);
-  if (u.type == QCOW2_SC_COMPRESSED) {
+  run->contiguous = u.type == QCOW2_SC_DATA;
+  if (u.type == QCOW2_SC_COMPRESSED && mode == QCOW2_MAP_READ) {
     cluster_end = round_down (offset, 1ull << q->cluster_bits)
                   + (1ull << q->cluster_bits);
     run->length = MIN (cluster_end, end) - offset;
     return 0;
   }
+  if (u.type == QCOW2_SC_COMPRESSED)
+    run->type = QCOW2_SC_DATA;
+  host = u.host;
   for (;;) {
-    pos += 1ull << q->unit_bits;
+    pos += unit_size;
+    host += unit_size;
     unit++;
     if (pos >= end)
       break;
     if (decode_unit (img, table, l1_index, unit, pos, &u) == -1)
       return -1;
-    if (u.type != run->type
-        || (u.type == QCOW2_SC_DATA
-            && u.host != first_host + (pos - round_down (offset, 1ull << q->unit_bits))))
+    if (!continues (run, &u, host, mode))
       break;
+    if (u.type != QCOW2_SC_DATA || u.host != host)
+      run->contiguous = false;
   }
   run->length = MIN (pos, end) - offset;
   return 0;
 }
 
+struct summary_fill {
+  struct image *img;
+  const unsigned char *table;
+  uint64_t l1_index;
+};
+
+/* A whole table's extent run, or a length of 0 where it holds several. */
+static int
+fill_summary (void *buf, size_t size, void *opaque)
+{
+  struct summary_fill *f = opaque;
+  struct qcow2 *q = f->img->format;
+  uint32_t table_bits = q->l2_bits + q->cluster_bits;
+  uint64_t start = f->l1_index << table_bits;
+  uint64_t end = MIN (start + (1ull << table_bits), f->img->size);
+  struct qcow2_run *run = buf;
+
+  if (walk_table (f->img, f->table, f->l1_index, start, end,
+                  QCOW2_MAP_EXTENT, run) == -1)
+    return -1;
+  if (run->length != end - start)
+    run->length = 0;
+  return 0;
+}
+
+/* The extent run of a whole table, remembered per table: many L1 entries
+ * may share one table (only a hostile image does that, but then its map
+ * costs one walk, not one per entry).  Returns 1 with RUN set, 0 when the
+ * table holds several runs, -1 on error.
+ */
+static int
+whole_table_run (struct image *img, const unsigned char *table,
+                 uint64_t l1_index, uint64_t l2_offset, uint64_t length,
+                 struct qcow2_run *run)
+{
+  struct summary_fill fill = { img, table, l1_index };
+  struct cache_entry *pin;
+  const struct qcow2_run *summary;
+
+  summary = cache_get (img->cache, img->cache_owner,
+                       cache_key (CACHE_L2_SUMMARY, l2_offset),
+                       sizeof *summary, fill_summary, &fill, &pin);
+  if (summary == NULL)
+    return -1;
+  *run = *summary;
+  cache_release (img->cache, pin);
+  if (run->length != length)
+    return 0;
+  run->l1_index = l1_index;
+  return 1;
+}
+
 int
 qcow2_map (struct image *img, uint64_t offset, uint64_t length,
-           struct qcow2_run *run)
+           enum qcow2_map_mode mode, struct qcow2_run *run)
 {
   struct qcow2 *q = img->format;
   uint32_t table_bits = q->l2_bits + q->cluster_bits;
@@ -281,7 +357,14 @@ qcow2_map (struct image *img, uint64_t offset, uint64_t length,
                      1ull << q->cluster_bits, fill_table, &fill, &pin);
   if (table == NULL)
     return -1;
-  r = walk_table (img, table, l1_index, offset, end, run);
+  r = 0;
+  /* A data file's tables map guest offsets one to one: never shared. */
+  if (mode == QCOW2_MAP_EXTENT && q->data_path == NULL
+      && offset == l1_index << table_bits && end - offset > 0
+      && end == MIN (table_end, img->size))
+    r = whole_table_run (img, table, l1_index, l2_offset, end - offset, run);
+  if (r == 0)
+    r = walk_table (img, table, l1_index, offset, end, mode, run);
   cache_release (img->cache, pin);
-  return r;
+  return r == -1 ? -1 : 0;
 }

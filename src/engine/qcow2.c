@@ -256,7 +256,7 @@ qcow2_read (struct image *img, void *buf, size_t count, uint64_t offset)
     struct qcow2_run run;
     int r = 0;
 
-    if (qcow2_map (img, offset, count, &run) == -1)
+    if (qcow2_map (img, offset, count, QCOW2_MAP_READ, &run) == -1)
       return -1;
     switch (run.type) {
     case QCOW2_SC_UNALLOCATED:
@@ -284,9 +284,10 @@ qcow2_read (struct image *img, void *buf, size_t count, uint64_t offset)
 }
 
 /* The extent type of one mapping run.  Unallocated runs ask the layer
- * below, data runs the host file: a cluster allocated but never written
- * (preallocation=metadata) is a hole there, and reads as zeros with nothing
- * behind it.  Either may shorten the run.
+ * below, data runs that are one host range the host file: a cluster
+ * allocated but never written (preallocation=metadata, which allocates in
+ * order) is a hole there, and reads as zeros with nothing behind it.
+ * Either may shorten the run.
  */
 static int
 classify_run (struct image *img, uint64_t offset, const struct qcow2_run *run,
@@ -296,7 +297,7 @@ classify_run (struct image *img, uint64_t offset, const struct qcow2_run *run,
 
   if (run->type == QCOW2_SC_UNALLOCATED)
     return extent_below (img, offset, run->length, e);
-  if (run->type == QCOW2_SC_DATA) {
+  if (run->type == QCOW2_SC_DATA && run->contiguous) {
     if (file_extent (img, q->data_fd, run->host, run->length, e) == -1)
       return -1;
     e->offset = offset;
@@ -319,7 +320,7 @@ qcow2_extent (struct image *img, uint64_t offset, uint64_t length,
     struct qcow2_run run;
     struct image_extent e;
 
-    if (qcow2_map (img, pos, end - pos, &run) == -1
+    if (qcow2_map (img, pos, end - pos, QCOW2_MAP_EXTENT, &run) == -1
         || classify_run (img, pos, &run, &e) == -1)
       return -1;
     if (pos > offset && e.type != extent->type)
