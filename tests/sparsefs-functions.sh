@@ -86,3 +86,15 @@ mount_corpus ()
     mkdir "$mnt"
     start_sparsefs "$corpus/images" "$mnt" "$@"
 }
+
+# exits_within SECONDS PID: the process ends in time.
+exits_within ()
+{
+    timeout "$1" tail --pid="$2" -f /dev/null
+}
+
+# cpu_ticks PID: user + system time the process has used.
+cpu_ticks ()
+{
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}

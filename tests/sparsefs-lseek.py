@@ -9,11 +9,14 @@
     sparsefs-lseek.py random-read FILE EXPECTED COUNT SEED
                                        COUNT reads at random offsets and lengths
                                        must match EXPECTED
-    sparsefs-lseek.py read-for FILE EXPECTED SECONDS SEED
+    sparsefs-lseek.py read-for FILE EXPECTED SECONDS SEED [--until-error]
                                        random reads for SECONDS (page cache
                                        dropped first, so the daemon serves
                                        them) must match EXPECTED; prints
-                                       "reads N"
+                                       "reads N".  --until-error: a read that
+                                       fails, or returns fewer bytes (all
+                                       right), ends it: "reads N error ENAME"
+                                       or "reads N short"
     sparsefs-lseek.py seek-for FILE MAP SECONDS SEED
                                        random SEEK_DATA / SEEK_HOLE for SECONDS
                                        must answer as MAP says; prints "seeks N"
@@ -118,7 +121,7 @@ def random_read(path, expected, count, seed):
     os.close(b)
 
 
-def read_for(path, expected, seconds, seed):
+def read_for(path, expected, seconds, seed, until_error=False):
     rng = random.Random(seed)
     a, b = os.open(path, os.O_RDONLY), os.open(expected, os.O_RDONLY)
     size = os.fstat(b).st_size
@@ -128,8 +131,23 @@ def read_for(path, expected, seconds, seed):
         offset = rng.randrange(size)
         length = rng.choice((1, 512, 4096, 65536, 1 << 20)) + rng.randrange(4096)
         os.posix_fadvise(a, 0, 0, os.POSIX_FADV_DONTNEED)
-        if os.pread(a, length, offset) != os.pread(b, length, offset):
-            fail(f"{path}: {length} bytes at {offset} differ from {expected}")
+        want = os.pread(b, length, offset)
+        try:
+            got = os.pread(a, length, offset)
+        except OSError as e:
+            if not until_error:
+                raise
+            print(f"reads {reads} error {errno.errorcode[e.errno]}")
+            return
+        if until_error and len(got) < len(want) and got == want[:len(got)]:
+            print(f"reads {reads} short")       # cut off midway: still right
+            return
+        if got != want:
+            at = next((i for i, (x, y) in enumerate(zip(got, want)) if x != y),
+                      min(len(got), len(want)))
+            fail(f"{path}: {length} bytes at {offset} differ from {expected}: "
+                 f"{len(got)} bytes came, {len(want)} expected, first "
+                 f"difference at {offset + at}")
         reads += 1
     print(f"reads {reads}")
 
@@ -198,8 +216,10 @@ def main(argv):
         check(argv[2], argv[3])
     elif len(argv) == 6 and argv[1] == "random-read":
         random_read(argv[2], argv[3], int(argv[4]), int(argv[5]))
-    elif len(argv) == 6 and argv[1] == "read-for":
-        read_for(argv[2], argv[3], float(argv[4]), int(argv[5]))
+    elif len(argv) in (6, 7) and argv[1] == "read-for":
+        if len(argv) == 7 and argv[6] != "--until-error":
+            fail(__doc__)
+        read_for(argv[2], argv[3], float(argv[4]), int(argv[5]), len(argv) == 7)
     elif len(argv) == 6 and argv[1] == "seek-for":
         seek_for(argv[2], argv[3], float(argv[4]), int(argv[5]))
     elif len(argv) == 7 and argv[1] == "watch-read":

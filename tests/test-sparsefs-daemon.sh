@@ -16,23 +16,6 @@ tmp=$(make_tmpdir)
 mnt=$tmp/mnt
 mkdir "$mnt"
 
-# exits_within SECONDS PID: the process ends in time.
-exits_within ()
-{
-    local i
-    for i in $(seq $(( $1 * 10 ))); do
-        kill -0 "$2" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-# cpu_ticks PID: user + system time the process has used.
-cpu_ticks ()
-{
-    awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
 # ---- command line errors: exit 1 with a message, nothing mounted ---------
 expect_error ()
 {

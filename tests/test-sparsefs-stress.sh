@@ -19,21 +19,25 @@ images=(zstd-c2m.qcow2 zlib-c64k.qcow2 chain-top.qcow2 el2-c64k.qcow2
         el2-c2m.qcow2 zstd-c64k.qcow2 v3-c2m.qcow2 over-compressed.qcow2)
 for name in "${images[@]}"; do
     $IMGDUMP map "$corpus/images/$name" > "$tmp/$name.map"
+    ln -s "$corpus/expected/$name.raw" "$tmp/$name.raw"
 done
 
+# start_callers MODE COUNT ORACLE: COUNT `sparsefs-lseek.py MODE` processes
+# over the images in turn, each checked against $tmp/IMAGE.ORACLE; their
+# output in $tmp/MODE.I, their pids added to $pids.
 pids=()
-for i in $(seq 16); do
-    name=${images[i % ${#images[@]}]}
-    $LSEEK read-for "$mnt/$(shown_name "$name")" "$corpus/expected/$name.raw" \
-        $seconds "$i" > "$tmp/reader.$i" &
-    pids+=($!)
-done
-for i in $(seq 8); do
-    name=${images[i % ${#images[@]}]}
-    $LSEEK seek-for "$mnt/$(shown_name "$name")" "$tmp/$name.map" \
-        $seconds "$i" > "$tmp/seeker.$i" &
-    pids+=($!)
-done
+start_callers ()
+{
+    local i name
+    for i in $(seq "$2"); do
+        name=${images[i % ${#images[@]}]}
+        $LSEEK "$1" "$mnt/$(shown_name "$name")" "$tmp/$name.$3" \
+            $seconds "$i" > "$tmp/$1.$i" &
+        pids+=($!)
+    done
+}
+start_callers read-for 16 raw
+start_callers seek-for 8 map
 failed=0
 for pid in "${pids[@]}"; do
     # Each stops by itself after $seconds: a hang shows as a timeout here.
@@ -42,8 +46,8 @@ for pid in "${pids[@]}"; do
     wait "$pid" || failed=$((failed + 1))
 done
 [ "$failed" = 0 ] || fail "$failed of ${#pids[@]} readers and seekers got wrong answers"
-reads=$(cat "$tmp"/reader.* | awk '{ n += $2 } END { print n }')
-seeks=$(cat "$tmp"/seeker.* | awk '{ n += $2 } END { print n }')
+reads=$(cat "$tmp"/read-for.* | awk '{ n += $2 } END { print n }')
+seeks=$(cat "$tmp"/seek-for.* | awk '{ n += $2 } END { print n }')
 echo "ok: $reads reads, $seeks seeks in $seconds s"
 [ "$reads" -ge 160 ] && [ "$seeks" -ge 80 ] ||
     fail "too few calls to test anything: $reads reads, $seeks seeks"
