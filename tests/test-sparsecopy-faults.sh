@@ -90,15 +90,16 @@ prefix_copied "$dir/expected.raw" "$dir/back.eio" $(( 21 * MiB ))
 echo "ok: EIO at $bad"
 
 # ---- SIGINT midway, then the same command again (6, then 0) -----------------
-# 40 MiB of data in 64 KiB requests, each write delayed 20 ms, 4 workers:
-# at least 3 s, so an interrupt after 1 s lands midway.
+# 35 MiB of data in 64 KiB requests, each write delayed 30 ms, 4 workers:
+# at least 4 s, so an interrupt once the first 2 MiB are on the target
+# lands midway.
 garbage "$dir/back.int" $size
 loop_over "$dir/back.int"
 command=("$SPARSECOPY" -j 4 --request-size=64k "$dir/img.qcow2" "$loop")
 env LD_PRELOAD="$shim" ASAN_OPTIONS=verify_asan_link_order=0 \
-    SPARSECOPY_WRITE_DELAY_US=20000 "${command[@]}" 2> "$dir/err" &
+    SPARSECOPY_WRITE_DELAY_US=30000 "${command[@]}" 2> "$dir/err" &
 pid=$!
-sleep 1
+wait_for cmp -n $(( 2 * MiB )) "$dir/expected.raw" "$dir/back.int"
 kill -INT $pid
 status=0
 timeout 10 tail --pid=$pid -f /dev/null || fail "SIGINT: still running 10 s later"
