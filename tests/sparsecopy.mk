@@ -2,6 +2,7 @@
 # They need root and loop devices (they skip without them), qemu-img and
 # qemu-io as the oracle, jq for the --json summary.
 
+# hostile-images.sh: also used by test-sparsefs-faults.sh.
 EXTRA_DIST += sparsecopy-functions.sh bench-sparsecopy.sh hostile-images.sh
 
 # An LD_PRELOAD shim that makes a block device refuse zeroing methods,

@@ -1,7 +1,7 @@
 # Tests of the sparsefs (see Makefile.am).
 # They mount with the daemon: root and /dev/fuse (they skip without them).
 
-EXTRA_DIST += sparsefs-functions.sh sparsefs-lseek.py hostile-images.sh
+EXTRA_DIST += sparsefs-functions.sh sparsefs-lseek.py
 
 SPARSEFS_TESTS = \
 	test-sparsefs-read.sh \
