@@ -2,8 +2,8 @@
  *
  * One input is up to three files, split at the marker "@@PART@@":
  *   IMAGE [@@PART@@ BACKING [@@PART@@ DATA]]
- * written as "i", "b" and "d" in a private folder (tmpfs when there is
- * one), so that an image naming "b" as its backing file or "d" as its data
+ * written as "i", "b" and "d" in a private folder (in $FUZZ_TMPDIR, or tmpfs
+ * when there is one), so that an image naming "b" as its backing file or "d" as its data
  * file reaches the fuzzer's bytes.  A part left out is no file at all.
  *
  * Each input is opened, described down its chain, mapped extent by extent
@@ -111,7 +111,9 @@ remove_workdir (void)
 static void
 setup (void)
 {
-  const char *base = access ("/dev/shm", W_OK) == 0 ? "/dev/shm"
+  /* A crash leaves the folder behind: tests name one they remove. */
+  const char *base = getenv ("FUZZ_TMPDIR") ? getenv ("FUZZ_TMPDIR")
+                     : access ("/dev/shm", W_OK) == 0 ? "/dev/shm"
                      : getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp";
 
   snprintf (workdir, sizeof workdir, "%s/sparsefs-fuzz.%ld", base,

@@ -21,6 +21,8 @@ seeds=$builddir/seeds
 ) 9>"$builddir/seeds.lock"
 
 tmp=$(make_tmpdir)
+# The target's scratch files, left behind by a crash, go with the test's.
+export FUZZ_TMPDIR=$tmp
 inputs=("$srcdir"/regressions/* "$seeds"/*)
 [ "${#inputs[@]}" -ge 30 ] || fail "only ${#inputs[@]} inputs: seeds missing?"
 failed=()
