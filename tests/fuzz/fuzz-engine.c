@@ -3,8 +3,9 @@
  * One input is up to three files, split at the marker "@@PART@@":
  *   IMAGE [@@PART@@ BACKING [@@PART@@ DATA]]
  * written as "i", "b" and "d" in a private folder (in $FUZZ_TMPDIR, or tmpfs
- * when there is one), so that an image naming "b" as its backing file or "d" as its data
- * file reaches the fuzzer's bytes.  A part left out is no file at all.
+ * when there is one), so that an image naming "b" as its backing file or "d"
+ * as its data file reaches the fuzzer's bytes.  A part left out is no file
+ * at all.
  *
  * Each input is opened, described down its chain, mapped extent by extent
  * (at most MAX_EXTENTS; image_run must merge them alike) and read: the data
