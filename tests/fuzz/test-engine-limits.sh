@@ -284,26 +284,29 @@ same_as_qemu l2-cycle.qcow2
 # file.  qemu-img map streams them for hours.  The engine must answer
 # within the limit: the whole disk as one data run (qemu-img map's first
 # entries agree), or a refusal that says why; never be killed.
-qemu-img create -q -f qcow2 -o cluster_size=65536 l2-cycle-2p.qcow2 $((2 * PiB))
-io l2-cycle-2p.qcow2 "write -P 0xa2 0 4096"
-$hostile l2-cycle l2-cycle-2p.qcow2
+name=l2-cycle-2p.qcow2
+qemu-img create -q -f qcow2 -o cluster_size=65536 $name $((2 * PiB))
+io $name "write -P 0xa2 0 4096"
+$hostile l2-cycle $name
 for command in info map; do
-    limited l2-cycle-2p.qcow2 $command l2-cycle-2p.qcow2
-    out=l2-cycle-2p.qcow2.$command
-    if [ "$status" -ge 124 ] || [ "$elapsed_ms" -gt $((LIMIT_SECONDS * 1000)) ]; then
-        bad "l2-cycle-2p.qcow2: imgdump $command was killed or took too long (status $status, ${elapsed_ms} ms)"
+    limited $name $command $name
+    out=$name.$command
+    what="$name: imgdump $command"
+    if [ "$status" -ge 124 ] ||
+       [ "$elapsed_ms" -gt $((LIMIT_SECONDS * 1000)) ]; then
+        bad "$what was killed or too slow ($status, ${elapsed_ms} ms)"
     elif [ "$status" -eq 0 ] && [ $command = map ] &&
          [ "$(cat $out.out)" != "0 $((2 * PiB)) data" ]; then
-        bad "l2-cycle-2p.qcow2: imgdump map: $(head -3 $out.out)"
-    elif [ "$status" -ne 0 ] && ! grep -q "^imgdump: .*l2-cycle-2p.qcow2: " $out.err; then
-        bad "l2-cycle-2p.qcow2: imgdump $command: status $status, $(cat $out.err)"
+        bad "$what: $(head -3 $out.out)"
+    elif [ "$status" -ne 0 ] && ! grep -q "^imgdump: .*$name: " $out.err; then
+        bad "$what: status $status, $(cat $out.err)"
     else
-        echo "ok: l2-cycle-2p.qcow2: imgdump $command (status $status, ${elapsed_ms} ms)"
+        echo "ok: $what (status $status, ${elapsed_ms} ms)"
     fi
 done
-{ timeout 5 qemu-img map --output=json l2-cycle-2p.qcow2 || true; } |
-    head -1000 > l2-cycle-2p.json
-[ "$(grep -c '"data": true' l2-cycle-2p.json)" -eq 1000 ] ||
-    bad "l2-cycle-2p.qcow2: qemu-img map does not start with 1000 data entries"
+{ timeout 5 qemu-img map --output=json $name || true; } |
+    head -1000 > $name.json
+[ "$(grep -c '"data": true' $name.json)" -eq 1000 ] ||
+    bad "$name: qemu-img map does not start with 1000 data entries"
 
 [ ${#failed[@]} -eq 0 ] || fail "${#failed[@]} checks failed"
