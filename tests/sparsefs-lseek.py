@@ -20,13 +20,14 @@
     sparsefs-lseek.py seek-for FILE MAP SECONDS SEED
                                        random SEEK_DATA / SEEK_HOLE for SECONDS
                                        must answer as MAP says; prints "seeks N"
-    sparsefs-lseek.py watch-read FILE EXPECTED READY STOP SECONDS
+    sparsefs-lseek.py watch-read FILE EXPECTED MAP READY STOP SECONDS
                                        open FILE, create READY, then read random
                                        ranges (page cache dropped first, so the
-                                       daemon serves each) until STOP exists or
-                                       SECONDS pass: each read must return
-                                       EXPECTED's bytes or fail with EIO; prints
-                                       "reads N eio M"
+                                       daemon serves each) and seek at random
+                                       until STOP exists or SECONDS pass: each
+                                       read must return EXPECTED's bytes, each
+                                       seek MAP's answer, or fail with EIO;
+                                       prints "reads N eio M seeks N eio S"
 
 Exit status 1 with a message on the first difference.
 """
@@ -152,10 +153,21 @@ def read_for(path, expected, seconds, seed, until_error=False):
     print(f"reads {reads}")
 
 
+def map_answer(entries, size, offset, whence):
+    """What lseek(OFFSET, WHENCE) must return by the map: None for ENXIO."""
+    if offset >= size:
+        return None
+    i = bisect.bisect_right([start for start, _, _ in entries], offset) - 1
+    if (entries[i][2] == "data") == (whence == os.SEEK_DATA):
+        return offset
+    # the next run is of the other type (runs are merged)
+    following = entries[i + 1][0] if i + 1 < len(entries) else None
+    return size if following is None and whence == os.SEEK_HOLE else following
+
+
 def seek_for(path, map_path, seconds, seed):
     rng = random.Random(seed)
     entries = read_map(map_path)
-    starts = [offset for offset, _, _ in entries]
     fd = os.open(path, os.O_RDONLY)
     size = os.fstat(fd).st_size
     deadline = time.monotonic() + seconds
@@ -163,32 +175,40 @@ def seek_for(path, map_path, seconds, seed):
     while time.monotonic() < deadline:
         offset = rng.randrange(size + 4096)
         whence = rng.choice((os.SEEK_DATA, os.SEEK_HOLE))
-        if offset >= size:
-            wanted = None
-        else:
-            i = bisect.bisect_right(starts, offset) - 1
-            kind = entries[i][2]
-            if (kind == "data") == (whence == os.SEEK_DATA):
-                wanted = offset
-            else:
-                # the next run is of the other type (runs are merged)
-                following = entries[i + 1][0] if i + 1 < len(entries) else None
-                wanted = size if following is None and whence == os.SEEK_HOLE \
-                    else following
-        expect(path, fd, offset, whence, wanted)
+        expect(path, fd, offset, whence, map_answer(entries, size, offset, whence))
         seeks += 1
     os.close(fd)
     print(f"seeks {seeks}")
 
 
-def watch_read(path, expected, ready, stop, seconds):
+def seek_or_eio(path, fd, entries, size, rng):
+    """One random seek: the map's answer (True) or EIO (False)."""
+    offset = rng.randrange(size)
+    whence = rng.choice((os.SEEK_DATA, os.SEEK_HOLE))
+    try:
+        got = seek(fd, offset, whence)
+    except OSError as e:
+        if e.errno != errno.EIO:
+            raise
+        return False
+    wanted = map_answer(entries, size, offset, whence)
+    if got != wanted:
+        fail(f"{path}: lseek({offset}, {whence}) = {got}: neither the map's "
+             f"{wanted} nor EIO")
+    return True
+
+
+def watch_read(path, expected, map_path, ready, stop, seconds):
     rng = random.Random(path)
     fd, want = os.open(path, os.O_RDONLY), os.open(expected, os.O_RDONLY)
     size = os.fstat(want).st_size
+    entries = read_map(map_path)
     open(ready, "w").close()
     deadline = time.monotonic() + seconds
-    reads = eio = 0
+    reads = eio = seek_eio = 0
     while not os.path.exists(stop) and time.monotonic() < deadline:
+        if not seek_or_eio(path, fd, entries, size, rng):
+            seek_eio += 1
         offset = rng.randrange(size)
         length = min(rng.choice((4096, 65536, 1 << 20)), size - offset)
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
@@ -205,7 +225,7 @@ def watch_read(path, expected, ready, stop, seconds):
                  f"{expected} nor EIO (read {reads}, {len(got)} bytes came)")
     if not os.path.exists(stop):
         fail(f"{path}: not told to stop within {seconds} s")
-    print(f"reads {reads} eio {eio}")
+    print(f"reads {reads} eio {eio} seeks {reads} eio {seek_eio}")
 
 
 def main(argv):
@@ -222,8 +242,8 @@ def main(argv):
         read_for(argv[2], argv[3], float(argv[4]), int(argv[5]), len(argv) == 7)
     elif len(argv) == 6 and argv[1] == "seek-for":
         seek_for(argv[2], argv[3], float(argv[4]), int(argv[5]))
-    elif len(argv) == 7 and argv[1] == "watch-read":
-        watch_read(argv[2], argv[3], argv[4], argv[5], float(argv[6]))
+    elif len(argv) == 8 and argv[1] == "watch-read":
+        watch_read(argv[2], argv[3], argv[4], argv[5], argv[6], float(argv[7]))
     else:
         fail(__doc__)
 

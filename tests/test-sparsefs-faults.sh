@@ -2,8 +2,9 @@
 # Images that change under a reader, and images that name files outside
 # their folder, beside healthy ones:
 #  - an image truncated, one rewritten in place and one deleted while a
-#    reader keeps each open and reads it (bypassing the page cache): every
-#    read returns the old bytes or EIO, never other bytes;
+#    reader keeps each open, reads it (bypassing the page cache) and seeks
+#    in it: every read returns the old bytes or EIO, never other bytes,
+#    every SEEK_DATA / SEEK_HOLE the old image's answer or EIO;
 #  - new opens see the new state: the rewritten image equals qemu-img's
 #    output of the new file; the deleted one is gone (ENOENT); the
 #    truncated one reads, cluster by cluster, what qemu-img salvages from
@@ -29,16 +30,19 @@ mnt=$tmp/mnt
 mkdir "$src" "$mnt"
 MiB=$((1024 * 1024))
 
-# make_image NAME FIRST: a 32 MiB compressed image (64 KiB clusters) of the
-# numbers from FIRST on, in $tmp; its raw view in $tmp/NAME.raw.
+# make_image NAME FIRST DATA: a 32 MiB compressed image (64 KiB clusters)
+# of the numbers from FIRST on, DATA bytes of them then a hole, in $tmp;
+# its raw view in $tmp/NAME.raw, its map in $tmp/NAME.map.
 make_image ()
 {
-    seq "$2" 100000000 | head -c $((32 * MiB)) > "$tmp/$1.raw"
+    seq "$2" 100000000 | head -c "$3" > "$tmp/$1.raw"
+    truncate -s $((32 * MiB)) "$tmp/$1.raw"
     qemu-img convert -q -c -O qcow2 -o cluster_size=65536 "$tmp/$1.raw" "$tmp/$1.qcow2"
+    $IMGDUMP map "$tmp/$1.qcow2" > "$tmp/$1.map"
 }
-make_image old 1
-make_image new 5000000
-make_image healthy 7
+make_image old 1 $((32 * MiB))
+make_image new 5000000 $((16 * MiB))   # a hole where the old one has data
+make_image healthy 7 $((32 * MiB))
 for name in trunc rewrite gone; do cp "$tmp/old.qcow2" "$src/$name.qcow2"; done
 cp "$tmp/healthy.qcow2" "$src/healthy.qcow2"
 
@@ -48,8 +52,8 @@ start_sparsefs_logged "$tmp/log" "$src" "$mnt" -o cache=4M
 # ---- readers holding the images open while they change ------------------
 pids=()
 for name in trunc rewrite gone; do
-    $LSEEK watch-read "$mnt/$name.raw" "$tmp/old.raw" "$tmp/$name.ready" \
-        "$tmp/stop" 30 > "$tmp/$name.reads" &
+    $LSEEK watch-read "$mnt/$name.raw" "$tmp/old.raw" "$tmp/old.map" \
+        "$tmp/$name.ready" "$tmp/stop" 30 > "$tmp/$name.reads" &
     pids+=($!)
 done
 for name in trunc rewrite gone; do wait_for test -e "$tmp/$name.ready"; done
@@ -104,10 +108,11 @@ touch "$tmp/stop"
 failed=0
 for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
 for name in trunc rewrite gone; do echo "$name: $(cat "$tmp/$name.reads")"; done
-[ $failed = 0 ] || fail "$failed reader(s) got bytes that were neither the old ones nor EIO"
-read -r _ n _ eio < "$tmp/gone.reads"
-[ "$eio" = 0 ] || fail "gone.raw: $eio of $n reads failed: a deleted file's open must keep reading"
-read -r _ n _ eio < "$tmp/trunc.reads"
+[ $failed = 0 ] || fail "$failed reader(s) got bytes or seek answers of neither the old image nor EIO"
+read -r _ n _ eio _ _ _ seek_eio < "$tmp/gone.reads"
+[ "$eio $seek_eio" = "0 0" ] ||
+    fail "gone.raw: of $n reads and seeks, $eio and $seek_eio failed: a deleted file's open must keep working"
+read -r _ n _ eio _ < "$tmp/trunc.reads"
 [ "$eio" -gt 0 ] || fail "trunc.raw: no read failed after half of the file was cut off"
 for name in trunc rewrite; do
     grep -q "^sparsefs: $src/$name.qcow2: changed while open" "$tmp/log" ||
