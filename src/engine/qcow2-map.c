@@ -167,6 +167,7 @@ decode_unit (struct image *img, const unsigned char *table, uint64_t l1_index,
 
   u->entry = load_be64 (e);
   u->l2_index = l2_index;
+  u->host = 0;
   u->type = qcow2_subcluster_type (&q->layout, u->entry, bitmap, sc);
   host_cluster = qcow2_entry_offset (u->entry);
   switch (u->type) {
