@@ -12,6 +12,7 @@ set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 1; }
 mkdir -p "$1"
 out=$(cd "$1" && pwd)
+. "$(dirname "$0")/../image-helpers.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -21,38 +22,9 @@ MiB=$((1024 * KiB))
 GiB=$((1024 * MiB))
 MAX_LEN=262144
 
-# pattern FILE SIZE OFFSET:LENGTH[:r]...: a sparse file with offset stamps
-# (compressible) or, with :r, seeded random bytes in the given ranges.
-pattern ()
-{
-    python3 - "$@" <<'EOF'
-import random, sys
-path, size = sys.argv[1], int(sys.argv[2])
-with open(path, "wb") as f:
-    f.truncate(size)
-    for spec in sys.argv[3:]:
-        off, length, *kind = spec.split(":")
-        off, length = int(off), int(length)
-        if kind == ["r"]:
-            data = random.Random(off).randbytes(length)
-        else:
-            data = b"".join(b"%07x\n" % o for o in range(off, off + length, 8))
-        f.seek(off)
-        f.write(data[:length])
-EOF
-}
-
 create ()
 {
     qemu-img create -q -f qcow2 "$@"
-}
-
-io ()
-{
-    local name=$1 args=() c
-    shift
-    for c in "$@"; do args+=(-c "$c"); done
-    qemu-io -f qcow2 "${args[@]}" "$name" >/dev/null
 }
 
 # seed NAME: frame i, b and d (those that exist) into OUTDIR/NAME, then
@@ -75,7 +47,7 @@ EOF
 
 # ---- raw --------------------------------------------------------------------
 
-pattern i $((64 * KiB)) 0:4096 $((20 * KiB)):100 $((60 * KiB)):4096:r
+stamp i $((64 * KiB)) 0:4096 $((20 * KiB)):100 $((60 * KiB)):4096:r
 seed raw-sparse
 printf 'QFI' > i
 seed raw-almost-magic
@@ -87,7 +59,7 @@ seed raw-almost-magic
 mixed ()
 {
     local name=$1 c=$2
-    pattern i.src $((16 * c)) 0:$((6 * c)) $((6 * c)):$((2 * c)):r
+    stamp i.src $((16 * c)) 0:$((6 * c)) $((6 * c)):$((2 * c)):r
     qemu-img convert -f raw -O qcow2 -o "cluster_size=$c,$3" i.src i
     rm -f i.src
     io i "write -P 0xa1 $((c + 100)) $c" \
@@ -112,7 +84,7 @@ mixed v3-c8k $((8 * KiB)) compat=1.1,lazy_refcounts=on
 compressed ()
 {
     local name=$1 c=$2 type=$3
-    pattern i.src $((8 * c)) 0:$((3 * c)) $((3 * c)):$c:r $((5 * c)):$((2 * c))
+    stamp i.src $((8 * c)) 0:$((3 * c)) $((3 * c)):$c:r $((5 * c)):$((2 * c))
     qemu-img convert -c -f raw -O qcow2 \
              -o "cluster_size=$c,compression_type=$type" i.src i
     rm -f i.src
@@ -126,7 +98,7 @@ compressed zstd-c512 512 zstd
 compressed zstd-c4k $((4 * KiB)) zstd
 
 # One compressed cluster whose last sector runs past the end of the file.
-pattern i.pat 1000 0:1000
+stamp i.pat 1000 0:1000
 create -o cluster_size=4096 i $((64 * KiB))
 io i "write -c -s i.pat 4096 4096"
 rm -f i.pat
@@ -134,7 +106,7 @@ seed tiny-compressed
 
 # ---- backing files ----------------------------------------------------------
 
-pattern b.src $((64 * KiB)) 0:$((32 * KiB)) $((48 * KiB)):4096:r
+stamp b.src $((64 * KiB)) 0:$((32 * KiB)) $((48 * KiB)):4096:r
 qemu-img convert -f raw -O qcow2 -o cluster_size=4096 b.src b
 rm -f b.src
 create -o cluster_size=2048,backing_file=b,backing_fmt=qcow2 i $((96 * KiB))
@@ -142,13 +114,13 @@ io i "write -P 0xe6 $((8 * KiB)) 4096" "write -z $((16 * KiB)) 8192" \
      "write -z -u $((40 * KiB)) 4096" "write -P 0xe7 $((80 * KiB)) 100"
 seed backing-qcow2
 
-pattern b $((20 * KiB + 1536)) 0:$((20 * KiB + 1536))
+stamp b $((20 * KiB + 1536)) 0:$((20 * KiB + 1536))
 create -o cluster_size=4096,backing_file=b,backing_fmt=raw i $((32 * KiB))
 io i "write -P 0xa7 4096 4096" "write -z 8192 4096"
 seed backing-raw
 
 # No backing format extension: the engine probes the backing file.
-pattern b $((8 * KiB)) 0:$((8 * KiB))
+stamp b $((8 * KiB)) 0:$((8 * KiB))
 create -o cluster_size=512,backing_file=b,backing_fmt=raw i $((16 * KiB))
 io i "write -P 0xa8 512 512"
 python3 - <<'EOF2'
@@ -162,7 +134,7 @@ EOF2
 seed backing-probed
 
 # A chain of three: i -> b -> d (the third part is a qcow2 image here).
-pattern d.src $((32 * KiB)) 0:$((32 * KiB))
+stamp d.src $((32 * KiB)) 0:$((32 * KiB))
 qemu-img convert -f raw -O qcow2 -o cluster_size=1024 d.src d
 rm -f d.src
 create -o cluster_size=1024,backing_file=d,backing_fmt=qcow2 b $((32 * KiB))
@@ -179,7 +151,7 @@ seed backing-loop
 
 # ---- extended L2 --------------------------------------------------------------
 
-pattern b.src $((128 * KiB)) 0:$((64 * KiB))
+stamp b.src $((128 * KiB)) 0:$((64 * KiB))
 qemu-img convert -f raw -O qcow2 -o cluster_size=4096 b.src b
 rm -f b.src
 create -o extended_l2=on,cluster_size=16384,backing_file=b,backing_fmt=qcow2 \
@@ -200,7 +172,7 @@ done
 
 # ---- header features ------------------------------------------------------------
 
-pattern i.src $((32 * KiB)) 0:$((16 * KiB))
+stamp i.src $((32 * KiB)) 0:$((16 * KiB))
 qemu-img convert -f raw -O qcow2 -o cluster_size=2048 i.src i
 rm -f i.src
 qemu-img snapshot -c first i

@@ -6,6 +6,7 @@
 # killed by a limit, and finish within LIMIT_SECONDS.
 # All cases run; the test fails at the end if any failed.
 . "$top_srcdir/tests/functions.sh"
+. "$top_srcdir/tests/image-helpers.sh"
 requires qemu-img --version
 requires qemu-io --version
 requires python3 --version
@@ -26,19 +27,6 @@ check="python3 $top_srcdir/tests/sparse-check.py"
 hostile="python3 $srcdir/make-hostile.py"
 failed=()
 cd "$tmp"
-
-io ()
-{
-    local name=$1 args=() c
-    shift
-    for c in "$@"; do args+=(-c "$c"); done
-    qemu-io -f qcow2 "${args[@]}" "$name" >/dev/null
-}
-
-edit ()
-{
-    python3 "$top_srcdir/tests/qcow2-edit.py" "$@"
-}
 
 # OpenStack's limits for qemu-img on untrusted images.  A sanitizer build
 # reserves terabytes of address space for its shadow memory and cannot
