@@ -23,9 +23,9 @@ fs_size=${BENCH_FS_SIZE:-4G}
 runs=${BENCH_RUNS:-3}
 
 for tool in qemu-img qemu-nbd nbdcopy mkfs.ext4 losetup; do
-    command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 77; }
+    command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }
 done
-[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
 [ -x "$sparsecopy" ] || { echo "bench: no $sparsecopy (build first)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/bench-sparsecopy.XXXXXX)
