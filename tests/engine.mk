@@ -12,17 +12,13 @@ EXTRA_DIST += make-corpus.sh image-helpers.sh qcow2-edit.py qcow2-mutate.py spar
 	damaged-cases.sh \
 	data/sample.qcow2 data/make-sample.sh
 
-TESTS += \
+ENGINE_TESTS = \
 	test-oracle.sh \
 	test-engine-info.sh \
 	test-engine-sample.sh \
 	test-damaged.sh \
 	test-engine-cli.sh \
 	test-damaged-fuzz.sh
-EXTRA_DIST += \
-	test-oracle.sh \
-	test-engine-info.sh \
-	test-engine-sample.sh \
-	test-damaged.sh \
-	test-engine-cli.sh \
-	test-damaged-fuzz.sh
+
+TESTS += $(ENGINE_TESTS)
+EXTRA_DIST += $(ENGINE_TESTS)
