@@ -108,6 +108,15 @@ getfattr --absolute-names --only-values -n user.sparsefs.error "$mnt/broken-head
     grep -q "broken-header.qcow2" || fail "broken-header.raw: no error attribute naming it"
 cmp "$exp/zero-clusters.qcow2.raw" "$mnt/d.raw"
 cmp "$exp/zstd-c64k.qcow2.raw" "$mnt/sub/b.raw"
+# A file rewritten in place into an image (a copy in progress starts as an
+# empty file) shows, and one rewritten out of being an image goes: late by
+# up to a second, as folder listings are kept that long.
+cat "$img/v3-c64k.qcow2" > "$src/empty.qcow2"
+wait_for test -e "$mnt/empty.raw"
+cmp "$exp/v3-c64k.qcow2.raw" "$mnt/empty.raw"
+echo "no longer an image" > "$src/empty.qcow2"
+wait_for test ! -e "$mnt/empty.raw"
+
 want="./broken-header.raw ./broken-l2.raw ./c.img.raw ./c.qcow2.raw ./d.raw ./e.qcow2.raw ./e.raw ./sub ./sub/b.raw ./sub/f.raw "
 [ "$(listing)" = "$want" ] || fail "listing: got '$(listing)', want '$want'"
 kill -0 "$sparsefs_pid" || fail "sparsefs died"

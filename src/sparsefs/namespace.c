@@ -1,10 +1,15 @@
 /* The mounted tree (see namespace.h).
  *
- * A lookup lists the parent source folder and names its entries afresh
- * every time: names depend on the whole folder (collisions), and caching
- * the listing would hide files that become images after they were created
- * (a copy in progress starts as an empty file).  The cost is one fstatat()
- * per entry; the probe of each file is cached per version by file-info.c.
+ * A lookup needs the listing of the parent source folder: names depend on
+ * the whole folder (collisions).  Reading it costs one fstatat() per entry
+ * (the probe of each file is cached per version by file-info.c), and `ls
+ * -l` in a folder of N images makes N lookups: N^2 stats, 7 s for 1,000
+ * images.  So a listing is used again for LISTING_TTL_NS after it was read,
+ * while the folder itself is unchanged: adding, removing or renaming an
+ * entry changes the folder's mtime, and shows at once.  Only a file that
+ * turns into an image in place (a copy in progress starts as an empty
+ * file) or stops being one shows late, by up to the TTL, as attributes do
+ * in the kernel's own cache (attr_timeout, 1 s).
  */
 #include <config.h>
 
@@ -12,18 +17,24 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "file-info.h"
+#include "file-version.h"
 #include "namespace.h"
 #include "sparsefs.h"
 
 static const char *const image_suffixes[] = { ".qcow2", ".img" };
 static const char raw_suffix[] = ".raw";
+
+#define LISTING_TTL_NS 1000000000
+#define KEPT_LISTINGS 16
 
 /* One entry of a source folder that may be shown. */
 struct entry {
@@ -236,6 +247,105 @@ read_folder (int dirfd, struct listing *listing)
   return r;
 }
 
+/* ---- listings kept for a while -------------------------------------- */
+
+struct kept_listing {
+  struct file_version folder;   /* of the folder when it was read */
+  int64_t read_at;              /* monotonic ns, before reading; 0: unused */
+  struct listing listing;
+};
+
+/* Listings are read and replaced under the lock, and read outside it. */
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct kept_listing kept[KEPT_LISTINGS];
+
+static int64_t
+monotonic_ns (void)
+{
+  struct timespec now;
+
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  return (int64_t) now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* The listing kept for FOLDER, if still good at time NOW.  Under the lock. */
+static const struct listing *
+find_kept (const struct file_version *folder, int64_t now)
+{
+  size_t i;
+
+  for (i = 0; i < KEPT_LISTINGS; i++)
+    if (kept[i].read_at && now - kept[i].read_at < LISTING_TTL_NS
+        && file_version_equal (&kept[i].folder, folder))
+      return &kept[i].listing;
+  return NULL;
+}
+
+/* Keep LISTING (taken over) of FOLDER, read from READ_AT on, in place of
+ * the same folder's or else the oldest.  Under the lock.
+ */
+static void
+keep (const struct file_version *folder, int64_t read_at, struct listing *listing)
+{
+  struct kept_listing *slot = &kept[0];
+  size_t i;
+
+  for (i = 0; i < KEPT_LISTINGS; i++) {
+    if (kept[i].read_at && kept[i].folder.dev == folder->dev
+        && kept[i].folder.ino == folder->ino) {
+      slot = &kept[i];
+      break;
+    }
+    if (kept[i].read_at < slot->read_at)
+      slot = &kept[i];
+  }
+  if (slot->read_at)
+    free_listing (&slot->listing);
+  *slot = (struct kept_listing) { *folder, read_at, *listing };
+}
+
+/* Call USE, under the lock, with the listing of folder DIRFD (consumed):
+ * a kept one, or one read now and kept.  Returns what USE returns, or
+ * -errno.
+ */
+static int
+with_listing (int dirfd, int (*use) (const struct listing *, void *), void *opaque)
+{
+  struct file_version folder;
+  const struct listing *found;
+  struct listing fresh;
+  int64_t now = monotonic_ns ();
+  struct stat st;
+  int r;
+
+  if (fstat (dirfd, &st) == -1) {
+    r = -errno;
+    close (dirfd);
+    return r;
+  }
+  folder = file_version_of (&st);
+  pthread_mutex_lock (&kept_lock);
+  found = find_kept (&folder, now);
+  if (found) {
+    r = use (found, opaque);
+    pthread_mutex_unlock (&kept_lock);
+    close (dirfd);
+    return r;
+  }
+  pthread_mutex_unlock (&kept_lock);
+  /* A change while reading leaves the folder newer than FOLDER: the next
+   * call reads it again.
+   */
+  r = read_folder (dirfd, &fresh);
+  if (r < 0)
+    return r;
+  pthread_mutex_lock (&kept_lock);
+  r = use (&fresh, opaque);
+  keep (&folder, now, &fresh);
+  pthread_mutex_unlock (&kept_lock);
+  return r;
+}
+
 /* ---- paths ---------------------------------------------------------- */
 
 static int
@@ -316,35 +426,47 @@ source_path (char *buf, const char *parent, size_t length, const char *name)
   return 0;
 }
 
+/* What resolve_in_folder looks for, and finds, in a listing. */
+struct wanted_entry {
+  const char *shown;
+  char name[NAME_MAX + 1];
+  bool is_folder;
+};
+
+static int
+find_wanted (const struct listing *listing, void *opaque)
+{
+  struct wanted_entry *wanted = opaque;
+  const struct entry *entry = find_shown (listing, wanted->shown);
+
+  if (entry == NULL)
+    return -ENOENT;
+  snprintf (wanted->name, sizeof wanted->name, "%s", entry->name);
+  wanted->is_folder = entry->is_folder;
+  return 0;
+}
+
 /* PATH is "/" or "/PARENT.../NAME" in a source folder. */
 static int
 resolve_in_folder (const char *path, struct node *node)
 {
-  const char *name = strrchr (path, '/') + 1;
-  size_t parent_length = name - path;
+  struct wanted_entry wanted = { .shown = strrchr (path, '/') + 1 };
+  size_t parent_length = wanted.shown - path;
   char source[PATH_MAX];
-  const struct entry *entry;
-  struct listing listing;
   int dirfd, r;
 
   dirfd = open_source_folder (path, parent_length);
   if (dirfd < 0)
     return dirfd;
-  if (*name == '\0') {
+  if (*wanted.shown == '\0') {
     close (dirfd);
     return set_node (node, NODE_FOLDER, settings.source);
   }
-  r = read_folder (dirfd, &listing);
-  if (r < 0)
-    return r;
-  entry = find_shown (&listing, name);
-  if (entry == NULL)
-    r = -ENOENT;
-  else
-    r = source_path (source, path, parent_length, entry->name);
+  r = with_listing (dirfd, find_wanted, &wanted);
   if (r == 0)
-    r = set_node (node, entry->is_folder ? NODE_FOLDER : NODE_IMAGE, source);
-  free_listing (&listing);
+    r = source_path (source, path, parent_length, wanted.name);
+  if (r == 0)
+    r = set_node (node, wanted.is_folder ? NODE_FOLDER : NODE_IMAGE, source);
   return r;
 }
 
@@ -393,13 +515,30 @@ namespace_resolve (const char *path, struct node *node)
   return resolve_single_image (path, node);
 }
 
+struct emitter {
+  int (*emit) (void *opaque, const char *name);
+  void *opaque;
+};
+
+static int
+emit_shown (const struct listing *listing, void *opaque)
+{
+  struct emitter *emitter = opaque;
+  size_t i;
+
+  for (i = 0; i < listing->count; i++)
+    if (listing->entries[i].shown
+        && emitter->emit (emitter->opaque, listing->entries[i].shown))
+      break;
+  return 0;
+}
+
 int
 namespace_list (const char *path,
                 int (*emit) (void *opaque, const char *name), void *opaque)
 {
-  struct listing listing;
+  struct emitter emitter = { emit, opaque };
   char *name;
-  size_t i;
   int dirfd, r;
 
   if (settings.kind != SOURCE_FOLDER) {
@@ -413,12 +552,5 @@ namespace_list (const char *path,
   dirfd = open_source_folder (path, strlen (path));
   if (dirfd < 0)
     return dirfd;
-  r = read_folder (dirfd, &listing);
-  if (r < 0)
-    return r;
-  for (i = 0; i < listing.count; i++)
-    if (listing.entries[i].shown && emit (opaque, listing.entries[i].shown))
-      break;
-  free_listing (&listing);
-  return 0;
+  return with_listing (dirfd, emit_shown, &emitter);
 }

@@ -6,8 +6,9 @@
  * image among them keeps its full file name plus ".raw" instead; an image
  * whose name still collides with a subfolder is not shown.  Subfolders
  * show under their own names; symlinks to files are followed, symlinks to
- * folders are not shown.  Nothing is cached between calls: images added,
- * removed or replaced show at once (file-info.c caches per file version).
+ * folders are not shown.  Images added, removed or replaced (renamed over)
+ * show at once; a file rewritten in place into an image, or out of being
+ * one, within a second (namespace.c keeps folder listings that long).
  */
 #ifndef SPARSEFS_NAMESPACE_H
 #define SPARSEFS_NAMESPACE_H
