@@ -424,6 +424,16 @@ image_size (const struct image *img)
 }
 
 int
+image_file_stat (const struct image *img, struct stat *st)
+{
+  if (fstat (img->fd, st) == -1) {
+    report_error ("%s: stat: %m", img->path);
+    return -1;
+  }
+  return 0;
+}
+
+int
 image_pread (struct image *img, void *buf, size_t count, uint64_t offset)
 {
   if (offset > img->size || count > img->size - offset) {

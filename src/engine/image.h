@@ -40,6 +40,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 struct image;
 struct image_cache;
@@ -83,6 +84,13 @@ void image_close (struct image *image);
 
 /* Size of the raw view in bytes (qcow2: virtual size rounded down to 512). */
 uint64_t image_size (const struct image *image);
+
+/* fstat(2) of the image file as it is now, through the descriptor the
+ * image reads (not its backing files): a caller compares it with an
+ * earlier stat to notice the file rewritten in place under the open
+ * image.  Returns 0 or -1.
+ */
+int image_file_stat (const struct image *image, struct stat *st);
 
 /* Read exactly COUNT bytes at OFFSET.  OFFSET + COUNT must not pass
  * image_size() (EINVAL).  Returns 0 or -1.

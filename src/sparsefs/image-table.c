@@ -8,12 +8,10 @@
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "error.h"
 #include "image-table.h"
@@ -53,16 +51,13 @@ close_entry (struct open_image *entry)
 {
   if (entry->image)
     image_close (entry->image);
-  if (entry->fd != -1)
-    close (entry->fd);
   free ((char *) entry->path);
   free (entry);
 }
 
 /* Open PATH and make sure the image we got is the version stat() saw
- * before and after (on a descriptor kept to watch the file): otherwise a
- * replacement racing with the open could file new contents under the old
- * version.
+ * before: otherwise a replacement racing with the open could file new
+ * contents under the old version.
  */
 static struct open_image *
 open_new_locked (const char *path, const struct file_version *version)
@@ -77,16 +72,8 @@ open_new_locked (const char *path, const struct file_version *version)
     free (entry);
     return NULL;
   }
-  entry->fd = -1;
   entry->image = open_engine_image (path);
-  if (entry->image == NULL) {
-    close_entry (entry);
-    return NULL;
-  }
-  /* O_NONBLOCK: a FIFO swapped in meanwhile must not block us. */
-  entry->fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (entry->fd == -1 || fstat (entry->fd, &st) == -1) {
-    report_error ("%s: %m", path);
+  if (entry->image == NULL || image_file_stat (entry->image, &st) == -1) {
     close_entry (entry);
     return NULL;
   }
@@ -109,10 +96,8 @@ image_table_changed (const struct open_image *open_image)
   struct file_version now;
   struct stat st;
 
-  if (fstat (open_image->fd, &st) == -1) {
-    report_error ("%s: stat: %m", open_image->path);
+  if (image_file_stat (open_image->image, &st) == -1)
     return true;
-  }
   now = file_version_of (&st);
   if (file_version_equal (&now, &open_image->version))
     return false;

@@ -18,7 +18,6 @@ struct open_image {
   struct file_version version;
   /* private to image-table.c */
   const char *path;
-  int fd;                       /* the image file, to notice it changing */
   unsigned references;
   struct open_image *next;
 };

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "image.h"
@@ -452,6 +453,33 @@ teardown (void **state)
   return 0;
 }
 
+/* image_file_stat() sees the image file itself, and a change to it. */
+static void
+test_file_stat (void **state)
+{
+  struct stat before, now;
+  struct image *img;
+  FILE *f;
+
+  use_variant (16, false, false);
+  img = image_open (path, NULL);
+  if (img == NULL)
+    fail_msg ("%s", message);
+  assert_int_equal (stat (path, &before), 0);
+  assert_int_equal (image_file_stat (img, &now), 0);
+  assert_int_equal (now.st_dev, before.st_dev);
+  assert_int_equal (now.st_ino, before.st_ino);
+  assert_int_equal (now.st_size, HOST_CLUSTERS * cluster);
+  f = fopen (path, "a");
+  assert_non_null (f);
+  assert_int_equal (fputc ('x', f), 'x');
+  assert_int_equal (fclose (f), 0);
+  assert_int_equal (image_file_stat (img, &now), 0);
+  assert_int_equal (now.st_size, HOST_CLUSTERS * cluster + 1);
+  image_close (img);
+  remove_image ();
+}
+
 int
 main (void)
 {
@@ -463,6 +491,7 @@ main (void)
     T (test_extended_zstd),
     T (test_damaged_standard),
     T (test_damaged_extended),
+    T (test_file_stat),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
