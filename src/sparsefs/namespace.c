@@ -255,7 +255,9 @@ struct kept_listing {
   struct listing listing;
 };
 
-/* Listings are read and replaced under the lock, and read outside it. */
+/* Kept listings are used and replaced under the lock; folders are read
+ * outside it.
+ */
 static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct kept_listing kept[KEPT_LISTINGS];
 
