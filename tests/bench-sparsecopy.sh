@@ -126,7 +126,7 @@ time_once ()
 verdict ()
 {
     local ours=${seconds[sparsecopy]} qemu=${seconds[qemu-img]}
-    echo "$1: sparsecopy <= 0.5x qemu-img: $(is_less "$ours" "$(echo "0.5 * $qemu + 0.000001" | bc -l)" && echo yes || echo NO);" \
+    echo "$1: sparsecopy <= 0.5x qemu-img: $(is_less "$(echo "0.5 * $qemu" | bc -l)" "$ours" && echo NO || echo yes);" \
          "faster than -m 16 -W: $(is_less "$ours" "${seconds[qemu-img-m16-W]}" && echo yes || echo NO);" \
          "device-bound floor: $(ratio "${devices[sparsecopy]}" "$qemu")x"
 }
