@@ -4,7 +4,9 @@ COMMON_TESTS = \
 	test-byte-order \
 	test-rounding \
 	test-iszero \
-	test-error
+	test-error \
+	test-size \
+	test-hash
 TESTS += $(COMMON_TESTS)
 check_PROGRAMS += $(COMMON_TESTS)
 
@@ -13,5 +15,8 @@ test_byte_order_SOURCES = test-byte-order.c
 test_rounding_SOURCES = test-rounding.c
 test_iszero_SOURCES = test-iszero.c
 test_error_SOURCES = test-error.c
+test_hash_SOURCES = test-hash.c
+test_size_SOURCES = test-size.c
+test_size_LDADD = $(top_builddir)/src/common/libcommon.a $(CMOCKA_LIBS)
 test_error_LDADD = $(top_builddir)/src/common/libcommon.a \
 	$(PTHREAD_LIBS) $(CMOCKA_LIBS)
