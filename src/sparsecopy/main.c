@@ -3,7 +3,6 @@
  */
 #include <config.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -20,6 +19,7 @@
 #include "probe.h"
 #include "progress.h"
 #include "rounding.h"
+#include "size.h"
 #include "source.h"
 #include "summary.h"
 #include "target.h"
@@ -128,32 +128,6 @@ usage_error (const char *fmt, ...)
   exit (EXIT_USAGE);
 }
 
-/* "4096", "4k", "1M", "2G", "1T" (powers of 1024). */
-static bool
-parse_size (const char *text, uint64_t *size)
-{
-  static const char suffixes[] = "kmgt";
-  const char *unit;
-  char *end;
-  unsigned shift = 0;
-
-  errno = 0;
-  *size = strtoull (text, &end, 10);
-  if (errno != 0 || end == text || *text == '-')
-    return false;
-  if (*end != '\0') {
-    unit = strchr (suffixes, tolower ((unsigned char) *end));
-    if (unit == NULL || *unit == '\0'
-        || !(end[1] == '\0' || strcasecmp (end + 1, "iB") == 0))
-      return false;
-    shift = 10 * (unit - suffixes + 1);
-  }
-  if (shift && *size > (UINT64_MAX >> shift))
-    return false;
-  *size <<= shift;
-  return true;
-}
-
 static void
 parse_option (struct settings *s, int opt, const char *arg)
 {
@@ -170,14 +144,14 @@ parse_option (struct settings *s, int opt, const char *arg)
       usage_error ("--format: '%s' is not raw or qcow2", arg);
     break;
   case 'S':
-    if (!parse_size (arg, &n) || (n != 0 && n % 512 != 0)
+    if (parse_size (arg, &n) == -1 || (n != 0 && n % 512 != 0)
         || n > MAX_REQUEST_SIZE)
       usage_error ("--sparse: '%s' is not 0 or a multiple of 512 up to 64M",
                    arg);
     s->copy.zero_block = n;
     break;
   case 'j':
-    if (!parse_size (arg, &n) || n < 1 || n > MAX_THREADS)
+    if (parse_size (arg, &n) == -1 || n < 1 || n > MAX_THREADS)
       usage_error ("--jobs: '%s' is not a number from 1 to %d", arg,
                    MAX_THREADS);
     s->copy.threads = n;
@@ -212,7 +186,7 @@ parse_option (struct settings *s, int opt, const char *arg)
     s->allowed_dirs[s->n_allowed_dirs++] = arg;
     break;
   case OPT_REQUEST_SIZE:
-    if (!parse_size (arg, &n) || n < 65536 || n > MAX_REQUEST_SIZE
+    if (parse_size (arg, &n) == -1 || n < 65536 || n > MAX_REQUEST_SIZE
         || n % 65536 != 0)
       usage_error ("--request-size: '%s' is not a multiple of 64k up to 64M",
                    arg);

@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include "error.h"
 #include "log.h"
 #include "readahead.h"
+#include "size.h"
 
 #define DEFAULT_CACHE_BYTES (64 * 1024 * 1024)
 #define DEFAULT_READAHEAD_BYTES (4 * 1024 * 1024)
@@ -76,7 +78,7 @@ usage (FILE *out)
            "\n"
            "Options:\n"
            "    --cache=SIZE, -o cache=SIZE  engine cache shared by all images\n"
-           "                                 (bytes, or with K, M, G; default 64M)\n"
+           "                                 (bytes, or with K, M, G, T, P; default 64M)\n"
            "    --readahead=SIZE, -o readahead=SIZE\n"
            "                                 kernel readahead for the mount (root;\n"
            "                                 0 keeps the kernel's; default 4M)\n"
@@ -153,26 +155,16 @@ option_processor (void *data, const char *arg, int key, struct fuse_args *outarg
   }
 }
 
-/* SIZE: decimal bytes, or with a K, M, G or T suffix (powers of 1024). */
+/* --NAME TEXT, a size by the rule of size.h, into *BYTES. */
 static int
-parse_size (const char *text, size_t *bytes)
+size_option (const char *name, const char *text, size_t *bytes)
 {
-  static const char suffixes[] = "KMGT";
-  unsigned long long value;
-  const char *suffix;
-  char *end;
+  uint64_t value;
 
-  errno = 0;
-  value = strtoull (text, &end, 10);
-  if (errno || end == text || text[0] == '-')
+  if (parse_size (text, &value) == -1 || value > SIZE_MAX) {
+    report_error ("--%s %s: not a size (bytes, or with K, M, G, T or P)", name, text);
     return -1;
-  if (*end && (suffix = strchr (suffixes, *end)) != NULL && end[1] == '\0') {
-    if (value > (SIZE_MAX >> (10 * (suffix - suffixes + 1))))
-      return -1;
-    value <<= 10 * (suffix - suffixes + 1);
   }
-  else if (*end)
-    return -1;
   *bytes = value;
   return 0;
 }
@@ -274,16 +266,12 @@ setup_settings (struct command_line *cl, const char *mountpoint)
 {
   size_t cache_bytes = DEFAULT_CACHE_BYTES;
 
-  if (cl->cache && parse_size (cl->cache, &cache_bytes) == -1) {
-    report_error ("--cache %s: not a size (bytes, or with K, M, G, T)", cl->cache);
+  if (cl->cache && size_option ("cache", cl->cache, &cache_bytes) == -1)
     return -1;
-  }
   settings.readahead_bytes = DEFAULT_READAHEAD_BYTES;
-  if (cl->readahead && parse_size (cl->readahead, &settings.readahead_bytes) == -1) {
-    report_error ("--readahead %s: not a size (bytes, or with K, M, G, T)",
-                  cl->readahead);
+  if (cl->readahead
+      && size_option ("readahead", cl->readahead, &settings.readahead_bytes) == -1)
     return -1;
-  }
   settings.source = realpath (cl->source, NULL);
   if (settings.source == NULL) {
     report_error ("%s: %m", cl->source);
