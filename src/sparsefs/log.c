@@ -10,6 +10,7 @@
 #include <syslog.h>
 
 #include "error.h"
+#include "hash.h"
 #include "log.h"
 
 /* Remembered message hashes: a direct-mapped table, so a message evicted by
@@ -21,21 +22,11 @@ static pthread_mutex_t remembered_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t remembered[REMEMBERED];
 static bool use_syslog;
 
-static uint64_t
-hash_message (const char *message)
-{
-  uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a */
-
-  for (; *message; message++)
-    h = (h ^ (unsigned char) *message) * 0x100000001b3ULL;
-  return h | 1;                 /* 0 marks an empty slot */
-}
-
 /* True the first time MESSAGE is seen (as far as the table remembers). */
 static bool
 first_time (const char *message)
 {
-  uint64_t h = hash_message (message);
+  uint64_t h = hash_string (message);  /* never 0, which marks an empty slot */
   uint64_t *slot = &remembered[h % REMEMBERED];
   bool first;
 

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "hash.h"
 #include "page-cache.h"
 
 #define SLOTS 4096
@@ -24,11 +25,7 @@ static struct cached cached[SLOTS];
 uint64_t
 page_cache_path_hash (const char *path)
 {
-  uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a */
-
-  for (; *path; path++)
-    h = (h ^ (unsigned char) *path) * 0x100000001b3ULL;
-  return h | 1;
+  return hash_string (path);
 }
 
 static enum page_cache_use
