@@ -344,15 +344,30 @@ write_pidfile (const char *pidfile)
   return r;
 }
 
+/* The loop as -s, -o clone_fd, max_threads and max_idle_threads ask.  An
+ * unset max_idle_threads is UINT_MAX, which libfuse 3.14 would report as
+ * invalid if set: its own default stands then.
+ */
 static int
 serve (struct fuse *fuse, const struct fuse_cmdline_opts *opts)
 {
-  struct fuse_loop_config config = {
-    .clone_fd = opts->clone_fd,
-    .max_idle_threads = opts->max_idle_threads,
-  };
+  struct fuse_loop_config *config;
+  int r;
 
-  return opts->singlethread ? fuse_loop (fuse) : fuse_loop_mt (fuse, &config);
+  if (opts->singlethread)
+    return fuse_loop (fuse);
+  config = fuse_loop_cfg_create ();
+  if (config == NULL) {
+    report_error ("FUSE loop configuration: %m");
+    return -1;
+  }
+  fuse_loop_cfg_set_clone_fd (config, opts->clone_fd);
+  fuse_loop_cfg_set_max_threads (config, opts->max_threads);
+  if (opts->max_idle_threads != UINT_MAX)
+    fuse_loop_cfg_set_idle_threads (config, opts->max_idle_threads);
+  r = fuse_loop_mt (fuse, config);
+  fuse_loop_cfg_destroy (config);
+  return r;
 }
 
 /* Mount, detach unless -f, run until unmounted or signalled, unmount. */

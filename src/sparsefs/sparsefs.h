@@ -6,7 +6,8 @@
 #ifndef SPARSEFS_SPARSEFS_H
 #define SPARSEFS_SPARSEFS_H
 
-#define FUSE_USE_VERSION 35
+/* 3.12: the loop configuration of fuse_loop_cfg_create() (see main.c) */
+#define FUSE_USE_VERSION 312
 #include <fuse.h>
 
 #include <stdbool.h>
