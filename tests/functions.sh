@@ -86,6 +86,18 @@ make_tmpdir ()
     mktemp -d "$_scratch/tmp.XXXXXX"
 }
 
+# make_public_tmpdir: set $public to a fresh folder every user can reach,
+# removed when the test exits; for mount points another user reads
+# through, since the build tree (and so the scratch folder) may sit under
+# a folder only root can pass (/root, mode 0700).  Call it in the test's
+# own shell, not in $(...), so that its cleanup is kept.
+make_public_tmpdir ()
+{
+    public=$(mktemp -d /tmp/sparsefs-test.XXXXXX)
+    cleanup_fn rm -rf "$public"
+    chmod 0755 "$public"
+}
+
 # ---- the oracle corpus --------------------------------------------------
 # corpus: build the oracle corpus once per build tree (the first test to
 # ask builds it, the others wait on the lock) and print its folder.

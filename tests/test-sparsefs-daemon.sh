@@ -13,7 +13,8 @@ corpus=$(corpus)
 img=$corpus/images
 exp=$corpus/expected
 tmp=$(make_tmpdir)
-mnt=$tmp/mnt
+make_public_tmpdir
+mnt=$public/mnt                 # nobody reads through it with allow_other
 mkdir "$mnt"
 
 # ---- command line errors: exit 1 with a message, nothing mounted ---------
