@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "error.h"
 #include "file-info.h"
 #include "image-table.h"
 #include "namespace.h"
@@ -22,6 +23,7 @@
 #include "raw-view.h"
 #include "readahead.h"
 #include "rounding.h"
+#include "shown-size.h"
 #include "sparsefs.h"
 #include "xattr.h"
 
@@ -137,8 +139,10 @@ sparsefs_getattr (const char *path, struct stat *st, struct fuse_file_info *fi)
   }
   if (r < 0)
     return r;
-  if (node.kind == NODE_IMAGE)
+  if (node.kind == NODE_IMAGE) {
     fill_image_stat (&node, st);
+    shown_size_set (page_cache_path_hash (path ? path : handle->path), st->st_size);
+  }
   else {
     *st = node.st;
     st->st_mode &= ~0222;
@@ -223,6 +227,21 @@ sparsefs_open (const char *path, struct fuse_file_info *fi)
   return 0;
 }
 
+/* Whether the kernel now shows HANDLE's path with another size than its
+ * image's (see shown-size.h).
+ */
+static bool
+replaced_by_other_size (const struct handle *handle)
+{
+  uint64_t size = image_size (handle->open_image->image);
+
+  if (!shown_size_differs (handle->path_hash, size))
+    return false;
+  report_error ("%s: replaced by an image of another size while open: earlier "
+                "opens read EIO, new opens read the new image", handle->path);
+  return true;
+}
+
 static int
 sparsefs_read (const char *path, char *buf, size_t size, off_t offset,
                struct fuse_file_info *fi)
@@ -234,7 +253,9 @@ sparsefs_read (const char *path, char *buf, size_t size, off_t offset,
   if (r == -1)
     return reply_errno (errno);
   /* Checked after the read: a change before or during it shows now. */
-  return image_table_changed (handle->open_image) ? -EIO : r;
+  if (image_table_changed (handle->open_image) || replaced_by_other_size (handle))
+    return -EIO;
+  return r;
 }
 
 static off_t
