@@ -67,7 +67,7 @@ discard_trusted (const struct device_facts *facts,
  * refused punch: every BLKZEROOUT then ends in zero pages, after a refused
  * write-zeroes that the device still counts as written.
  */
-static bool
+bool
 zeroout_worth_a_call (const struct device_facts *facts)
 {
   return facts->write_zeroes_max_bytes > 0

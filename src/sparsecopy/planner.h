@@ -86,6 +86,11 @@ bool forced_method_allowed (const struct device_facts *facts,
                             enum hole_method method, bool discard_zeroes,
                             const char **why);
 
+/* Whether BLKZEROOUT is offloaded here, rather than done by the kernel
+ * writing zero pages (see planner.c).
+ */
+bool zeroout_worth_a_call (const struct device_facts *facts);
+
 /* Whether METHOD leaves thin storage thin on this target. */
 bool method_keeps_thin (const struct device_facts *facts,
                         enum hole_method method);

@@ -75,7 +75,7 @@ print_methods (FILE *fp, const struct device_facts *f,
                "(--discard-zeroes)");
   if (block)
     fprintf (fp, "  zeroout: %s\n",
-             f->write_zeroes_max_bytes == 0
+             !zeroout_worth_a_call (f)
              ? "not used: the kernel would write zero pages (allocates)"
              : method_keeps_thin (f, METHOD_ZEROOUT)
              ? "yes, offloaded, stays thin"

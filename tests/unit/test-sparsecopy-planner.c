@@ -378,8 +378,10 @@ test_loop_fallback_after_punch_refused (void **state)
   struct plan_policy trusted = { METHOD_AUTO, false, true };
   struct hole_plan p;
 
+  assert_true (zeroout_worth_a_call (&f));
   f.discard_granularity = 0;            /* what the refresh reads */
   f.discard_max_bytes = 0;
+  assert_false (zeroout_worth_a_call (&f));
   p = plan (&f, &auto_policy, METHOD_BIT (METHOD_PUNCH), 2048, 16 * KiB);
   assert_int_equal (p.count, 1);
   assert_op (&p, 0, METHOD_WRITE, 2048, 16 * KiB);
