@@ -18,6 +18,7 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-corpus.sh \
 	test-sparsecopy-methods.sh \
 	test-sparsecopy-fallback.sh \
+	test-sparsecopy-bindfs.sh \
 	test-sparsecopy-file.sh \
 	test-sparsecopy-errors.sh \
 	test-sparsecopy-cli.sh \

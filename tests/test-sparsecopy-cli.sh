@@ -15,7 +15,8 @@ dir=$scratch
 "$SPARSECOPY" --help > "$dir/help"
 grep -q "^Usage: sparsecopy \[OPTIONS\] SOURCE TARGET" "$dir/help" || fail "--help"
 for opt in --format --sparse --holes --target-is-zero --jobs --cache \
-           --progress --json --verify --show-probe --dry-run --force; do
+           --progress --json --verify --show-probe --dry-run --force \
+           --discard-zeroes; do
     grep -q -e "$opt" "$dir/help" || fail "--help does not mention $opt"
 done
 "$SPARSECOPY" --version | grep -Eq '^sparsecopy [0-9]+\.[0-9]+' || fail "--version"
@@ -46,6 +47,26 @@ grep -q "^  driver: loop\$" "$dir/out" || fail "driver"
 grep -q "^  rotational: $(cat "$queue/rotational")\$" "$dir/out" || fail "rotational"
 grep -q "^  holes will use: punch" "$dir/out" || fail "planned method"
 echo "ok: --dry-run shows the probe and writes nothing"
+
+# --force is about O_EXCL only: a loop device's discard is trusted with
+# --discard-zeroes, never with --force.
+grep -q "^  discard: not used: .*(--discard-zeroes)" "$dir/out" ||
+    fail "--dry-run: a loop device's discard is trusted"
+status=0
+"$SPARSECOPY" --dry-run --force --holes=discard "$img" "$loop" \
+    > /dev/null 2> "$dir/err" || status=$?
+[ $status -eq 4 ] && grep -q -- "(--discard-zeroes if it does)" "$dir/err" ||
+    fail "--force --holes=discard on a loop device: exit $status"
+"$SPARSECOPY" --dry-run --discard-zeroes "$img" "$loop" > "$dir/out"
+grep -q "^  discard: yes, reads back zeros as --discard-zeroes says" \
+    "$dir/out" || fail "--discard-zeroes: probe output"
+grep -q "^  holes will use: punch" "$dir/out" ||
+    fail "--discard-zeroes: punch is still first"
+"$SPARSECOPY" --dry-run --discard-zeroes --holes=discard "$img" "$loop" \
+    > "$dir/out"
+grep -q "^  holes will use: discard" "$dir/out" ||
+    fail "--discard-zeroes --holes=discard: planned method"
+echo "ok: --discard-zeroes, not --force, trusts discard"
 
 "$SPARSECOPY" --dry-run "$img" "$dir/not-there" > "$dir/out"
 [ ! -e "$dir/not-there" ] || fail "--dry-run created the target"

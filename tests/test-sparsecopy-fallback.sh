@@ -4,6 +4,9 @@
 # result is still exactly qemu-img's output:
 #  - simulated: a loop device whose punch / discard / zeroout calls are
 #    refused by an LD_PRELOAD shim (like LVM thin, which refuses punch);
+#    discard only with --discard-zeroes (a loop device's is not trusted),
+#    and zeroout is checked: on tmpfs the kernel does it by writing zeros
+#    and turns write-zeroes off, so write takes over;
 #  - real: a loop device over a ramfs file: ramfs has no fallocate, so the
 #    loop device has neither write-zeroes nor discard (the probe sees it and
 #    auto writes zeros; a forced punch fails with "not supported", exit 4).
@@ -63,19 +66,32 @@ assert_result ()
         fail "refusing $dropped: nothing zeroed by $method"
 }
 
-copy_refusing punch
+copy_refusing punch --discard-zeroes
 assert_result punch discard
 grep -q "punch is not supported (Operation not supported); falling back to discard" \
     "$dir/err" || fail "no fallback message"
 [ "$(allocated_bytes "$backing")" -le $(( data_bytes + MiB + 65536 )) ] ||
     fail "refusing punch: the backing file was allocated"
-echo "ok: punch refused -> discard, still thin"
+echo "ok: punch refused, --discard-zeroes -> discard, still thin"
 
-copy_refusing punch,discard
-assert_result punch,discard zeroout
-echo "ok: punch and discard refused -> zeroout"
+# tmpfs has no zero range: the kernel's BLKZEROOUT writes zero pages and
+# clears write_zeroes_max_bytes, which the zeroout trial sees.
+copy_refusing punch,discard --discard-zeroes
+assert_result punch,discard,zeroout write
+[ "$(json_field "$dir/json" .zeroed.zeroout)" -gt 0 ] ||
+    fail "refusing punch and discard: zeroout was not tried"
+grep -q "zeroout is not supported (the device turned write-zeroes off: the kernel wrote zeros); falling back to write" \
+    "$dir/err" || fail "refusing punch and discard: no zeroout message"
+echo "ok: punch and discard refused -> zeroout, done by writing -> write"
 
-copy_refusing punch,discard,zeroout
+# Without --discard-zeroes a loop device's discard is never tried.
+copy_refusing punch
+assert_result punch,zeroout write
+[ "$(json_field "$dir/json" .zeroed.discard)" -eq 0 ] ||
+    fail "refusing punch: discarded without --discard-zeroes"
+echo "ok: punch refused -> zeroout -> write, no discard"
+
+copy_refusing punch,discard,zeroout --discard-zeroes
 assert_result punch,discard,zeroout write
 grep -q "warning: .*write, which allocates the target" "$dir/err" ||
     fail "no warning that the target gets allocated"

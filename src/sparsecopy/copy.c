@@ -163,13 +163,19 @@ take_piece (struct copy *c, struct piece *p)
   return r;
 }
 
+/* The zeroer failed at OFFSET (reported): stop the copy. */
+static void
+zeroing_failed (struct copy *c, uint64_t offset)
+{
+  fail (c, errno == EINTR ? COPY_INTERRUPTED
+        : errno == ENOTSUP ? COPY_NOT_SUPPORTED : COPY_TARGET_FAILED, offset);
+}
+
 static int
 zero_range (struct copy *c, uint64_t offset, uint64_t length)
 {
   if (zeroer_zero (&c->zeroer, offset, length) == -1) {
-    fail (c, errno == EINTR ? COPY_INTERRUPTED
-          : errno == ENOTSUP ? COPY_NOT_SUPPORTED : COPY_TARGET_FAILED,
-          offset);
+    zeroing_failed (c, offset);
     return -1;
   }
   return 0;
@@ -383,18 +389,14 @@ collect_result (struct copy *c, const struct timespec *start)
 static int
 zero_first (struct copy *c)
 {
-  uint64_t length = round_down (c->source->size, c->block);
+  int r;
 
-  if (length == 0 || !zeroer_should_zero_first (&c->zeroer))
-    return 0;
   messages_hold ();
-  if (zero_range (c, 0, length) == -1) {
-    messages_release ();
-    return -1;
-  }
+  r = zeroer_zero_first (&c->zeroer, round_down (c->source->size, c->block));
+  if (r == -1)
+    zeroing_failed (c, 0);
   messages_release ();
-  zeroer_assume_zero (&c->zeroer);
-  return 0;
+  return r == -1 ? -1 : 0;
 }
 
 /* Start the workers; returns how many started (a failure stops the copy). */

@@ -10,9 +10,14 @@ facts_discard_reads_zero (const struct device_facts *facts)
 {
   if (facts->kind != TARGET_BLOCK_DEVICE)
     return false;
+  /* Not loop: its discard punches a hole in the backing file, which reads
+   * zeros only where that file system punches.  Where it does not (FUSE
+   * ones such as bindfs), BLKDISCARD still returns success, since the block
+   * layer turns a device's "not supported" into success, and the old bytes
+   * stay; the loop driver then only sets discard_max_bytes to 0.  Where it
+   * does, punch works and auto never gets to discard anyway.
+   */
   switch (facts->driver) {
-  case DRIVER_LOOP:
-    return true;
   case DRIVER_DM:
     return strcmp (facts->dm_target, "thin") == 0
       && !facts->thin_external_origin;

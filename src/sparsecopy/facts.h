@@ -54,8 +54,9 @@ struct device_facts {
 };
 
 /* Whether the driver is known to read discarded blocks back as zeros: a dm
- * thin target without an external origin, loop, an rbd image that is not a
- * clone.  Nothing else is trusted (a discard may be dropped).
+ * thin target without an external origin, an rbd image that is not a
+ * clone.  Nothing else is trusted (a discard may be dropped), not even loop
+ * (see facts.c); --discard-zeroes says so for a given device.
  */
 bool facts_discard_reads_zero (const struct device_facts *facts);
 

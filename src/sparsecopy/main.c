@@ -60,8 +60,9 @@ struct settings {
 };
 
 enum {
-  OPT_CACHE = 256, OPT_HOLES, OPT_TARGET_IS_ZERO, OPT_FORCE, OPT_DRY_RUN,
-  OPT_SHOW_PROBE, OPT_JSON, OPT_VERIFY, OPT_ALLOW_DIR, OPT_REQUEST_SIZE,
+  OPT_CACHE = 256, OPT_HOLES, OPT_TARGET_IS_ZERO, OPT_DISCARD_ZEROES,
+  OPT_FORCE, OPT_DRY_RUN, OPT_SHOW_PROBE, OPT_JSON, OPT_VERIFY, OPT_ALLOW_DIR,
+  OPT_REQUEST_SIZE,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +73,7 @@ static const struct option long_options[] = {
   { "cache", required_argument, NULL, OPT_CACHE },
   { "holes", required_argument, NULL, OPT_HOLES },
   { "target-is-zero", no_argument, NULL, OPT_TARGET_IS_ZERO },
+  { "discard-zeroes", no_argument, NULL, OPT_DISCARD_ZEROES },
   { "force", no_argument, NULL, OPT_FORCE },
   { "dry-run", no_argument, NULL, OPT_DRY_RUN },
   { "show-probe", no_argument, NULL, OPT_SHOW_PROBE },
@@ -97,6 +99,8 @@ usage (FILE *fp)
 "                           0 disables)\n"
 "      --holes=METHOD       auto, skip, punch, discard, zeroout or write\n"
 "      --target-is-zero     the target already reads as zeros: skip holes\n"
+"      --discard-zeroes     the target reads discarded blocks as zeros: holes\n"
+"                           may be discarded\n"
 "  -j, --jobs=N             requests in flight (default: cores, at least %d)\n"
 "      --request-size=SIZE  bytes per data request (default 4M)\n"
 "      --cache=none|writeback  O_DIRECT on block devices or not (default none)\n"
@@ -105,7 +109,7 @@ usage (FILE *fp)
 "      --verify             read the target back and compare\n"
 "      --show-probe         print what was found about the target\n"
 "      --dry-run            probe and plan, write nothing\n"
-"      --force              write to a device in use; discard without zeroing\n"
+"      --force              write to a device in use (no O_EXCL)\n"
 "      --allow-dir=DIR      a folder backing files may come from\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
@@ -175,6 +179,7 @@ parse_option (struct settings *s, int opt, const char *arg)
     s->copy.policy.forced = m;
     break;
   case OPT_TARGET_IS_ZERO: s->target_is_zero = true; break;
+  case OPT_DISCARD_ZEROES: s->copy.policy.discard_zeroes = true; break;
   case OPT_FORCE: s->target.force = true; break;
   case OPT_DRY_RUN: s->dry_run = true; break;
   case OPT_SHOW_PROBE: s->show_probe = true; break;
@@ -275,8 +280,8 @@ settle_policy (struct settings *s, const struct target *t)
 
   policy->target_is_zero = s->target_is_zero || t->created || t->would_create;
   if (policy->forced != METHOD_AUTO
-      && !forced_method_allowed (&t->facts, policy->forced, s->target.force,
-                                 &why)) {
+      && !forced_method_allowed (&t->facts, policy->forced,
+                                 policy->discard_zeroes, &why)) {
     report_error ("%s: --holes=%s: %s", t->path,
                   method_name (policy->forced), why);
     return -1;

@@ -49,6 +49,31 @@ can_discard (const struct device_facts *facts)
     && facts->discard_granularity > 0 && facts->discard_max_bytes > 0;
 }
 
+static bool
+discard_trusted (const struct device_facts *facts,
+                 const struct plan_policy *policy)
+{
+  return can_discard (facts)
+    && (policy->discard_zeroes || facts_discard_reads_zero (facts));
+}
+
+/* BLKZEROOUT is worth a call only where the device has write-zeroes:
+ * without it the kernel writes zero pages.  A loop device turns discard
+ * and punch into PUNCH_HOLE of its backing file and BLKZEROOUT into
+ * ZERO_RANGE; it drops discard once that file refused PUNCH_HOLE.  A file
+ * system without PUNCH_HOLE has no ZERO_RANGE either (FUSE ones such as
+ * bindfs; ramfs has neither, and the loop device then shows neither), yet
+ * the kernel (6.18) was seen keeping write_zeroes_max_bytes set after a
+ * refused punch: every BLKZEROOUT then ends in zero pages, after a refused
+ * write-zeroes that the device still counts as written.
+ */
+bool
+zeroout_worth_a_call (const struct device_facts *facts)
+{
+  return facts->write_zeroes_max_bytes > 0
+    && !(facts->driver == DRIVER_LOOP && !can_discard (facts));
+}
+
 enum hole_method
 choose_method (const struct device_facts *facts,
                const struct plan_policy *policy, unsigned disabled)
@@ -66,11 +91,10 @@ choose_method (const struct device_facts *facts,
   if (!is_disabled (disabled, METHOD_PUNCH)
       && facts->write_zeroes_max_bytes > 0)
     return METHOD_PUNCH;
-  if (!is_disabled (disabled, METHOD_DISCARD)
-      && can_discard (facts) && facts_discard_reads_zero (facts))
+  if (!is_disabled (disabled, METHOD_DISCARD) && discard_trusted (facts, policy))
     return METHOD_DISCARD;
   if (!is_disabled (disabled, METHOD_ZEROOUT)
-      && facts->write_zeroes_max_bytes > 0)
+      && zeroout_worth_a_call (facts))
     return METHOD_ZEROOUT;
   return METHOD_WRITE;
 }
@@ -165,7 +189,8 @@ plan_hole (const struct device_facts *facts,
 
 bool
 forced_method_allowed (const struct device_facts *facts,
-                       enum hole_method method, bool force, const char **why)
+                       enum hole_method method, bool discard_zeroes,
+                       const char **why)
 {
   bool block = facts->kind == TARGET_BLOCK_DEVICE;
 
@@ -179,9 +204,9 @@ forced_method_allowed (const struct device_facts *facts,
       *why = "the device does not support discard";
       return false;
     }
-    if (!force && !facts_discard_reads_zero (facts)) {
+    if (!discard_zeroes && !facts_discard_reads_zero (facts)) {
       *why = "the device is not known to read discarded blocks as zeros "
-        "(--force to discard anyway)";
+        "(--discard-zeroes if it does)";
       return false;
     }
     return true;

@@ -11,9 +11,12 @@
  *   punch    fallocate(PUNCH_HOLE|KEEP_SIZE): write-zeroes that may unmap,
  *            never falls back to writing; a hole in a regular file
  *   discard  BLKDISCARD of whole discard granules, where the driver reads
- *            discarded blocks as zeros; the edges of the hole are written
+ *            discarded blocks as zeros (facts_discard_reads_zero) or the
+ *            user says so (--discard-zeroes); the edges of the hole are
+ *            written
  *   zeroout  BLKZEROOUT, only where write_zeroes_max_bytes > 0: otherwise
  *            the kernel writes zero pages and provisions every thin block
+ *            (nor on a loop device that lost discard: see planner.c)
  *   write    zero buffers (allocates the target)
  * Every range is aligned to the logical block size: the copier rounds holes
  * inward to it, the planner refuses anything else (EINVAL).
@@ -42,6 +45,8 @@ enum hole_method {
 struct plan_policy {
   enum hole_method forced;      /* METHOD_AUTO unless --holes */
   bool target_is_zero;          /* --target-is-zero, or a new file */
+  bool discard_zeroes;          /* --discard-zeroes: the user says the
+                                   device reads discarded blocks as zeros */
 };
 
 struct zero_op {
@@ -74,12 +79,17 @@ int plan_hole (const struct device_facts *facts,
                uint64_t offset, uint64_t length, struct hole_plan *plan);
 
 /* Whether --holes=METHOD may be used on this target; false with a reason
- * (a static string) if not.  FORCE allows discard on a device not known to
- * read discarded blocks as zeros.
+ * (a static string) if not.  DISCARD_ZEROES (--discard-zeroes) allows
+ * discard on a device not known to read discarded blocks as zeros.
  */
 bool forced_method_allowed (const struct device_facts *facts,
-                            enum hole_method method, bool force,
+                            enum hole_method method, bool discard_zeroes,
                             const char **why);
+
+/* Whether BLKZEROOUT is offloaded here, rather than done by the kernel
+ * writing zero pages (see planner.c).
+ */
+bool zeroout_worth_a_call (const struct device_facts *facts);
 
 /* Whether METHOD leaves thin storage thin on this target. */
 bool method_keeps_thin (const struct device_facts *facts,

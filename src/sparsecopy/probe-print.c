@@ -68,10 +68,14 @@ print_methods (FILE *fp, const struct device_facts *f,
              ? "no (the device has no discard)"
              : facts_discard_reads_zero (f)
              ? "yes, reads back zeros (whole granules; edges written)"
-             : "not used: discarded blocks are not known to read as zeros");
+             : policy->discard_zeroes
+             ? "yes, reads back zeros as --discard-zeroes says (whole "
+               "granules; edges written)"
+             : "not used: discarded blocks are not known to read as zeros "
+               "(--discard-zeroes)");
   if (block)
     fprintf (fp, "  zeroout: %s\n",
-             f->write_zeroes_max_bytes == 0
+             !zeroout_worth_a_call (f)
              ? "not used: the kernel would write zero pages (allocates)"
              : method_keeps_thin (f, METHOD_ZEROOUT)
              ? "yes, offloaded, stays thin"

@@ -50,19 +50,24 @@ has_attr (const struct fact_reader *reader, const char *path)
   return reader->read_attr (reader->opaque, path, buf, sizeof buf) == 0;
 }
 
-static void
+/* Returns whether the two limits every block device shows were read. */
+static bool
 read_queue_limits (const struct fact_reader *reader, struct device_facts *f)
 {
   uint64_t rotational;
+  bool complete;
 
   read_u64 (reader, "queue/discard_granularity", &f->discard_granularity);
-  read_u64 (reader, "queue/discard_max_bytes", &f->discard_max_bytes);
-  read_u64 (reader, "queue/write_zeroes_max_bytes", &f->write_zeroes_max_bytes);
+  complete = read_u64 (reader, "queue/discard_max_bytes",
+                       &f->discard_max_bytes);
+  complete &= read_u64 (reader, "queue/write_zeroes_max_bytes",
+                        &f->write_zeroes_max_bytes);
   f->has_write_zeroes_unmap =
     read_u64 (reader, "queue/write_zeroes_unmap_max_bytes",
               &f->write_zeroes_unmap_max_bytes);
   f->rotational = read_u64 (reader, "queue/rotational", &rotational)
     ? (int) (rotational != 0) : -1;
+  return complete;
 }
 
 /* A thin target's parameters are "POOL DEV_ID [EXTERNAL_ORIGIN]". */
@@ -366,17 +371,19 @@ probe_target (const char *path, int fd, struct device_facts *facts)
 }
 
 int
-probe_refresh_write_zeroes (struct device_facts *facts)
+probe_refresh_limits (struct device_facts *facts)
 {
-  char path[128];
+  struct sysfs_disk disk;
+  struct fact_reader reader = { sysfs_read_attr, dm_ioctl_table, &disk };
 
   if (facts->kind != TARGET_BLOCK_DEVICE)
     return 0;
-  snprintf (path, sizeof path,
-            "/sys/dev/block/%u:%u/queue/write_zeroes_max_bytes",
+  snprintf (disk.dir, sizeof disk.dir, "/sys/dev/block/%u:%u",
             facts->disk_major, facts->disk_minor);
-  if (read_whole_number (path, &facts->write_zeroes_max_bytes) == -1) {
-    report_error ("%s: %m", path);
+  disk.devno = makedev (facts->disk_major, facts->disk_minor);
+  if (!read_queue_limits (&reader, facts)) {
+    if (errno == 0)
+      errno = EIO;
     return -1;
   }
   return 0;

@@ -44,10 +44,15 @@ int probe_disk_facts (const struct fact_reader *reader, const char *name,
  */
 int probe_target (const char *path, int fd, struct device_facts *facts);
 
-/* Re-read write_zeroes_max_bytes, which the kernel may set to 0 at run time
- * (loop, SCSI) when the device refused a write-zeroes.  Returns 0 or -1.
+/* Re-read the queue limits (discard_granularity, discard_max_bytes,
+ * write_zeroes_max_bytes, ...), which the kernel may set to 0 at run time
+ * when the device refused an operation (loop: discard after a refused
+ * punch or discard, write-zeroes after a refused zero range; SCSI after a
+ * failed WRITE SAME or UNMAP).  A regular file has none.  Returns 0, or -1
+ * with errno (not reported) if they cannot be read: FACTS keeps what it
+ * had for those that could not.
  */
-int probe_refresh_write_zeroes (struct device_facts *facts);
+int probe_refresh_limits (struct device_facts *facts);
 
 struct plan_policy;
 

@@ -13,6 +13,12 @@
 /* Large ranges go to the kernel in pieces, so that an interrupt is seen. */
 #define PIECE_BYTES (UINT64_C (1) << 30)
 
+/* The first call of a method covers this much: a refusal then costs little
+ * (a refused write-zeroes still counts as written in the device's
+ * statistics), and what a trial did is checked before the rest goes.
+ */
+#define TRIAL_BYTES (UINT64_C (1) << 20)
+
 void
 zeroer_init (struct zeroer *z, struct target *target,
              const struct plan_policy *policy, atomic_bool *stop)
@@ -24,6 +30,7 @@ zeroer_init (struct zeroer *z, struct target *target,
   pthread_mutex_init (&z->lock, NULL);
   z->disabled = 0;
   z->warned = 0;
+  z->proven = 0;
   for (m = 0; m < METHOD_COUNT; m++)
     atomic_init (&z->bytes[m], 0);
   z->stop = stop;
@@ -59,8 +66,8 @@ zeroer_should_zero_first (struct zeroer *z)
     && method_keeps_thin (facts, method);
 }
 
-void
-zeroer_assume_zero (struct zeroer *z)
+static void
+assume_zero (struct zeroer *z)
 {
   pthread_mutex_lock (&z->lock);
   z->policy.target_is_zero = true;
@@ -86,35 +93,104 @@ run_piece (struct target *t, enum hole_method method, uint64_t offset,
   }
 }
 
-/* Pieces of a discard stay whole granules. */
+/* WANT bytes, or for a discard as many whole granules (at least one). */
 static uint64_t
-piece_size (const struct device_facts *facts, enum hole_method method)
+piece_size (uint64_t granule, enum hole_method method, uint64_t want)
 {
-  uint64_t g = facts->discard_granularity;
-
-  if (method != METHOD_DISCARD || g == 0 || g >= PIECE_BYTES)
-    return method == METHOD_DISCARD && g > PIECE_BYTES ? g : PIECE_BYTES;
-  return PIECE_BYTES - PIECE_BYTES % g;
+  if (method != METHOD_DISCARD || granule == 0)
+    return want;
+  return want < granule ? granule : want - want % granule;
 }
 
-/* Run OP in pieces.  Returns 0, or -1 with errno and *FAILED_AT set. */
-static int
-run_op (struct zeroer *z, const struct zero_op *op, uint64_t *failed_at)
+/* The facts that running an operation needs, read under the lock (a
+ * dropped method makes another thread read the limits again).
+ */
+static void
+running_facts (struct zeroer *z, enum hole_method method, uint64_t *granule,
+               bool *proven)
 {
-  uint64_t piece = piece_size (&z->target->facts, op->method);
-  uint64_t done, n;
+  pthread_mutex_lock (&z->lock);
+  *granule = z->target->facts.discard_granularity;
+  *proven = (z->proven & METHOD_BIT (method)) != 0;
+  pthread_mutex_unlock (&z->lock);
+}
 
+/* Whether a trial may have been refused behind a success.  The kernel hides
+ * two refusals, and both show as a limit gone to 0 once the call returned:
+ *  - BLKDISCARD returns success when the device completes the discard with
+ *    "not supported" (blkdev_issue_discard); a loop device whose backing
+ *    file refused the punch leaves the old bytes there and sets
+ *    discard_max_bytes to 0;
+ *  - BLKZEROOUT writes zero pages when write-zeroes is refused, and the
+ *    driver (loop, SCSI) may then set write_zeroes_max_bytes to 0: the range
+ *    reads zeros, but every later call writes, like write, without warning.
+ *    Unless forced: writing is what BLKZEROOUT promises when it must.
+ */
+static bool
+trial_is_doubtful (struct zeroer *z, enum hole_method method)
+{
+  return z->target->facts.kind == TARGET_BLOCK_DEVICE
+    && (method == METHOD_DISCARD
+        || (method == METHOD_ZEROOUT && z->policy.forced != METHOD_ZEROOUT));
+}
+
+/* METHOD's trial returned success: check it (see trial_is_doubtful).
+ * Returns NULL if it did its job, else why not.
+ */
+static const char *
+check_trial (struct zeroer *z, enum hole_method method)
+{
+  const struct device_facts *facts = &z->target->facts;
+  const char *why = NULL;
+
+  pthread_mutex_lock (&z->lock);
+  if (trial_is_doubtful (z, method)) {
+    if (probe_refresh_limits (&z->target->facts) == -1)
+      why = "its result cannot be checked: the queue limits are unreadable";
+    else if (method == METHOD_DISCARD && facts->discard_max_bytes == 0)
+      why = "the kernel said done, but the device then turned discard off: "
+        "nothing was zeroed";
+    else if (method == METHOD_ZEROOUT && facts->write_zeroes_max_bytes == 0)
+      why = "the device turned write-zeroes off: the kernel wrote zeros";
+  }
+  if (why == NULL)
+    z->proven |= METHOD_BIT (method);
+  pthread_mutex_unlock (&z->lock);
+  return why;
+}
+
+/* Run OP in pieces, the first one a trial if the method has not proven
+ * itself yet.  Returns 0, or -1 with errno, *FAILED_AT set (where zeroing
+ * must go on) and *WHY (a reason other than errno's, or NULL).
+ */
+static int
+run_op (struct zeroer *z, const struct zero_op *op, uint64_t *failed_at,
+        const char **why)
+{
+  uint64_t granule, done, n;
+  bool proven;
+
+  running_facts (z, op->method, &granule, &proven);
+  *why = NULL;
   for (done = 0; done < op->length; done += n) {
-    n = MIN (piece, op->length - done);
+    n = piece_size (granule, op->method, proven ? PIECE_BYTES : TRIAL_BYTES);
+    n = MIN (n, op->length - done);
+    *failed_at = op->offset + done;
     if (atomic_load (z->stop)) {
-      *failed_at = op->offset + done;
       errno = EINTR;
       return -1;
     }
-    if (run_piece (z->target, op->method, op->offset + done, n) == -1) {
-      *failed_at = op->offset + done;
+    if (run_piece (z->target, op->method, op->offset + done, n) == -1)
+      return -1;
+    if (!proven && (*why = check_trial (z, op->method)) != NULL) {
+      if (op->method == METHOD_ZEROOUT) {       /* zeroed all the same */
+        atomic_fetch_add (&z->bytes[op->method], n);
+        *failed_at += n;
+      }
+      errno = EOPNOTSUPP;
       return -1;
     }
+    proven = true;
     atomic_fetch_add (&z->bytes[op->method], n);
   }
   return 0;
@@ -156,31 +232,33 @@ plan_locked (struct zeroer *z, uint64_t offset, uint64_t length,
   return r;
 }
 
-/* METHOD said "not supported" at OFFSET: drop it for the rest of the run.
- * Returns -1 (reported) if it was forced.
+/* METHOD is not supported (WHY) at OFFSET: drop it for the rest of the run.
+ * Returns -1 (reported) with errno ENOTSUP if it was forced.
  */
 static int
-drop_method (struct zeroer *z, enum hole_method method, uint64_t offset)
+drop_method (struct zeroer *z, enum hole_method method, uint64_t offset,
+             const char *why)
 {
-  int err = errno;
   int r = 0;
 
   pthread_mutex_lock (&z->lock);
   if (z->policy.forced == method) {
-    errno = err;
-    report_error ("%s: %s failed at offset %" PRIu64 ": %m "
+    report_error ("%s: %s failed at offset %" PRIu64 ": %s "
                   "(forced with --holes=%s)", z->target->path,
-                  method_name (method), offset, method_name (method));
+                  method_name (method), offset, why, method_name (method));
     errno = ENOTSUP;
     r = -1;
   }
   else if (!(z->disabled & METHOD_BIT (method))) {
     z->disabled |= METHOD_BIT (method);
-    if (method == METHOD_PUNCH)
-      r = probe_refresh_write_zeroes (&z->target->facts);
+    /* The refusal may have turned other operations off as well.  If the
+     * limits cannot be read, the old ones stay: the next method's trial
+     * still checks what it did.
+     */
+    probe_refresh_limits (&z->target->facts);
     fprintf (stderr, "%s: %s: %s is not supported (%s); falling back to %s\n",
              program_invocation_short_name, z->target->path,
-             method_name (method), strerror (err),
+             method_name (method), why,
              method_name (choose_method (&z->target->facts, &z->policy,
                                          z->disabled)));
   }
@@ -188,32 +266,69 @@ drop_method (struct zeroer *z, enum hole_method method, uint64_t offset)
   return r;
 }
 
-int
-zeroer_zero (struct zeroer *z, uint64_t offset, uint64_t length)
+/* Run PLAN.  Returns 0 when done; 1 when a method turned out not supported
+ * and was dropped, *RESUME_AT being where zeroing must go on; -1 with errno
+ * (reported, unless EINTR).
+ */
+static int
+run_plan (struct zeroer *z, const struct hole_plan *plan, uint64_t *resume_at)
 {
-  uint64_t end = offset + length, failed_at;
-  struct hole_plan plan;
+  const char *why;
+  uint64_t failed_at;
   size_t i;
 
- replan:
-  if (plan_locked (z, offset, end - offset, &plan) == -1)
-    return -1;
-  for (i = 0; i < plan.count; i++) {
-    const struct zero_op *op = &plan.ops[i];
+  for (i = 0; i < plan->count; i++) {
+    const struct zero_op *op = &plan->ops[i];
 
-    if (run_op (z, op, &failed_at) == 0)
+    if (run_op (z, op, &failed_at, &why) == 0)
       continue;
     if (errno == EINTR)
       return -1;
     if (is_unsupported (errno) && op->method != METHOD_WRITE) {
-      if (drop_method (z, op->method, failed_at) == -1)
+      if (drop_method (z, op->method, failed_at,
+                       why ? why : strerror (errno)) == -1)
         return -1;
-      offset = failed_at;
-      goto replan;
+      *resume_at = failed_at;
+      return 1;
     }
     report_error ("%s: %s failed at offset %" PRIu64 ": %m", z->target->path,
                   method_name (op->method), failed_at);
     return -1;
   }
   return 0;
+}
+
+int
+zeroer_zero (struct zeroer *z, uint64_t offset, uint64_t length)
+{
+  uint64_t end = offset + length;
+  struct hole_plan plan;
+  int r;
+
+  do {
+    if (plan_locked (z, offset, end - offset, &plan) == -1)
+      return -1;
+    r = run_plan (z, &plan, &offset);
+  } while (r == 1 && offset < end);
+  return r == -1 ? -1 : 0;
+}
+
+int
+zeroer_zero_first (struct zeroer *z, uint64_t length)
+{
+  struct hole_plan plan;
+  uint64_t resume_at;
+  int r;
+
+  if (length == 0 || !zeroer_should_zero_first (z))
+    return 0;
+  if (plan_locked (z, 0, length, &plan) == -1)
+    return -1;
+  r = run_plan (z, &plan, &resume_at);
+  if (r == 1)
+    return 0;                   /* the holes get zeroed one by one */
+  if (r == -1)
+    return -1;
+  assume_zero (z);
+  return 1;
 }

@@ -4,9 +4,14 @@
  *
  * A method that fails with EOPNOTSUPP (ENOTTY, ENOSYS, ENODEV for the
  * ioctls) is dropped for the rest of the run and the range is planned again
- * without it; when punch fails that way, write_zeroes_max_bytes is read
- * again, since the kernel may have turned write-zeroes off.  A forced
- * method that is not supported, or any other error, stops the copy.
+ * without it; every queue limit is then read again, since the kernel may
+ * have turned operations off (a loop device clears discard when its backing
+ * file refuses a punch).  A forced method that is not supported, or any
+ * other error, stops the copy.
+ *
+ * The first call of each method is a short trial piece, checked afterwards:
+ * the kernel hides some refusals behind a success (see zeroer.c).  A trial
+ * that did not zero counts as "not supported".
  *
  * Thread-safe: several workers zero at once.
  */
@@ -27,6 +32,7 @@ struct zeroer {
   pthread_mutex_t lock;         /* guards disabled and target->facts */
   unsigned disabled;            /* METHOD_BIT()s found unsupported */
   unsigned warned;              /* METHOD_BIT()s warned about allocating */
+  unsigned proven;              /* METHOD_BIT()s whose trial zeroed */
   _Atomic uint64_t bytes[METHOD_COUNT];   /* zeroed per method */
   atomic_bool *stop;            /* checked between pieces of a large range */
 };
@@ -49,10 +55,15 @@ int zeroer_zero (struct zeroer *z, uint64_t offset, uint64_t length);
  */
 bool zeroer_should_zero_first (struct zeroer *z);
 
-/* The target now reads zeros: from here on holes are skipped (their edges
- * inside partly written granules are still written: see planner.h).
+/* Zero [0, LENGTH) up front if zeroer_should_zero_first() says so; from
+ * then on holes are skipped (their edges inside partly written granules
+ * are still written: see planner.h).  Zero-first is only an optimisation:
+ * if its method is not supported, the method is dropped, nothing is
+ * assumed, and each hole is zeroed on its own later (never the whole range
+ * by a fallback method).  Returns 1 if the range now reads zeros, 0 if it
+ * was not zeroed up front, -1 (reported) with errno (EINTR: *stop was set).
  */
-void zeroer_assume_zero (struct zeroer *z);
+int zeroer_zero_first (struct zeroer *z, uint64_t length);
 
 /* The methods dropped so far (METHOD_BIT()s). */
 unsigned zeroer_disabled (struct zeroer *z);

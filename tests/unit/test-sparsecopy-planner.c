@@ -346,26 +346,67 @@ test_loop_punches (void **state)
   assert_true (method_keeps_thin (&f, METHOD_PUNCH));
 }
 
-/* After punch failed the kernel turned write-zeroes off: discard next,
- * never BLKZEROOUT (it would write zero pages).
+/* A loop device's discard punches its backing file, and reads zeros only
+ * where that file system punches: not trusted unless the user says so.
+ */
+static void
+test_loop_discard_needs_the_user (void **state)
+{
+  struct device_facts f = probe_fake (&loop);
+  struct plan_policy trusted = { METHOD_AUTO, false, true };
+  const char *why = NULL;
+
+  assert_false (facts_discard_reads_zero (&f));
+  assert_false (forced_method_allowed (&f, METHOD_DISCARD, false, &why));
+  assert_non_null (why);
+  assert_true (forced_method_allowed (&f, METHOD_DISCARD, true, &why));
+  assert_int_equal (choose_method (&f, &auto_policy,
+                                   METHOD_BIT (METHOD_PUNCH)),
+                    METHOD_ZEROOUT);
+  assert_int_equal (choose_method (&f, &trusted, METHOD_BIT (METHOD_PUNCH)),
+                    METHOD_DISCARD);
+}
+
+/* The backing file refused a punch: the kernel cleared discard (not
+ * write-zeroes), and zero range is refused as well: write, never BLKZEROOUT
+ * (zero pages after a refused call).
  */
 static void
 test_loop_fallback_after_punch_refused (void **state)
 {
   struct device_facts f = probe_fake (&loop);
+  struct plan_policy trusted = { METHOD_AUTO, false, true };
   struct hole_plan p;
 
-  f.write_zeroes_max_bytes = 0;         /* what the refresh reads */
+  assert_true (zeroout_worth_a_call (&f));
+  f.discard_granularity = 0;            /* what the refresh reads */
+  f.discard_max_bytes = 0;
+  assert_false (zeroout_worth_a_call (&f));
   p = plan (&f, &auto_policy, METHOD_BIT (METHOD_PUNCH), 2048, 16 * KiB);
+  assert_int_equal (p.count, 1);
+  assert_op (&p, 0, METHOD_WRITE, 2048, 16 * KiB);
+  assert_int_equal (choose_method (&f, &trusted, METHOD_BIT (METHOD_PUNCH)),
+                    METHOD_WRITE);
+}
+
+/* A refused zero range cleared write-zeroes, discard is still shown: punch
+ * is not tried, and discard only with --discard-zeroes (the zeroer checks
+ * its first call: see zeroer.c).
+ */
+static void
+test_loop_after_zero_range_refused (void **state)
+{
+  struct device_facts f = probe_fake (&loop);
+  struct plan_policy trusted = { METHOD_AUTO, false, true };
+  struct hole_plan p;
+
+  f.write_zeroes_max_bytes = 0;
+  assert_int_equal (choose_method (&f, &auto_policy, 0), METHOD_WRITE);
+  p = plan (&f, &trusted, 0, 2048, 16 * KiB);
   assert_int_equal (p.count, 3);
   assert_op (&p, 0, METHOD_WRITE, 2048, 2048);
   assert_op (&p, 1, METHOD_DISCARD, 4 * KiB, 12 * KiB);
   assert_op (&p, 2, METHOD_WRITE, 16 * KiB, 2048);
-
-  p = plan (&f, &auto_policy,
-            METHOD_BIT (METHOD_PUNCH) | METHOD_BIT (METHOD_DISCARD),
-            0, 16 * KiB);
-  assert_op (&p, 0, METHOD_WRITE, 0, 16 * KiB);
 }
 
 /* ---- rbd ------------------------------------------------------------- */
@@ -565,6 +606,7 @@ test_zero_first (void **state)
 {
   struct plan_policy forced = { METHOD_PUNCH, false };
   struct plan_policy zero = { METHOD_AUTO, true };
+  struct plan_policy trusted = { METHOD_AUTO, false, true };
 
   assert_true (zero_first (&lvm_thin, auto_policy));      /* discard */
   assert_true (zero_first (&loop, auto_policy));          /* punch unmaps */
@@ -576,6 +618,7 @@ test_zero_first (void **state)
   assert_false (zero_first (&unknown, auto_policy));
   assert_false (zero_first (&loop, forced));
   assert_false (zero_first (&loop, zero));
+  assert_true (zero_first (&loop, trusted));              /* punch first */
 }
 
 static void
@@ -603,7 +646,9 @@ main (void)
     cmocka_unit_test (test_thin_external_origin),
     cmocka_unit_test (test_dm_mixed_table_is_not_trusted),
     cmocka_unit_test (test_loop_punches),
+    cmocka_unit_test (test_loop_discard_needs_the_user),
     cmocka_unit_test (test_loop_fallback_after_punch_refused),
+    cmocka_unit_test (test_loop_after_zero_range_refused),
     cmocka_unit_test (test_rbd_not_a_clone),
     cmocka_unit_test (test_rbd_clone),
     cmocka_unit_test (test_nvme_deallocate_zeroes),
