@@ -15,7 +15,8 @@ SPARSEFS_TESTS = \
 	test-sparsefs-daemon.sh \
 	test-sparsefs-faults.sh \
 	test-sparsefs-faults-daemon.sh \
-	test-sparsefs-stress.sh
+	test-sparsefs-stress.sh \
+	test-sparsefs-folder.sh
 
 TESTS += $(SPARSEFS_TESTS)
-EXTRA_DIST += $(SPARSEFS_TESTS) bench-sparsefs.sh
+EXTRA_DIST += $(SPARSEFS_TESTS) bench-sparsefs.sh bench-folders.sh

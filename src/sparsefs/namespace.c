@@ -375,6 +375,22 @@ add_entry (struct listing *listing, const struct listing *previous, int dirfd,
   return 0;
 }
 
+/* Give back the room the entries grew into but did not use. */
+static void
+trim_entries (struct listing *listing)
+{
+  struct entry *entries;
+
+  if (listing->count == 0 || listing->count == listing->allocated)
+    return;
+  entries = realloc (listing->entries, listing->count * sizeof *entries);
+  if (entries == NULL)
+    return;
+  listing->bytes -= (listing->allocated - listing->count) * sizeof *entries;
+  listing->entries = entries;
+  listing->allocated = listing->count;
+}
+
 /* List folder DIRFD (consumed) with its shown names, taking over what
  * PREVIOUS (an older listing of it, or NULL) knew.
  */
@@ -400,6 +416,7 @@ read_folder (int dirfd, const struct listing *previous, struct listing **out)
   if (r == 0 && errno != 0)
     r = -errno;
   closedir (dir);
+  trim_entries (listing);
   if (r == 0)
     r = assign_names (listing);
   if (r == 0)
