@@ -305,7 +305,9 @@ take_over (const struct listing *previous, struct entry *entry,
   return same;
 }
 
-/* NAME with its two shown names after it, in one allocation. */
+/* NAME with its two shown names after it, in one allocation.  Returns
+ * the bytes it takes, or -ENOMEM.
+ */
 static int
 name_image (struct listing *listing, struct entry *entry, const char *name)
 {
@@ -324,7 +326,7 @@ name_image (struct listing *listing, struct entry *entry, const char *name)
   entry->full_name = next;
   put_with_raw_suffix (next, name, length);
   entry->shown = entry->short_name;
-  return 0;
+  return bytes;
 }
 
 static int
@@ -370,6 +372,7 @@ add_entry (struct listing *listing, const struct listing *previous, int dirfd,
   if (!take_over (previous, entry, &version)
       && !file_info_is_qcow2 (dirfd, name, &st)) {
     free (entry->name);
+    listing->bytes -= r;
     listing->count--;
   }
   return 0;
