@@ -16,7 +16,8 @@ SPARSEFS_TESTS = \
 	test-sparsefs-faults.sh \
 	test-sparsefs-faults-daemon.sh \
 	test-sparsefs-stress.sh \
-	test-sparsefs-replace.sh
+	test-sparsefs-replace.sh \
+	test-sparsefs-folder.sh
 
 TESTS += $(SPARSEFS_TESTS)
-EXTRA_DIST += $(SPARSEFS_TESTS) bench-sparsefs.sh
+EXTRA_DIST += $(SPARSEFS_TESTS) bench-sparsefs.sh bench-folders.sh

@@ -2,14 +2,21 @@
  *
  * A lookup needs the listing of the parent source folder: names depend on
  * the whole folder (collisions).  Reading it costs one fstatat() per entry
- * (the probe of each file is cached per version by file-info.c), and `ls
- * -l` in a folder of N images makes N lookups: N^2 stats, 7 s for 1,000
- * images.  So a listing is used again for LISTING_TTL_NS after it was read,
- * while the folder itself is unchanged: adding, removing or renaming an
- * entry changes the folder's mtime, and shows at once.  Only a file that
- * turns into an image in place (a copy in progress starts as an empty
- * file) or stops being one shows late, by up to the TTL, as attributes do
- * in the kernel's own cache (attr_timeout, 1 s).
+ * plus a probe of each file not seen before, and `ls -l` in a folder of N
+ * images makes N lookups.  So a listing is used again for LISTING_TTL_NS
+ * after it was read, while the folder itself is unchanged: adding,
+ * removing or renaming an entry changes the folder's mtime, and shows at
+ * once.  Only a file that turns into an image in place (a copy in progress
+ * starts as an empty file) or stops being one shows late, by up to the
+ * TTL, as attributes do in the kernel's own cache (attr_timeout, 1 s).
+ *
+ * A listing finds an entry by its shown name through a hash index, and
+ * remembers each image's measure (size, data bytes) with the version it
+ * belongs to.  A folder read again takes over the facts of its previous
+ * listing for files whose version is the same, so that only new or changed
+ * files are probed and measured: listing a folder costs one fstatat() per
+ * entry once its images are known.  Every listing counts the bytes it
+ * holds; kept listings together hold at most LISTINGS_MAX_BYTES.
  */
 #include <config.h>
 
@@ -35,46 +42,71 @@ static const char raw_suffix[] = ".raw";
 
 #define LISTING_TTL_NS 1000000000
 #define KEPT_LISTINGS 16
+/* About 300,000 entries with names of 20 characters.  A listing larger
+ * than this is used for the request that read it, and not kept.
+ */
+#define LISTINGS_MAX_BYTES (64 * 1024 * 1024)
 
 /* One entry of a source folder that may be shown. */
 struct entry {
-  char *name;                   /* in the source folder */
-  bool is_folder;
-  char *short_name, *full_name; /* images: NAME.raw, FILENAME.raw */
+  char *name;                   /* in the source folder; images: followed by */
+  const char *short_name, *full_name;   /* NAME.raw, FILENAME.raw */
   const char *shown;            /* name, short_name, full_name or NULL */
+  bool is_folder;
+  /* Images, under kept_lock: the version last seen, and its measure. */
+  struct file_version version;
+  bool measured;
+  struct raw_view_size size;
 };
 
 struct listing {
   struct entry *entries;
   size_t count, allocated;
+  uint32_t *index;              /* by shown name: entry number + 1, 0 empty */
+  size_t index_slots;           /* a power of two, over twice the entries */
+  size_t bytes;                 /* of memory this listing holds */
+  struct file_version folder;   /* of the folder when it was read */
+  int64_t read_at;              /* monotonic ns, before reading */
+  unsigned references;          /* under kept_lock */
 };
 
 /* ---- names ---------------------------------------------------------- */
 
-static char *
-with_raw_suffix (const char *name, size_t length)
+/* The length of FILENAME without a known image suffix (if something is
+ * left).
+ */
+static size_t
+short_length (const char *name, size_t length)
 {
-  char *shown = malloc (length + sizeof raw_suffix);
-
-  if (shown) {
-    memcpy (shown, name, length);
-    memcpy (shown + length, raw_suffix, sizeof raw_suffix);
-  }
-  return shown;
-}
-
-/* FILENAME without a known image suffix (if something is left), + .raw */
-static char *
-short_name_of (const char *name)
-{
-  size_t length = strlen (name), i, suffix;
+  size_t i, suffix;
 
   for (i = 0; i < sizeof image_suffixes / sizeof image_suffixes[0]; i++) {
     suffix = strlen (image_suffixes[i]);
     if (length > suffix && strcmp (name + length - suffix, image_suffixes[i]) == 0)
-      return with_raw_suffix (name, length - suffix);
+      return length - suffix;
   }
-  return with_raw_suffix (name, length);
+  return length;
+}
+
+/* NAME[0..LENGTH) + .raw at TO; returns the byte after its NUL. */
+static char *
+put_with_raw_suffix (char *to, const char *name, size_t length)
+{
+  memcpy (to, name, length);
+  memcpy (to + length, raw_suffix, sizeof raw_suffix);
+  return to + length + sizeof raw_suffix;
+}
+
+/* FILENAME without a known image suffix, + .raw, malloc'd. */
+static char *
+short_name_of (const char *name)
+{
+  size_t length = strlen (name), shortened = short_length (name, length);
+  char *shown = malloc (shortened + sizeof raw_suffix);
+
+  if (shown)
+    put_with_raw_suffix (shown, name, shortened);
+  return shown;
 }
 
 static int
@@ -147,19 +179,71 @@ assign_names (struct listing *listing)
   return r < 0 ? r : 0;
 }
 
+/* ---- the index by shown name ---------------------------------------- */
+
+static size_t
+name_hash (const char *name)
+{
+  size_t h = 5381;              /* Bernstein's, xor variant */
+
+  while (*name)
+    h = (h * 33) ^ (unsigned char) *name++;
+  return h;
+}
+
+static int
+build_index (struct listing *listing)
+{
+  size_t slots = 16, i, at;
+
+  if (listing->count > UINT32_MAX / 4)
+    return -ENOMEM;
+  while (slots <= 2 * listing->count)
+    slots *= 2;
+  listing->index = calloc (slots, sizeof *listing->index);
+  if (listing->index == NULL)
+    return -ENOMEM;
+  listing->index_slots = slots;
+  listing->bytes += slots * sizeof *listing->index;
+  for (i = 0; i < listing->count; i++) {
+    if (listing->entries[i].shown == NULL)
+      continue;
+    at = name_hash (listing->entries[i].shown) & (slots - 1);
+    while (listing->index[at])
+      at = (at + 1) & (slots - 1);
+    listing->index[at] = i + 1;
+  }
+  return 0;
+}
+
+static struct entry *
+find_shown (const struct listing *listing, const char *name)
+{
+  size_t at = name_hash (name) & (listing->index_slots - 1);
+  struct entry *entry;
+
+  for (; listing->index[at]; at = (at + 1) & (listing->index_slots - 1)) {
+    entry = &listing->entries[listing->index[at] - 1];
+    if (strcmp (entry->shown, name) == 0)
+      return entry;
+  }
+  return NULL;
+}
+
 /* ---- reading a source folder ---------------------------------------- */
+
+static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 free_listing (struct listing *listing)
 {
   size_t i;
 
-  for (i = 0; i < listing->count; i++) {
+  for (i = 0; i < listing->count; i++)
     free (listing->entries[i].name);
-    free (listing->entries[i].short_name);
-    free (listing->entries[i].full_name);
-  }
   free (listing->entries);
+  free (listing->index);
+  free (listing);
 }
 
 static struct entry *
@@ -173,6 +257,7 @@ new_entry (struct listing *listing)
     entries = realloc (listing->entries, allocated * sizeof *entries);
     if (entries == NULL)
       return NULL;
+    listing->bytes += (allocated - listing->allocated) * sizeof *entries;
     listing->entries = entries;
     listing->allocated = allocated;
   }
@@ -181,85 +266,181 @@ new_entry (struct listing *listing)
   return entries;
 }
 
-/* What entry NAME of folder DIRFD is: 1 folder, 2 image, 0 neither. */
-static int
-classify (int dirfd, const char *name)
+/* The image entry NAME of the previous listing PREVIOUS (may be NULL). */
+static const struct entry *
+previous_image (const struct listing *previous, const struct entry *entry)
 {
+  const struct entry *found;
+
+  if (previous == NULL)
+    return NULL;
+  found = find_shown (previous, entry->short_name);
+  if (found == NULL || strcmp (found->name, entry->name) != 0)
+    found = find_shown (previous, entry->full_name);
+  if (found == NULL || found->is_folder || strcmp (found->name, entry->name) != 0)
+    return NULL;
+  return found;
+}
+
+/* Take over what PREVIOUS knew of ENTRY's file at version VERSION.
+ * Returns whether it was known as an image.
+ */
+static bool
+take_over (const struct listing *previous, struct entry *entry,
+           const struct file_version *version)
+{
+  const struct entry *known = previous_image (previous, entry);
+  bool same = false;
+
+  entry->version = *version;
+  if (known == NULL)
+    return false;
+  pthread_mutex_lock (&kept_lock);
+  same = file_version_equal (&known->version, version);
+  if (same) {
+    entry->measured = known->measured;
+    entry->size = known->size;
+  }
+  pthread_mutex_unlock (&kept_lock);
+  return same;
+}
+
+/* NAME with its two shown names after it, in one allocation.  Returns
+ * the bytes it takes, or -ENOMEM.
+ */
+static int
+name_image (struct listing *listing, struct entry *entry, const char *name)
+{
+  size_t length = strlen (name), shortened = short_length (name, length);
+  size_t bytes = (length + 1) + (shortened + sizeof raw_suffix)
+    + (length + sizeof raw_suffix);
+  char *next;
+
+  entry->name = malloc (bytes);
+  if (entry->name == NULL)
+    return -ENOMEM;
+  listing->bytes += bytes;
+  memcpy (entry->name, name, length + 1);
+  entry->short_name = entry->name + length + 1;
+  next = put_with_raw_suffix ((char *) entry->short_name, name, shortened);
+  entry->full_name = next;
+  put_with_raw_suffix (next, name, length);
+  entry->shown = entry->short_name;
+  return bytes;
+}
+
+static int
+add_folder (struct listing *listing, const char *name)
+{
+  struct entry *entry = new_entry (listing);
+
+  if (entry == NULL || (entry->name = strdup (name)) == NULL)
+    return -ENOMEM;
+  listing->bytes += strlen (name) + 1;
+  entry->is_folder = true;
+  entry->shown = entry->name;
+  return 0;
+}
+
+/* Add NAME of folder DIRFD if it is a folder or an image.  Images known
+ * to PREVIOUS at the same version are not probed again.
+ */
+static int
+add_entry (struct listing *listing, const struct listing *previous, int dirfd,
+           const char *name)
+{
+  struct file_version version;
+  struct entry *entry;
   struct stat st;
+  int r;
 
   if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
     return 0;
   if (S_ISDIR (st.st_mode))
-    return 1;
+    return add_folder (listing, name);
   if (S_ISLNK (st.st_mode) && fstatat (dirfd, name, &st, 0) == -1)
     return 0;
-  return S_ISREG (st.st_mode) && file_info_is_qcow2 (dirfd, name, &st) ? 2 : 0;
-}
-
-static int
-add_entry (struct listing *listing, int dirfd, const char *name)
-{
-  int kind = classify (dirfd, name);
-  struct entry *entry;
-
-  if (kind == 0)
+  if (!S_ISREG (st.st_mode))
     return 0;
   entry = new_entry (listing);
   if (entry == NULL)
     return -ENOMEM;
-  entry->name = strdup (name);
-  entry->is_folder = kind == 1;
-  if (entry->is_folder) {
-    entry->shown = entry->name;
-    return entry->name ? 0 : -ENOMEM;
+  r = name_image (listing, entry, name);
+  if (r < 0)
+    return r;
+  version = file_version_of (&st);
+  if (!take_over (previous, entry, &version)
+      && !file_info_is_qcow2 (dirfd, name, &st)) {
+    free (entry->name);
+    listing->bytes -= r;
+    listing->count--;
   }
-  entry->short_name = short_name_of (name);
-  entry->full_name = with_raw_suffix (name, strlen (name));
-  entry->shown = entry->short_name;
-  return entry->name && entry->short_name && entry->full_name ? 0 : -ENOMEM;
+  return 0;
 }
 
-/* List folder DIRFD (consumed) with its shown names. */
-static int
-read_folder (int dirfd, struct listing *listing)
+/* Give back the room the entries grew into but did not use. */
+static void
+trim_entries (struct listing *listing)
 {
+  struct entry *entries;
+
+  if (listing->count == 0 || listing->count == listing->allocated)
+    return;
+  entries = realloc (listing->entries, listing->count * sizeof *entries);
+  if (entries == NULL)
+    return;
+  listing->bytes -= (listing->allocated - listing->count) * sizeof *entries;
+  listing->entries = entries;
+  listing->allocated = listing->count;
+}
+
+/* List folder DIRFD (consumed) with its shown names, taking over what
+ * PREVIOUS (an older listing of it, or NULL) knew.
+ */
+static int
+read_folder (int dirfd, const struct listing *previous, struct listing **out)
+{
+  struct listing *listing = calloc (1, sizeof *listing);
   struct dirent *d;
   DIR *dir;
   int r = 0;
 
-  *listing = (struct listing) { 0 };
-  dir = fdopendir (dirfd);
+  dir = listing ? fdopendir (dirfd) : NULL;
   if (dir == NULL) {
-    r = -errno;
+    r = listing ? -errno : -ENOMEM;
+    free (listing);
     close (dirfd);
     return r;
   }
+  listing->bytes = sizeof *listing;
   while (r == 0 && (errno = 0, d = readdir (dir)) != NULL)
     if (strcmp (d->d_name, ".") != 0 && strcmp (d->d_name, "..") != 0)
-      r = add_entry (listing, dirfd, d->d_name);
+      r = add_entry (listing, previous, dirfd, d->d_name);
   if (r == 0 && errno != 0)
     r = -errno;
   closedir (dir);
+  trim_entries (listing);
   if (r == 0)
     r = assign_names (listing);
-  if (r < 0)
+  if (r == 0)
+    r = build_index (listing);
+  if (r < 0) {
     free_listing (listing);
-  return r;
+    return r;
+  }
+  listing->references = 1;
+  *out = listing;
+  return 0;
 }
 
 /* ---- listings kept for a while -------------------------------------- */
 
-struct kept_listing {
-  struct file_version folder;   /* of the folder when it was read */
-  int64_t read_at;              /* monotonic ns, before reading; 0: unused */
-  struct listing listing;
-};
-
-/* Kept listings are used and replaced under the lock; folders are read
- * outside it.
+/* The lock guards the kept listings, every listing's references and its
+ * entries' facts (version, measure).  Folders are read, and images
+ * measured, outside it.
  */
-static pthread_mutex_t kept_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct kept_listing kept[KEPT_LISTINGS];
+static struct listing *kept[KEPT_LISTINGS];
+static size_t kept_bytes;
 
 static int64_t
 monotonic_ns (void)
@@ -270,82 +451,199 @@ monotonic_ns (void)
   return (int64_t) now.tv_sec * 1000000000 + now.tv_nsec;
 }
 
-/* The listing kept for FOLDER, if still good at time NOW.  Under the lock. */
-static const struct listing *
-find_kept (const struct file_version *folder, int64_t now)
+static bool
+same_folder (const struct listing *listing, const struct file_version *folder)
+{
+  return listing->folder.dev == folder->dev && listing->folder.ino == folder->ino;
+}
+
+/* The kept listing of FOLDER at any version, or NULL.  Under the lock. */
+static struct listing *
+find_kept (const struct file_version *folder)
 {
   size_t i;
 
   for (i = 0; i < KEPT_LISTINGS; i++)
-    if (kept[i].read_at && now - kept[i].read_at < LISTING_TTL_NS
-        && file_version_equal (&kept[i].folder, folder))
-      return &kept[i].listing;
+    if (kept[i] && same_folder (kept[i], folder))
+      return kept[i];
   return NULL;
 }
 
-/* Keep LISTING (taken over) of FOLDER, read from READ_AT on, in place of
- * the same folder's or else the oldest.  Under the lock.
+/* Drop a reference; returns LISTING if it was the last (to be freed
+ * outside the lock), else NULL.  Under the lock.
  */
-static void
-keep (const struct file_version *folder, int64_t read_at, struct listing *listing)
+static struct listing *
+unreference_locked (struct listing *listing)
 {
-  struct kept_listing *slot = &kept[0];
-  size_t i;
-
-  for (i = 0; i < KEPT_LISTINGS; i++) {
-    if (kept[i].read_at && kept[i].folder.dev == folder->dev
-        && kept[i].folder.ino == folder->ino) {
-      slot = &kept[i];
-      break;
-    }
-    if (kept[i].read_at < slot->read_at)
-      slot = &kept[i];
-  }
-  if (slot->read_at)
-    free_listing (&slot->listing);
-  *slot = (struct kept_listing) { *folder, read_at, *listing };
+  return --listing->references == 0 ? listing : NULL;
 }
 
-/* Call USE, under the lock, with the listing of folder DIRFD (consumed):
- * a kept one, or one read now and kept.  Returns what USE returns, or
- * -errno.
+static void
+release_listing (struct listing *listing)
+{
+  pthread_mutex_lock (&kept_lock);
+  listing = unreference_locked (listing);
+  pthread_mutex_unlock (&kept_lock);
+  if (listing)
+    free_listing (listing);
+}
+
+/* Stop keeping kept[SLOT]; what must be freed goes to *UNUSED.  Under the
+ * lock.
+ */
+static void
+unkeep_locked (size_t slot, struct listing **unused)
+{
+  kept_bytes -= kept[slot]->bytes;
+  *unused = unreference_locked (kept[slot]);
+  kept[slot] = NULL;
+}
+
+/* The slot of FOLDER's kept listing, or else a free one, or else none
+ * (KEPT_LISTINGS).  Under the lock.
+ */
+static size_t
+slot_for (const struct file_version *folder)
+{
+  size_t slot, free_slot = KEPT_LISTINGS;
+
+  for (slot = 0; slot < KEPT_LISTINGS; slot++) {
+    if (kept[slot] && same_folder (kept[slot], folder))
+      return slot;
+    if (kept[slot] == NULL && free_slot == KEPT_LISTINGS)
+      free_slot = slot;
+  }
+  return free_slot;
+}
+
+/* The slot of the oldest kept listing (there is one).  Under the lock. */
+static size_t
+oldest_slot (void)
+{
+  size_t slot, oldest = KEPT_LISTINGS;
+
+  for (slot = 0; slot < KEPT_LISTINGS; slot++)
+    if (kept[slot] && (oldest == KEPT_LISTINGS
+                       || kept[slot]->read_at < kept[oldest]->read_at))
+      oldest = slot;
+  return oldest;
+}
+
+/* Keep LISTING in place of the same folder's, else in a free slot, else
+ * in the oldest's, evicting the oldest until all fit in
+ * LISTINGS_MAX_BYTES.  UNUSED (room for KEPT_LISTINGS) receives the
+ * listings to free.  Under the lock.
+ */
+static void
+keep_locked (struct listing *listing, struct listing **unused)
+{
+  size_t slot, n = 0;
+
+  if (listing->bytes > LISTINGS_MAX_BYTES)
+    return;
+  slot = slot_for (&listing->folder);
+  if (slot < KEPT_LISTINGS && kept[slot])
+    unkeep_locked (slot, &unused[n++]);
+  while (slot == KEPT_LISTINGS || kept_bytes + listing->bytes > LISTINGS_MAX_BYTES) {
+    slot = oldest_slot ();
+    unkeep_locked (slot, &unused[n++]);
+  }
+  listing->references++;
+  kept[slot] = listing;
+  kept_bytes += listing->bytes;
+}
+
+static void
+free_unused (struct listing **unused, size_t count)
+{
+  size_t i;
+
+  for (i = 0; i < count; i++)
+    if (unused[i])
+      free_listing (unused[i]);
+}
+
+/* A listing of folder DIRFD, with a reference for the caller: the kept
+ * one, or one read now and kept.  Returns 0 or -errno.
  */
 static int
-with_listing (int dirfd, int (*use) (const struct listing *, void *), void *opaque)
+acquire_listing (int dirfd, struct listing **out)
 {
+  struct listing *found, *unused[KEPT_LISTINGS + 1] = { NULL };
   struct file_version folder;
-  const struct listing *found;
-  struct listing fresh;
   int64_t now = monotonic_ns ();
   struct stat st;
-  int r;
+  int copy, r;
 
-  if (fstat (dirfd, &st) == -1) {
-    r = -errno;
-    close (dirfd);
-    return r;
-  }
+  if (fstat (dirfd, &st) == -1)
+    return -errno;
   folder = file_version_of (&st);
   pthread_mutex_lock (&kept_lock);
-  found = find_kept (&folder, now);
+  found = find_kept (&folder);
   if (found) {
-    r = use (found, opaque);
-    pthread_mutex_unlock (&kept_lock);
-    close (dirfd);
-    return r;
+    found->references++;
+    if (now - found->read_at < LISTING_TTL_NS
+        && file_version_equal (&found->folder, &folder)) {
+      pthread_mutex_unlock (&kept_lock);
+      *out = found;
+      return 0;
+    }
   }
   pthread_mutex_unlock (&kept_lock);
   /* A change while reading leaves the folder newer than FOLDER: the next
    * call reads it again.
    */
-  r = read_folder (dirfd, &fresh);
-  if (r < 0)
-    return r;
+  copy = fcntl (dirfd, F_DUPFD_CLOEXEC, 0);
+  r = copy == -1 ? -errno : read_folder (copy, found, out);
   pthread_mutex_lock (&kept_lock);
-  r = use (&fresh, opaque);
-  keep (&folder, now, &fresh);
+  if (found)
+    unused[KEPT_LISTINGS] = unreference_locked (found);
+  if (r == 0) {
+    (*out)->folder = folder;
+    (*out)->read_at = now;
+    keep_locked (*out, unused);
+  }
   pthread_mutex_unlock (&kept_lock);
+  free_unused (unused, KEPT_LISTINGS + 1);
   return r;
+}
+
+/* ---- measuring images ----------------------------------------------- */
+
+static void
+measure_node (struct node *node)
+{
+  node->measure_failed =
+    file_info_measure (node->source, &node->st, &node->size) == -1;
+  if (node->measure_failed)
+    node->size = (struct raw_view_size) { 0 };
+}
+
+/* Measure image NODE, shown by ENTRY: from what ENTRY remembers, or now,
+ * remembering it.
+ */
+static void
+measure_entry (struct entry *entry, struct node *node)
+{
+  struct file_version version = file_version_of (&node->st);
+  bool known;
+
+  pthread_mutex_lock (&kept_lock);
+  known = entry->measured && file_version_equal (&entry->version, &version);
+  if (known)
+    node->size = entry->size;
+  pthread_mutex_unlock (&kept_lock);
+  node->measure_failed = false;
+  if (known)
+    return;
+  measure_node (node);
+  if (node->measure_failed)
+    return;
+  pthread_mutex_lock (&kept_lock);
+  entry->version = version;
+  entry->measured = true;
+  entry->size = node->size;
+  pthread_mutex_unlock (&kept_lock);
 }
 
 /* ---- paths ---------------------------------------------------------- */
@@ -407,17 +705,6 @@ open_source_folder (const char *path, size_t length)
   return fd;
 }
 
-static const struct entry *
-find_shown (const struct listing *listing, const char *name)
-{
-  size_t i;
-
-  for (i = 0; i < listing->count; i++)
-    if (listing->entries[i].shown && strcmp (listing->entries[i].shown, name) == 0)
-      return &listing->entries[i];
-  return NULL;
-}
-
 /* The source of entry NAME in the folder of FUSE path PARENT[0..LENGTH). */
 static int
 source_path (char *buf, const char *parent, size_t length, const char *name)
@@ -428,47 +715,35 @@ source_path (char *buf, const char *parent, size_t length, const char *name)
   return 0;
 }
 
-/* What resolve_in_folder looks for, and finds, in a listing. */
-struct wanted_entry {
-  const char *shown;
-  char name[NAME_MAX + 1];
-  bool is_folder;
-};
-
-static int
-find_wanted (const struct listing *listing, void *opaque)
-{
-  struct wanted_entry *wanted = opaque;
-  const struct entry *entry = find_shown (listing, wanted->shown);
-
-  if (entry == NULL)
-    return -ENOENT;
-  snprintf (wanted->name, sizeof wanted->name, "%s", entry->name);
-  wanted->is_folder = entry->is_folder;
-  return 0;
-}
-
 /* PATH is "/" or "/PARENT.../NAME" in a source folder. */
 static int
-resolve_in_folder (const char *path, struct node *node)
+resolve_in_folder (const char *path, struct node *node, bool measure)
 {
-  struct wanted_entry wanted = { .shown = strrchr (path, '/') + 1 };
-  size_t parent_length = wanted.shown - path;
+  const char *shown = strrchr (path, '/') + 1;
+  size_t parent_length = shown - path;
+  struct listing *listing;
+  struct entry *entry;
   char source[PATH_MAX];
   int dirfd, r;
 
   dirfd = open_source_folder (path, parent_length);
   if (dirfd < 0)
     return dirfd;
-  if (*wanted.shown == '\0') {
+  if (*shown == '\0') {
     close (dirfd);
     return set_node (node, NODE_FOLDER, settings.source);
   }
-  r = with_listing (dirfd, find_wanted, &wanted);
+  r = acquire_listing (dirfd, &listing);
+  close (dirfd);
+  if (r < 0)
+    return r;
+  entry = find_shown (listing, shown);
+  r = entry ? source_path (source, path, parent_length, entry->name) : -ENOENT;
   if (r == 0)
-    r = source_path (source, path, parent_length, wanted.name);
-  if (r == 0)
-    r = set_node (node, wanted.is_folder ? NODE_FOLDER : NODE_IMAGE, source);
+    r = set_node (node, entry->is_folder ? NODE_FOLDER : NODE_IMAGE, source);
+  if (r == 0 && measure && node->kind == NODE_IMAGE)
+    measure_entry (entry, node);
+  release_listing (listing);
   return r;
 }
 
@@ -507,52 +782,159 @@ resolve_single_image (const char *path, struct node *node)
   return r;
 }
 
-int
-namespace_resolve (const char *path, struct node *node)
+static int
+resolve (const char *path, struct node *node, bool measure)
 {
+  int r;
+
   if (path[0] != '/')
     return -ENOENT;
   if (settings.kind == SOURCE_FOLDER)
-    return resolve_in_folder (path, node);
-  return resolve_single_image (path, node);
-}
-
-struct emitter {
-  int (*emit) (void *opaque, const char *name);
-  void *opaque;
-};
-
-static int
-emit_shown (const struct listing *listing, void *opaque)
-{
-  struct emitter *emitter = opaque;
-  size_t i;
-
-  for (i = 0; i < listing->count; i++)
-    if (listing->entries[i].shown
-        && emitter->emit (emitter->opaque, listing->entries[i].shown))
-      break;
-  return 0;
+    return resolve_in_folder (path, node, measure);
+  r = resolve_single_image (path, node);
+  if (r == 0 && measure && node->kind == NODE_IMAGE)
+    measure_node (node);
+  return r;
 }
 
 int
-namespace_list (const char *path,
-                int (*emit) (void *opaque, const char *name), void *opaque)
+namespace_resolve (const char *path, struct node *node)
 {
-  struct emitter emitter = { emit, opaque };
-  char *name;
-  int dirfd, r;
+  return resolve (path, node, false);
+}
 
-  if (settings.kind != SOURCE_FOLDER) {
-    r = single_image_name (&name);
-    if (r == 0) {
-      emit (opaque, name);
-      free (name);
-    }
+int
+namespace_resolve_measured (const char *path, struct node *node)
+{
+  return resolve (path, node, true);
+}
+
+struct open_folder {
+  char *path;                   /* FUSE path */
+  int dirfd;                    /* the source folder; -1: a single image */
+  struct listing *listing;
+};
+
+int
+namespace_open_folder (const char *path, struct open_folder **out)
+{
+  struct open_folder *folder = calloc (1, sizeof *folder);
+  int r = 0;
+
+  if (folder == NULL || (folder->path = strdup (path)) == NULL) {
+    free (folder);
+    return -ENOMEM;
+  }
+  folder->dirfd = -1;
+  if (settings.kind == SOURCE_FOLDER) {
+    folder->dirfd = open_source_folder (path, strlen (path));
+    r = folder->dirfd < 0 ? folder->dirfd : acquire_listing (folder->dirfd,
+                                                             &folder->listing);
+  }
+  if (r < 0) {
+    folder->listing = NULL;
+    namespace_close_folder (folder);
     return r;
   }
-  dirfd = open_source_folder (path, strlen (path));
-  if (dirfd < 0)
-    return dirfd;
-  return with_listing (dirfd, emit_shown, &emitter);
+  *out = folder;
+  return 0;
+}
+
+void
+namespace_close_folder (struct open_folder *folder)
+{
+  if (folder->listing)
+    release_listing (folder->listing);
+  if (folder->dirfd >= 0)
+    close (folder->dirfd);
+  free (folder->path);
+  free (folder);
+}
+
+/* The node of ENTRY of FOLDER, as it is now.  Returns 0, or -errno if it
+ * vanished or changed kind.
+ */
+static int
+entry_node (const struct open_folder *folder, struct entry *entry, struct node *node)
+{
+  const char *path = folder->path;
+  const char *slash = path[strlen (path) - 1] == '/' ? "" : "/";
+
+  if (snprintf (node->source, sizeof node->source, "%s%s%s%s", settings.source,
+                path, slash, entry->name) >= (int) sizeof node->source)
+    return -ENAMETOOLONG;
+  if (fstatat (folder->dirfd, entry->name, &node->st, 0) == -1)
+    return -errno;
+  node->kind = entry->is_folder ? NODE_FOLDER : NODE_IMAGE;
+  if (entry->is_folder ? !S_ISDIR (node->st.st_mode) : !S_ISREG (node->st.st_mode))
+    return -ENOENT;
+  if (!entry->is_folder)
+    measure_entry (entry, node);
+  return 0;
+}
+
+/* The one image in a folder of its own (SOURCE_IMAGE_IN_FOLDER). */
+static void
+list_single_image (bool with_nodes,
+                   int (*emit) (void *, const char *, size_t, const struct node *),
+                   void *opaque)
+{
+  char path[PATH_MAX], *name;
+  struct node node;
+
+  if (single_image_name (&name) < 0)
+    return;
+  snprintf (path, sizeof path, "/%s", name);
+  emit (opaque, name, 0,
+        with_nodes && resolve (path, &node, true) == 0 ? &node : NULL);
+  free (name);
+}
+
+void
+namespace_list (struct open_folder *folder, size_t from, bool with_nodes,
+                int (*emit) (void *, const char *, size_t, const struct node *),
+                void *opaque)
+{
+  struct entry *entry;
+  struct node node;
+  size_t i;
+
+  if (folder->listing == NULL) {
+    if (from == 0)
+      list_single_image (with_nodes, emit, opaque);
+    return;
+  }
+  for (i = from; i < folder->listing->count; i++) {
+    entry = &folder->listing->entries[i];
+    if (entry->shown == NULL)
+      continue;
+    if (emit (opaque, entry->shown, i,
+              with_nodes && entry_node (folder, entry, &node) == 0 ? &node : NULL))
+      break;
+  }
+}
+
+int
+namespace_listing_memory (const struct node *folder, size_t *entries,
+                          size_t *bytes)
+{
+  struct listing *listing;
+  size_t i;
+  int dirfd, r;
+
+  if (settings.kind != SOURCE_FOLDER)
+    return -ENODATA;
+  dirfd = open (folder->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd == -1)
+    return -errno;
+  r = acquire_listing (dirfd, &listing);
+  close (dirfd);
+  if (r < 0)
+    return r;
+  *entries = 0;
+  for (i = 0; i < listing->count; i++)
+    *entries += listing->entries[i].shown != NULL;
+  *bytes = listing->bytes;
+  release_listing (listing);
+  return 0;
 }

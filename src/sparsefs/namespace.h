@@ -9,12 +9,21 @@
  * folders are not shown.  Images added, removed or replaced (renamed over)
  * show at once; a file rewritten in place into an image, or out of being
  * one, within a second (namespace.c keeps folder listings that long).
+ *
+ * A listing also remembers the size and data bytes of each image it
+ * shows, per file version, so that listing a folder again measures only
+ * the images that changed.  What kept listings hold is counted and capped
+ * (LISTINGS_MAX_BYTES in namespace.c).
  */
 #ifndef SPARSEFS_NAMESPACE_H
 #define SPARSEFS_NAMESPACE_H
 
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/stat.h>
+
+#include "file-info.h"
 
 enum node_kind {
   NODE_FOLDER,
@@ -25,17 +34,45 @@ struct node {
   enum node_kind kind;
   char source[PATH_MAX];        /* absolute path of the source file or folder */
   struct stat st;               /* its stat, symlinks followed */
+  /* Images, when asked for: the measure of version ST, or zeros with
+   * measure_failed if the engine can't open it (file_info_error says why).
+   */
+  bool measure_failed;
+  struct raw_view_size size;
 };
 
 /* Find the node of PATH (as FUSE gives it, starting with "/").
- * Returns 0 or -errno.
+ * namespace_resolve_measured also measures an image (or finds its measure
+ * remembered).  Returns 0 or -errno.
  */
 int namespace_resolve (const char *path, struct node *node);
+int namespace_resolve_measured (const char *path, struct node *node);
 
-/* Call EMIT with the name of each entry of folder PATH (not "." and "..").
- * EMIT returns nonzero to stop early.  Returns 0 or -errno.
+/* An open folder of the mounted tree: one listing of it, from opendir to
+ * releasedir, so that the chunks of one pass of readdir number the same
+ * entries the same way.
  */
-int namespace_list (const char *path,
-                    int (*emit) (void *opaque, const char *name), void *opaque);
+struct open_folder;
+
+/* Open folder PATH for listing.  Returns 0 or -errno. */
+int namespace_open_folder (const char *path, struct open_folder **folder);
+void namespace_close_folder (struct open_folder *folder);
+
+/* Call EMIT with each entry of FOLDER (not "." and "..") from entry
+ * number FROM on: its name, its number, and if WITH_NODES its node as
+ * namespace_resolve_measured finds it (NULL if the entry vanished
+ * meanwhile).  EMIT returns nonzero to stop.
+ */
+void namespace_list (struct open_folder *folder, size_t from, bool with_nodes,
+                     int (*emit) (void *opaque, const char *name, size_t number,
+                                  const struct node *node),
+                     void *opaque);
+
+/* What the listing of source folder FOLDER holds: its entries shown and
+ * the bytes of memory it takes (read now if none is kept).  Returns 0,
+ * -ENODATA if sparsefs keeps no listings for it (a single image), -errno.
+ */
+int namespace_listing_memory (const struct node *folder, size_t *entries,
+                              size_t *bytes);
 
 #endif

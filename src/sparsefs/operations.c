@@ -11,12 +11,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 
 #include "error.h"
-#include "file-info.h"
 #include "image-table.h"
 #include "namespace.h"
 #include "page-cache.h"
@@ -37,6 +38,9 @@
  */
 struct handle {
   char *path;
+  /* folders only */
+  struct open_folder *folder;
+  bool listed;                  /* readdir has listed it once */
   /* raw files only */
   struct open_image *open_image;
   struct stat source_st;        /* of the image file, when opened */
@@ -91,6 +95,10 @@ sparsefs_init (struct fuse_conn_info *conn, struct fuse_config *cfg)
   /* Whether to keep the page cache is decided at each open. */
   cfg->kernel_cache = 0;
   cfg->auto_cache = 0;
+  /* Attributes with every chunk of a listing, not only the first: `ls
+   * -l` then makes no lookup per entry.
+   */
+  conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
   /* Up to 1 MiB per read (libfuse asks the kernel for max_pages from it). */
   conn->max_write = 1024 * 1024;
   return NULL;
@@ -106,19 +114,36 @@ fill_raw_file_stat (const struct stat *source_st, struct stat *st)
   st->st_blksize = PREFERRED_IO_SIZE;
 }
 
+/* A damaged image still shows (as an empty file): opening it fails. */
 static void
 fill_image_stat (const struct node *node, struct stat *st)
 {
-  struct raw_view_size size;
-
   fill_raw_file_stat (&node->st, st);
-  /* A damaged image still shows (as an empty file): opening it fails. */
-  if (file_info_measure (node->source, &node->st, &size) == -1)
-    size = (struct raw_view_size) { 0 };
-  st->st_size = size.virtual_size;
+  st->st_size = node->size.virtual_size;
   /* A damaged map: the image file's own footprint is the best guess. */
-  st->st_blocks = size.data_bytes_known ? div_round_up (size.data_bytes, 512)
-    : (uint64_t) node->st.st_blocks;
+  st->st_blocks = node->size.data_bytes_known
+    ? div_round_up (node->size.data_bytes, 512) : (uint64_t) node->st.st_blocks;
+}
+
+/* The kernel now shows PATH with ST's size (see shown-size.h). */
+static void
+remember_shown_size (const char *path, const struct node *node,
+                     const struct stat *st)
+{
+  if (node->kind == NODE_IMAGE)
+    shown_size_set (page_cache_path_hash (path), st->st_size);
+}
+
+/* The stat of NODE (measured, if an image). */
+static void
+fill_node_stat (const struct node *node, struct stat *st)
+{
+  if (node->kind == NODE_IMAGE)
+    fill_image_stat (node, st);
+  else {
+    *st = node->st;
+    st->st_mode &= ~0222;
+  }
 }
 
 static int
@@ -128,7 +153,7 @@ sparsefs_getattr (const char *path, struct stat *st, struct fuse_file_info *fi)
   struct node node;
   int r;
 
-  r = namespace_resolve (path ? path : handle->path, &node);
+  r = namespace_resolve_measured (path ? path : handle->path, &node);
   /* An open raw file whose image file was deleted: the open still reads
    * it (the kernel asks for its size before reading near the end).
    */
@@ -139,57 +164,100 @@ sparsefs_getattr (const char *path, struct stat *st, struct fuse_file_info *fi)
   }
   if (r < 0)
     return r;
-  if (node.kind == NODE_IMAGE) {
-    fill_image_stat (&node, st);
-    shown_size_set (page_cache_path_hash (path ? path : handle->path), st->st_size);
-  }
-  else {
-    *st = node.st;
-    st->st_mode &= ~0222;
-  }
+  fill_node_stat (&node, st);
+  remember_shown_size (path ? path : handle->path, &node, st);
   return 0;
 }
 
 struct readdir_state {
   void *buf;
   fuse_fill_dir_t filler;
+  const char *folder_path;      /* FUSE path of the folder listed */
 };
 
+/* Offsets of the entries of a folder: "." is 1, ".." 2, then each entry
+ * of the listing after its number.  Nonzero offsets make libfuse pass
+ * each chunk of readdirplus on with its attributes.
+ */
+enum { DOT_OFFSET = 1, DOTDOT_OFFSET = 2, FIRST_ENTRY_OFFSET = 3 };
+
+/* With NODE (readdirplus), the kernel gets each entry's attributes with
+ * its name, and `ls -l` needs no lookup per entry.
+ */
 static int
-emit_name (void *opaque, const char *name)
+emit_entry (void *opaque, const char *name, size_t number, const struct node *node)
 {
   struct readdir_state *state = opaque;
+  off_t next = FIRST_ENTRY_OFFSET + number;
+  char path[PATH_MAX];
+  struct stat st;
 
-  return state->filler (state->buf, name, NULL, 0, 0);
+  if (node == NULL)
+    return state->filler (state->buf, name, NULL, next, 0);
+  fill_node_stat (node, &st);
+  if (snprintf (path, sizeof path, "%s/%s",
+                strcmp (state->folder_path, "/") == 0 ? "" : state->folder_path,
+                name) < (int) sizeof path)
+    remember_shown_size (path, node, &st);
+  return state->filler (state->buf, name, &st, next, FUSE_FILL_DIR_PLUS);
 }
 
 static int
 sparsefs_opendir (const char *path, struct fuse_file_info *fi)
 {
   struct handle *handle = new_handle (path);
+  int r;
 
   if (handle == NULL)
     return -ENOMEM;
+  r = namespace_open_folder (path, &handle->folder);
+  if (r < 0) {
+    free_handle (handle);
+    return r;
+  }
   fi->fh = (uintptr_t) handle;
   return 0;
 }
 
+/* The listing read at opendir serves every chunk of a pass; rewinding
+ * (offset 0) lists the folder afresh.
+ */
 static int
 sparsefs_readdir (const char *path, void *buf, fuse_fill_dir_t filler,
                   off_t offset, struct fuse_file_info *fi,
                   enum fuse_readdir_flags flags)
 {
-  struct readdir_state state = { .buf = buf, .filler = filler };
+  struct handle *handle = handle_of (fi);
+  struct readdir_state state = { .buf = buf, .filler = filler,
+                                 .folder_path = handle->path };
+  struct open_folder *folder;
+  int r;
 
-  filler (buf, ".", NULL, 0, 0);
-  filler (buf, "..", NULL, 0, 0);
-  return namespace_list (handle_of (fi)->path, emit_name, &state);
+  if (offset == 0 && handle->listed) {
+    r = namespace_open_folder (handle->path, &folder);
+    if (r < 0)
+      return r;
+    namespace_close_folder (handle->folder);
+    handle->folder = folder;
+  }
+  handle->listed = true;
+  if (offset < DOT_OFFSET && filler (buf, ".", NULL, DOT_OFFSET, 0))
+    return 0;
+  if (offset < DOTDOT_OFFSET && filler (buf, "..", NULL, DOTDOT_OFFSET, 0))
+    return 0;
+  namespace_list (handle->folder,
+                  offset < FIRST_ENTRY_OFFSET ? 0 : offset - FIRST_ENTRY_OFFSET + 1,
+                  flags & FUSE_READDIR_PLUS, emit_entry, &state);
+  return 0;
 }
 
 static int
 sparsefs_releasedir (const char *path, struct fuse_file_info *fi)
 {
-  free_handle (handle_of (fi));
+  struct handle *handle = handle_of (fi);
+
+  namespace_close_folder (handle->folder);
+  free_handle (handle);
   return 0;
 }
 
@@ -304,8 +372,18 @@ static int
 sparsefs_getxattr (const char *path, const char *name, char *buf, size_t size)
 {
   struct node node;
-  int r = namespace_resolve (path, &node);
+  int r;
 
+  /* ls -l asks each file for security.selinux and
+   * system.posix_acl_access.  Other namespaces than user.* are not
+   * supported at all: ls then stops asking for the rest of the mount,
+   * where ENODATA would cost a request per file.
+   */
+  if (strncmp (name, "user.", strlen ("user.")) != 0)
+    return -EOPNOTSUPP;
+  if (!xattr_is_ours (name))
+    return -ENODATA;
+  r = namespace_resolve (path, &node);
   return r < 0 ? r : xattr_get (&node, name, buf, size);
 }
 

@@ -186,6 +186,52 @@ get_described (const struct described *d, const char *name, char *buf, size_t si
   return r;
 }
 
+/* ---- folders ---------------------------------------------------------- */
+
+static const char *const folder_names[] = {
+  PREFIX "listing_entries", PREFIX "listing_bytes",
+};
+
+static int
+folder_list (const struct node *node, char *buf, size_t size)
+{
+  size_t entries, bytes;
+  char list[64];
+  int r = namespace_listing_memory (node, &entries, &bytes);
+
+  if (r == -ENODATA)
+    return 0;
+  if (r < 0)
+    return r;
+  r = snprintf (list, sizeof list, "%s%c%s", folder_names[0], '\0', folder_names[1]);
+  return reply_bytes (list, r + 1, buf, size);
+}
+
+static int
+folder_get (const struct node *node, const char *name, char *buf, size_t size)
+{
+  size_t entries, bytes;
+  char value[32];
+  int r;
+
+  if (strcmp (name, folder_names[0]) != 0 && strcmp (name, folder_names[1]) != 0)
+    return -ENODATA;
+  r = namespace_listing_memory (node, &entries, &bytes);
+  if (r < 0)
+    return r;
+  r = snprintf (value, sizeof value, "%zu",
+                strcmp (name, folder_names[0]) == 0 ? entries : bytes);
+  return reply_bytes (value, r, buf, size);
+}
+
+/* ---- calls -------------------------------------------------------------- */
+
+bool
+xattr_is_ours (const char *name)
+{
+  return strncmp (name, PREFIX, strlen (PREFIX)) == 0;
+}
+
 int
 xattr_list (const struct node *node, char *buf, size_t size)
 {
@@ -193,7 +239,7 @@ xattr_list (const struct node *node, char *buf, size_t size)
   int r;
 
   if (node->kind != NODE_IMAGE)
-    return 0;
+    return folder_list (node, buf, size);
   r = describe_node (node, &d);
   if (r == 0)
     r = list_described (&d, buf, size);
@@ -209,7 +255,7 @@ xattr_get (const struct node *node, const char *name, char *buf, size_t size)
   int r;
 
   if (node->kind != NODE_IMAGE)
-    return -ENODATA;
+    return folder_get (node, name, buf, size);
   r = describe_node (node, &d);
   if (r == 0)
     r = get_described (&d, name, buf, size);

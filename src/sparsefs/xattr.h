@@ -9,13 +9,20 @@
  *   data_bytes     bytes of the raw view with data behind them
  *   error          only when the image can't be opened or its map walked:
  *                  the engine's message
+ * and of folders (in a mounted folder of images):
+ *   listing_entries  entries the folder shows
+ *   listing_bytes    bytes of memory the daemon's listing of it holds
  */
 #ifndef SPARSEFS_XATTR_H
 #define SPARSEFS_XATTR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "namespace.h"
+
+/* Whether NAME is one of ours (under "user.sparsefs."). */
+bool xattr_is_ours (const char *name);
 
 /* listxattr(2) and getxattr(2) of NODE: the length, or -errno. */
 int xattr_list (const struct node *node, char *buf, size_t size);
