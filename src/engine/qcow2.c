@@ -225,7 +225,8 @@ read_compressed (struct image *img, void *buf, size_t count, uint64_t offset,
   struct cache_entry *pin;
   const unsigned char *cluster;
 
-  uint64_t key, cluster_size = 1ull << q->cluster_bits;
+  struct cache_key key;
+  uint64_t cluster_size = 1ull << q->cluster_bits;
 
   qcow2_decode_compressed (q->cluster_bits, run->entry, &c);
   key = cache_key (CACHE_CLUSTER, c.offset);
@@ -233,7 +234,7 @@ read_compressed (struct image *img, void *buf, size_t count, uint64_t offset,
    * into the caller's buffer and leaves the cache to partial readers.
    */
   if (count == cluster_size) {
-    cluster = cache_find (img->cache, img->cache_owner, key, &pin);
+    cluster = cache_find (img->cache, img->cache_owner, key, count, &pin);
     if (cluster == NULL)
       return fill_cluster (buf, count, &fill);
   }
