@@ -328,6 +328,12 @@ qcow2_extent (struct image *img, uint64_t offset, uint64_t length,
       break;
     extent->type = e.type;
     pos += e.length;
+    /* The layer below (or the host file) ended its extent inside this
+     * run: it would only be asked again where it found another type.
+     * Each layer of a chain asking so, the work doubled with every layer.
+     */
+    if (e.length < run.length)
+      break;
   }
   extent->offset = offset;
   extent->length = pos - offset;
