@@ -298,3 +298,26 @@ printf '/etc/passwd' | dd of="$cases/data-etc-passwd.qcow2" bs=1 seek="$at" conv
 refused accepts "data-etc-passwd.qcow2: data file \"/etc/passwd\" is refused: it resolves to /etc/passwd, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" data-etc-passwd.qcow2
 refused accepts "data-outside.qcow2: data file \"../outside/data.raw\" is refused: it resolves to $outside/data.raw, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" data-outside.qcow2
 accepted data-outside.qcow2 --allow-dir "$tmp/outside"
+
+# ---- offsets past 2^56 ----------------------------------------------------------------
+
+# Sparse image files larger than 2^56 bytes: on tmpfs (ext4 holds no file
+# this large).  qemu reads them, but before its first block status it walks
+# the refcount of every cluster of the file until it has counted as many as
+# the file has allocated (qcow2_detect_metadata_preallocation): refcounts
+# set for the first 16 clusters stop that walk early instead of after 2^47.
+huge_file_dir
+refcounts=()
+for i in $(seq 0 15); do
+    refcounts+=("u16[u64[refcount_table_offset] + 2 * $i]=1")
+done
+# The L1 table moved to 2^59 + X, X the host offset of the first compressed
+# cluster: a cache key that packs the kind above the offset names both
+# blocks alike, and serves the 8-byte L1 chunk as the 4 KiB cluster.
+# (patched copies the base through the link: it must not dangle.)
+touch "$huge/l1-offset-2-59.qcow2"
+ln -s "$huge/l1-offset-2-59.qcow2" "$cases/l1-offset-2-59.qcow2"
+patched l1-offset-2-59.qcow2 zlib.qcow2 "${refcounts[@]}" \
+    'u64[(1 << 59) + compressed_offset(l2[0][0])]=l1[0]' \
+    'l1_table_offset=(1 << 59) + compressed_offset(l2[0][0])'
+accepted l1-offset-2-59.qcow2

@@ -157,3 +157,24 @@ allocated_bytes ()
 {
     echo $(( $(stat -c %b "$1") * 512 ))
 }
+
+# ---- huge sparse files --------------------------------------------------
+# huge_file_dir: a folder whose file system holds sparse files of 2^62 bytes
+# (tmpfs does; ext4 stops at 16 TiB), removed when the test exits, in $huge
+# (a variable: see make_tmpdir).  /dev/shm when it is a writable tmpfs, else
+# a tmpfs mounted here (root only).
+huge_file_dir ()
+{
+    if [ -w /dev/shm ] && [ "$(stat -f -c %T /dev/shm)" = tmpfs ]; then
+        huge=$(mktemp -d /dev/shm/sparsefs-test.XXXXXX)
+        cleanup_fn rm -rf "$huge"
+    else
+        requires_root
+        huge=$(make_tmpdir)
+        mount -t tmpfs -o size=64M,mode=0755 sparsefs-test "$huge"
+        cleanup_fn umount -l "$huge"
+    fi
+    truncate -s $((1 << 62)) "$huge/probe" ||
+        fail "$huge does not hold sparse files of 2^62 bytes"
+    rm "$huge/probe"
+}

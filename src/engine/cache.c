@@ -14,7 +14,7 @@
 
 struct cache_entry {
   uint64_t owner;
-  uint64_t key;
+  struct cache_key key;
   size_t size;
   unsigned pins;
   struct cache_entry *hash_next;
@@ -88,9 +88,10 @@ image_cache_free (struct image_cache *c)
 }
 
 static struct cache_entry **
-bucket_of (struct image_cache *c, uint64_t owner, uint64_t key)
+bucket_of (struct image_cache *c, uint64_t owner, struct cache_key key)
 {
-  uint64_t h = (owner * 0x9e3779b97f4a7c15ull) ^ (key * 0xc2b2ae3d27d4eb4full);
+  uint64_t h = (owner * 0x9e3779b97f4a7c15ull)
+    ^ (key.offset * 0xc2b2ae3d27d4eb4full) ^ ((uint64_t) key.kind << 32);
 
   return &c->buckets[(h >> 17) & (c->nbuckets - 1)];
 }
@@ -122,12 +123,14 @@ lru_push_front (struct image_cache *c, struct cache_entry *e)
 }
 
 static struct cache_entry *
-find_locked (struct image_cache *c, uint64_t owner, uint64_t key)
+find_locked (struct image_cache *c, uint64_t owner, struct cache_key key,
+             size_t size)
 {
   struct cache_entry *e;
 
   for (e = *bucket_of (c, owner, key); e != NULL; e = e->hash_next)
-    if (e->owner == owner && e->key == key)
+    if (e->owner == owner && e->key.kind == key.kind
+        && e->key.offset == key.offset && e->size == size)
       return e;
   return NULL;
 }
@@ -171,14 +174,14 @@ pin_locked (struct image_cache *c, struct cache_entry *e,
 }
 
 const void *
-cache_find (struct image_cache *c, uint64_t owner, uint64_t key,
-            struct cache_entry **pin)
+cache_find (struct image_cache *c, uint64_t owner, struct cache_key key,
+            size_t size, struct cache_entry **pin)
 {
   struct cache_entry *e;
   const void *data = NULL;
 
   pthread_mutex_lock (&c->lock);
-  e = find_locked (c, owner, key);
+  e = find_locked (c, owner, key, size);
   if (e != NULL)
     data = pin_locked (c, e, pin);
   pthread_mutex_unlock (&c->lock);
@@ -186,11 +189,12 @@ cache_find (struct image_cache *c, uint64_t owner, uint64_t key,
 }
 
 const void *
-cache_get (struct image_cache *c, uint64_t owner, uint64_t key, size_t size,
-           cache_fill_fn fill, void *opaque, struct cache_entry **pin)
+cache_get (struct image_cache *c, uint64_t owner, struct cache_key key,
+           size_t size, cache_fill_fn fill, void *opaque,
+           struct cache_entry **pin)
 {
   struct cache_entry *e, *fresh;
-  const void *data = cache_find (c, owner, key, pin);
+  const void *data = cache_find (c, owner, key, size, pin);
 
   if (data != NULL)
     return data;
@@ -211,7 +215,7 @@ cache_get (struct image_cache *c, uint64_t owner, uint64_t key, size_t size,
   fresh->pins = 0;
 
   pthread_mutex_lock (&c->lock);
-  e = find_locked (c, owner, key);
+  e = find_locked (c, owner, key, size);
   if (e != NULL)                /* another thread loaded it meanwhile */
     free (fresh);
   else {

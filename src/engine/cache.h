@@ -3,9 +3,12 @@
  *
  * A block is named by (owner, key): the owner is a number unique to one open
  * image layer, so that a file reopened after it changed never meets its old
- * blocks; the key says what the block is (see cache_key()).  Blocks in use
- * are pinned and never evicted; the budget may be passed while they are
- * pinned, by at most the blocks the readers hold at that moment.
+ * blocks; the key says what the block is (see cache_key()).  Every lookup
+ * matches the size too: a block is never served to a reader that asked for
+ * another size (it would read past its end); that reader gets a block of
+ * its own.  Blocks in use are pinned and never evicted; the budget may be
+ * passed while they are pinned, by at most the blocks the readers hold at
+ * that moment.
  */
 #ifndef SPARSEFS_CACHE_H
 #define SPARSEFS_CACHE_H
@@ -24,11 +27,20 @@ enum cache_kind {
   CACHE_L2_SUMMARY = 4,         /* a whole L2 table's extent run */
 };
 
-/* Host offsets are below 2^56, so the kind fits above them. */
-static inline uint64_t
+/* What a block is: its kind and the file offset it comes from, each whole.
+ * No offset is too large for a key: a sparse image file on tmpfs may put a
+ * table past 2^59, and the L2 entry of a compressed 512-byte cluster holds
+ * 61 bits of host offset.
+ */
+struct cache_key {
+  enum cache_kind kind;
+  uint64_t offset;
+};
+
+static inline struct cache_key
 cache_key (enum cache_kind kind, uint64_t offset)
 {
-  return ((uint64_t) kind << 58) | offset;
+  return (struct cache_key) { .kind = kind, .offset = offset };
 }
 
 /* Fill BUF (SIZE bytes) with the block; return 0, or -1 after reporting. */
@@ -40,16 +52,17 @@ uint64_t cache_new_owner (void);
 /* The block (OWNER, KEY) of SIZE bytes, loaded with FILL when missing.  The
  * block stays valid until cache_release(*PIN).  Returns NULL on error.
  */
-const void *cache_get (struct image_cache *cache, uint64_t owner, uint64_t key,
-                       size_t size, cache_fill_fn fill, void *opaque,
-                       struct cache_entry **pin);
+const void *cache_get (struct image_cache *cache, uint64_t owner,
+                       struct cache_key key, size_t size, cache_fill_fn fill,
+                       void *opaque, struct cache_entry **pin);
 void cache_release (struct image_cache *cache, struct cache_entry *pin);
 
-/* The block (OWNER, KEY) pinned as by cache_get() if it is held, else NULL
- * (nothing is loaded).
+/* The block (OWNER, KEY) of SIZE bytes pinned as by cache_get() if it is
+ * held, else NULL (nothing is loaded).
  */
 const void *cache_find (struct image_cache *cache, uint64_t owner,
-                        uint64_t key, struct cache_entry **pin);
+                        struct cache_key key, size_t size,
+                        struct cache_entry **pin);
 
 /* Drop every block of OWNER (none may be pinned). */
 void cache_forget_owner (struct image_cache *cache, uint64_t owner);

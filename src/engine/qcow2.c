@@ -225,7 +225,8 @@ read_compressed (struct image *img, void *buf, size_t count, uint64_t offset,
   struct cache_entry *pin;
   const unsigned char *cluster;
 
-  uint64_t key, cluster_size = 1ull << q->cluster_bits;
+  struct cache_key key;
+  uint64_t cluster_size = 1ull << q->cluster_bits;
 
   qcow2_decode_compressed (q->cluster_bits, run->entry, &c);
   key = cache_key (CACHE_CLUSTER, c.offset);
@@ -233,7 +234,7 @@ read_compressed (struct image *img, void *buf, size_t count, uint64_t offset,
    * into the caller's buffer and leaves the cache to partial readers.
    */
   if (count == cluster_size) {
-    cluster = cache_find (img->cache, img->cache_owner, key, &pin);
+    cluster = cache_find (img->cache, img->cache_owner, key, count, &pin);
     if (cluster == NULL)
       return fill_cluster (buf, count, &fill);
   }
@@ -327,6 +328,12 @@ qcow2_extent (struct image *img, uint64_t offset, uint64_t length,
       break;
     extent->type = e.type;
     pos += e.length;
+    /* The layer below (or the host file) ended its extent inside this
+     * run: it would only be asked again where it found another type.
+     * Each layer of a chain asking so, the work doubled with every layer.
+     */
+    if (e.length < run.length)
+      break;
   }
   extent->offset = offset;
   extent->length = pos - offset;

@@ -4,10 +4,11 @@
     compare-with-qemu.py IMGDUMP INPUT...
 
 Each INPUT (a fuzz-engine.c input: IMAGE [@@PART@@ BACKING [@@PART@@
-DATA]]) is written as i, b and d in a scratch folder under /dev/shm, then
-read by `imgdump raw` and by `qemu-img convert -O raw` (run inside that
-folder, where qemu resolves data file names).  Prints each input whose
-outcomes differ: both read but the bytes differ, or only one of them reads.
+DATA]], a part perhaps HEAD @@AT@@ OFFSET TAIL) is written as i, b and d
+in a scratch folder under /dev/shm, then read by `imgdump raw` and by
+`qemu-img convert -O raw` (run inside that folder, where qemu resolves
+data file names).  Prints each input whose outcomes differ: both read but
+the bytes differ, or only one of them reads.
 Inputs whose virtual size passes MAX_SIZE are skipped (converting them
 costs qemu too long).  A summary goes to stderr.
 
@@ -23,6 +24,7 @@ import sys
 import tempfile
 
 MARKER = b"@@PART@@"
+AT_MARKER = b"@@AT@@"
 MAX_SIZE = 256 << 20
 TIMEOUT = 20
 
@@ -31,6 +33,25 @@ def split(data):
     """The image, backing and data file parts of one input."""
     parts = data.split(MARKER, 2)
     return dict(zip("ibd", parts))
+
+
+def write_part(path, data):
+    """Write one part; HEAD @@AT@@ OFFSET TAIL puts TAIL at OFFSET (16 hex
+    digits below 2^62), as fuzz-engine.c does."""
+    head, marker, rest = data.partition(AT_MARKER)
+    at = None
+    if marker and len(rest) >= 16:
+        try:
+            at = int(rest[:16], 16)
+        except ValueError:
+            pass
+    with open(path, "wb") as f:
+        if at is None or not len(head) <= at < 1 << 62:
+            f.write(data)
+            return
+        f.write(head)
+        f.seek(at)
+        f.write(rest[16:])
 
 
 def run(cmd, folder):
@@ -62,8 +83,7 @@ def compare(imgdump, path):
         parts = split(f.read())
     with tempfile.TemporaryDirectory(dir="/dev/shm") as folder:
         for name, data in parts.items():
-            with open(os.path.join(folder, name), "wb") as f:
-                f.write(data)
+            write_part(os.path.join(folder, name), data)
         size = virtual_size(folder)
         if size is not None and size > MAX_SIZE:
             return "skipped (large)"

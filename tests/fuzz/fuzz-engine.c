@@ -5,7 +5,10 @@
  * written as "i", "b" and "d" in a private folder (in $FUZZ_TMPDIR, or tmpfs
  * when there is one), so that an image naming "b" as its backing file or "d"
  * as its data file reaches the fuzzer's bytes.  A part left out is no file
- * at all.
+ * at all.  A part may end far away: HEAD "@@AT@@" OFFSET TAIL, OFFSET 16
+ * hex digits below 2^62, writes TAIL at OFFSET, the file sparse between
+ * (so that an input of a few KiB reaches offsets past 2^56; only tmpfs
+ * holds such files).
  *
  * Each input is opened, described down its chain, mapped extent by extent
  * (at most MAX_EXTENTS; image_run must merge them alike) and read: the data
@@ -38,6 +41,9 @@
 #include "image.h"
 
 #define PART_MARKER "@@PART@@"
+#define AT_MARKER "@@AT@@"
+#define AT_DIGITS 16
+#define MAX_AT (1ull << 62)
 #define MAX_PARTS 3
 #define MAX_EXTENTS 1024
 #define READ_BUDGET (8u << 20)
@@ -147,10 +153,56 @@ block_is_zero (const uint8_t *p, size_t n)
  * raw files then have holes for SEEK_DATA/SEEK_HOLE to find.
  */
 static void
+write_blocks (int fd, const char *path, const uint8_t *data, size_t len,
+              uint64_t at)
+{
+  size_t off;
+
+  for (off = 0; off < len; off += BLOCK) {
+    size_t n = len - off < BLOCK ? len - off : BLOCK;
+
+    if (!block_is_zero (data + off, n)
+        && pwrite (fd, data + off, n, at + off) != (ssize_t) n) {
+      perror (path);
+      abort ();
+    }
+  }
+}
+
+/* Where the tail of a part DATA of LEN bytes goes: its "@@AT@@" OFFSET
+ * split into *HEAD_LEN bytes, then the tail at the returned offset from
+ * *TAIL on (*TAIL_LEN bytes).  Returns 0 when the part has no such marker,
+ * or a malformed one (then the marker is plain data).
+ */
+static uint64_t
+find_tail (const uint8_t *data, size_t len, size_t *head_len,
+           const uint8_t **tail, size_t *tail_len)
+{
+  size_t marker = strlen (AT_MARKER);
+  const uint8_t *at = memmem (data, len, AT_MARKER, marker);
+  char digits[AT_DIGITS + 1], *end;
+  uint64_t offset;
+
+  if (at == NULL || (size_t) (data + len - at) < marker + AT_DIGITS)
+    return 0;
+  memcpy (digits, at + marker, AT_DIGITS);
+  digits[AT_DIGITS] = '\0';
+  offset = strtoull (digits, &end, 16);
+  if (*end != '\0' || offset < (uint64_t) (at - data) || offset >= MAX_AT)
+    return 0;
+  *head_len = at - data;
+  *tail = at + marker + AT_DIGITS;
+  *tail_len = data + len - *tail;
+  return offset;
+}
+
+static void
 write_part (const char *name, const uint8_t *data, size_t len)
 {
   char path[320];
-  size_t off;
+  const uint8_t *tail = NULL;
+  size_t head_len = len, tail_len = 0;
+  uint64_t tail_at = find_tail (data, len, &head_len, &tail, &tail_len);
   int fd;
 
   snprintf (path, sizeof path, "%s/%s", workdir, name);
@@ -159,16 +211,12 @@ write_part (const char *name, const uint8_t *data, size_t len)
     perror (path);
     abort ();
   }
-  for (off = 0; off < len; off += BLOCK) {
-    size_t n = len - off < BLOCK ? len - off : BLOCK;
-
-    if (!block_is_zero (data + off, n)
-        && pwrite (fd, data + off, n, off) != (ssize_t) n) {
-      perror (path);
-      abort ();
-    }
-  }
-  if (ftruncate (fd, len) == -1) {
+  write_blocks (fd, path, data, head_len, 0);
+  if (tail_at == 0)
+    tail_at = head_len;
+  else
+    write_blocks (fd, path, tail, tail_len, tail_at);
+  if (ftruncate (fd, tail_at + tail_len) == -1) {
     perror (path);
     abort ();
   }
