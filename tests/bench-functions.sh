@@ -41,9 +41,10 @@ kernel_worker_ns ()
 {
     local sum=0 task name ns
     for task in /proc/[0-9]*; do
-        read -r name < "$task/comm" 2>/dev/null || continue
+        # A task may end meanwhile: the redirection's own message is hidden.
+        { read -r name < "$task/comm"; } 2>/dev/null || continue
         case $name in
-            kworker*) read -r ns _ < "$task/schedstat" 2>/dev/null &&
+            kworker*) { read -r ns _ < "$task/schedstat"; } 2>/dev/null &&
                           sum=$(( sum + ns )) ;;
         esac
     done
@@ -67,3 +68,41 @@ is_less () { [ "$(echo "$1 < $2" | bc -l)" = 1 ]; }
 
 # ratio A B: A / B with two decimals.
 ratio () { echo "scale=2; $1 / $2" | bc -l; }
+
+# FUSE views of one image over a regular file: sparsefs ($sparsefs) and
+# qemu-storage-daemon's FUSE export, their pid files in $work.
+wait_until () { local i; for i in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
+is_fuse () { findmnt -n -M "$1" -o FSTYPE | grep -q '^fuse'; }
+
+mount_sparsefs ()       # IMAGE FILE
+{
+    : > "$2"
+    "$sparsefs" --pidfile="$work/sparsefs.pid" "$1" "$2"
+    wait_until is_fuse "$2"
+}
+
+mount_qsd ()            # IMAGE FILE
+{
+    : > "$2"
+    qemu-storage-daemon \
+        --blockdev driver=file,node-name=file,filename="$1",read-only=on \
+        --blockdev driver=qcow2,node-name=qcow2,file=file,read-only=on \
+        --export type=fuse,id=export,node-name=qcow2,mountpoint="$2",writable=off \
+        --pidfile "$work/qsd.pid" --daemonize
+    wait_until is_fuse "$2"
+}
+
+# unmount FILE PIDFILE: unmount, then give the daemon 3 s to end
+# (qemu-storage-daemon 7.2 does not exit after an external unmount: it
+# spins until killed).
+unmount ()
+{
+    local pid i
+    pid=$(cat "$2")
+    fusermount3 -u "$1"
+    for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    echo "$(basename "$0"): $(basename "$1" .raw) still running 3 s after the unmount: killed" >&2
+    kill "$pid" 2>/dev/null || true
+    for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+}

@@ -66,43 +66,6 @@ settle_mib=$(( $(stat -c %s "$work/fs.raw") / 1048576 + 1024 ))
 mkdir "$work/out"
 mount -t tmpfs -o size=$(( data_mib * 2 + 1024 ))M tmpfs "$work/out"
 
-# ---- mounting -------------------------------------------------------------
-wait_until () { local i; for i in $(seq 600); do "$@" && return 0; sleep 0.1; done; return 1; }
-is_fuse () { findmnt -n -M "$1" -o FSTYPE | grep -q '^fuse'; }
-
-mount_sparsefs ()       # IMAGE FILE
-{
-    : > "$2"
-    "$sparsefs" --pidfile="$work/sparsefs.pid" "$1" "$2"
-    wait_until is_fuse "$2"
-}
-
-mount_qsd ()            # IMAGE FILE
-{
-    : > "$2"
-    qemu-storage-daemon \
-        --blockdev driver=file,node-name=file,filename="$1",read-only=on \
-        --blockdev driver=qcow2,node-name=qcow2,file=file,read-only=on \
-        --export type=fuse,id=export,node-name=qcow2,mountpoint="$2",writable=off \
-        --pidfile "$work/qsd.pid" --daemonize
-    wait_until is_fuse "$2"
-}
-
-# unmount FILE PIDFILE: unmount, then give the daemon 3 s to end
-# (qemu-storage-daemon 7.2 does not exit after an external unmount: it
-# spins until killed).
-unmount ()
-{
-    local pid i
-    pid=$(cat "$2")
-    fusermount3 -u "$1"
-    for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    echo "bench-sparsefs.sh: $(basename "$1" .raw) still running 3 s after the unmount: killed" >&2
-    kill "$pid" 2>/dev/null || true
-    for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-}
-
 # ---- the runs -------------------------------------------------------------
 run_cp () { cp --sparse=always "$1" "$work/out/copy"; rm "$work/out/copy"; }
 run_cat () { cat "$1"; }

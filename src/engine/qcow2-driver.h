@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "host-holes.h"
 #include "image-internal.h"
 #include "qcow2-entry.h"
 #include "qcow2-header.h"
@@ -22,6 +23,7 @@ struct qcow2 {
   int data_fd;                  /* the external data file, or the image's fd */
   uint64_t data_size;
   char *data_path;              /* resolved, or NULL */
+  struct host_holes data_holes; /* of data_fd; .img is NULL until set up */
   struct qcow2_header header;   /* names the description points into */
 };
 

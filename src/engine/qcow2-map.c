@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "byte-order.h"
 #include "cache.h"
@@ -15,6 +16,8 @@
 #include "rounding.h"
 
 #define L1_CHUNK_BYTES 4096
+/* Entries compared at once when skipping repeated L2 entries. */
+#define REPEAT_CHUNK_ENTRIES 256
 #define L1_CHUNK_ENTRIES (L1_CHUNK_BYTES / 8)
 
 struct table_fill {
@@ -225,6 +228,52 @@ continues (const struct qcow2_run *run, const struct unit *u, uint64_t host,
   return u->type != QCOW2_SC_DATA || u->host == host;
 }
 
+/* How many entries from FIRST on (below LIMIT) are byte for byte the entry
+ * before FIRST.  memcmp of the table against itself shifted by one entry
+ * runs at memory speed: a table of a few allocated entries among thousands
+ * of empty ones costs a scan, not a decode per entry.
+ */
+static uint64_t
+repeated_entries (const unsigned char *table, uint32_t entry_bytes,
+                  uint64_t first, uint64_t limit)
+{
+  uint64_t i = first, n;
+
+  while (i < limit) {
+    n = MIN ((uint64_t) REPEAT_CHUNK_ENTRIES, limit - i);
+    if (memcmp (table + (i - 1) * entry_bytes, table + i * entry_bytes,
+                n * entry_bytes) != 0)
+      break;
+    i += n;
+  }
+  while (i < limit && memcmp (table + (i - 1) * entry_bytes,
+                              table + i * entry_bytes, entry_bytes) == 0)
+    i++;
+  return i - first;
+}
+
+/* The whole entries from guest offset POS (below END) that RUN may pass
+ * without decoding them: those repeating the entry before POS, when that
+ * entry lay wholly in RUN (from RUN_START on) and RUN's type does not
+ * depend on where the entry points (unallocated, zero).  Such entries
+ * passed the same checks and read the same way.
+ */
+static uint64_t
+repeats_ahead (const struct qcow2 *q, const unsigned char *table,
+               const struct qcow2_run *run, uint64_t table_start,
+               uint64_t run_start, uint64_t pos, uint64_t end)
+{
+  uint64_t cluster_size = 1ull << q->cluster_bits;
+
+  if (run->type != QCOW2_SC_UNALLOCATED && run->type != QCOW2_SC_ZERO)
+    return 0;
+  if (!is_aligned (pos, cluster_size) || pos < run_start + cluster_size)
+    return 0;
+  return repeated_entries (table, q->entry_bytes,
+                           (pos - table_start) >> q->cluster_bits,
+                           div_round_up (end - table_start, cluster_size));
+}
+
 /* Extend a run through the table while the units read the same way. */
 static int
 walk_table (struct image *img, const unsigned char *table, uint64_t l1_index,
@@ -235,8 +284,8 @@ walk_table (struct image *img, const unsigned char *table, uint64_t l1_index,
   uint64_t unit_size = 1ull << q->unit_bits;
   uint64_t table_start = (l1_index << q->l2_bits) << q->cluster_bits;
   uint64_t unit = (offset - table_start) >> q->unit_bits;
-  uint64_t pos = round_down (offset, unit_size);
-  uint64_t host, cluster_end;
+  uint64_t run_start = round_down (offset, unit_size), pos = run_start;
+  uint64_t host, cluster_end, skip;
   struct unit u;
 
   if (decode_unit (img, table, l1_index, unit, pos, &u) == -1)
@@ -260,6 +309,11 @@ walk_table (struct image *img, const unsigned char *table, uint64_t l1_index,
     pos += unit_size;
     host += unit_size;
     unit++;
+    if (pos < end) {
+      skip = repeats_ahead (q, table, run, table_start, run_start, pos, end);
+      pos += skip << q->cluster_bits;
+      unit += skip << (q->cluster_bits - q->unit_bits);
+    }
     if (pos >= end)
       break;
     if (decode_unit (img, table, l1_index, unit, pos, &u) == -1)

@@ -130,6 +130,7 @@ qcow2_open (struct image *img)
   q->compression_type = q->header.compression_type;
   if (open_data_file (img, q) == -1)
     goto fail;
+  host_holes_init (&q->data_holes, img, q->data_fd, q->data_size);
   img->size = round_down (q->header.size, 512);
   describe (img, q);
   return 0;
@@ -146,6 +147,8 @@ qcow2_close (struct image *img)
 
   if (q == NULL)
     return;
+  if (q->data_holes.img != NULL)
+    host_holes_destroy (&q->data_holes);
   if (q->data_path != NULL && q->data_fd >= 0)
     close (q->data_fd);
   free (q->data_path);
@@ -288,7 +291,8 @@ qcow2_read (struct image *img, void *buf, size_t count, uint64_t offset)
  * below, data runs that are one host range the host file: a cluster
  * allocated but never written (preallocation=metadata, which allocates in
  * order) is a hole there, and reads as zeros with nothing behind it.
- * Either may shorten the run.
+ * Either may shorten the run.  The host file is asked through
+ * host-holes.h, which asks the file system once per run of the file.
  */
 static int
 classify_run (struct image *img, uint64_t offset, const struct qcow2_run *run,
@@ -299,7 +303,7 @@ classify_run (struct image *img, uint64_t offset, const struct qcow2_run *run,
   if (run->type == QCOW2_SC_UNALLOCATED)
     return extent_below (img, offset, run->length, e);
   if (run->type == QCOW2_SC_DATA && run->contiguous) {
-    if (file_extent (img, q->data_fd, run->host, run->length, e) == -1)
+    if (host_holes_extent (&q->data_holes, run->host, run->length, e) == -1)
       return -1;
     e->offset = offset;
     return 0;

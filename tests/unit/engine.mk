@@ -5,7 +5,8 @@ ENGINE_TESTS = \
 	test-decompress \
 	test-cache \
 	test-confine \
-	test-qcow2-image
+	test-qcow2-image \
+	test-host-holes
 TESTS += $(ENGINE_TESTS)
 check_PROGRAMS += $(ENGINE_TESTS)
 
@@ -36,3 +37,8 @@ test_qcow2_image_SOURCES = test-qcow2-image.c test-qcow2-build.h \
 	test-compress.h test-capture.h
 test_qcow2_image_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS)
 test_qcow2_image_LDADD = $(ENGINE_TEST_LDADD)
+
+# Counts the engine's SEEK_DATA/SEEK_HOLE questions by wrapping lseek.
+test_host_holes_SOURCES = test-host-holes.c test-qcow2-build.h test-capture.h
+test_host_holes_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=lseek
+test_host_holes_LDADD = $(ENGINE_TEST_LDADD)

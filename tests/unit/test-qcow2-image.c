@@ -453,6 +453,44 @@ teardown (void **state)
   return 0;
 }
 
+/* Runs of identical L2 entries are passed without a decode each, but only
+ * from an entry the run covered whole: two identical extended entries whose
+ * subcluster 0 alone is allocated, asked from subcluster 1 of the first,
+ * give a hole that stops at subcluster 0 of the second.  Zero clusters in
+ * a row make one hole, and an unallocated stretch stops at the next data.
+ */
+static void
+test_repeated_entries (void **state)
+{
+  const uint64_t g = 10;
+  struct image_extent e;
+  struct image *img;
+  uint64_t i, shared;
+
+  use_variant (16, true, false);
+  shared = COPIED | 4 * cluster;
+  patch_be64 (l2_entry_at (g), shared);
+  patch_be64 (l2_entry_at (g) + 8, ALLOC (0));
+  patch_be64 (l2_entry_at (g + 1), shared);
+  patch_be64 (l2_entry_at (g + 1) + 8, ALLOC (0));
+  for (i = 20; i < 30; i++)
+    patch_be64 (l2_entry_at (i) + 8, ALL_ZERO);
+  img = image_open (path, NULL);
+  if (img == NULL)
+    fail_msg ("%s", message);
+  assert_int_equal (image_extent (img, g * cluster + unit, &e), 0);
+  assert_int_equal (e.type, IMAGE_EXTENT_ZERO);
+  assert_int_equal (e.length, cluster - unit);
+  assert_int_equal (image_extent (img, (g + 1) * cluster, &e), 0);
+  assert_int_equal (e.type, IMAGE_EXTENT_DATA);
+  assert_int_equal (e.length, unit);
+  assert_int_equal (image_extent (img, (g + 1) * cluster + unit, &e), 0);
+  assert_int_equal (e.type, IMAGE_EXTENT_ZERO);
+  assert_int_equal (e.length, (l2_entries - 1 - (g + 1)) * cluster - unit);
+  image_close (img);
+  remove_image ();
+}
+
 /* image_file_stat() sees the image file itself, and a change to it. */
 static void
 test_file_stat (void **state)
@@ -492,6 +530,7 @@ main (void)
     T (test_damaged_standard),
     T (test_damaged_extended),
     T (test_file_stat),
+    T (test_repeated_entries),
   };
 
   return cmocka_run_group_tests (tests, NULL, NULL);
