@@ -1,0 +1,47 @@
+/* The bytes of a streamed source as they arrive, before any image format:
+ * a pipe (input-fd.c), and compressed wrappers around another input
+ * (input-unwrap.c: gzip, xz, zstd, found by their magic).
+ */
+#ifndef SPARSECOPY_INPUT_H
+#define SPARSECOPY_INPUT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct input;
+
+struct input_ops {
+  /* Up to COUNT bytes into BUF; 0 at the end; -1 (reported). */
+  ssize_t (*read) (struct input *in, void *buf, size_t count);
+  void (*close) (struct input *in);
+};
+
+struct input {
+  const struct input_ops *ops;
+  const char *path;             /* for messages */
+  const char *wrapper;          /* "gzip", "xz", "zstd", or NULL */
+};
+
+/* Read FD (owned from here on) to its end.  Returns NULL (reported). */
+struct input *input_fd_open (const char *path, int fd);
+
+/* IN itself, or a decompressor reading it when its first bytes are the
+ * magic of gzip, xz or zstd.  Takes IN over either way.  Returns NULL
+ * (reported; IN is closed).
+ */
+struct input *input_unwrap (struct input *in);
+
+static inline ssize_t
+input_read (struct input *in, void *buf, size_t count)
+{
+  return in->ops->read (in, buf, count);
+}
+
+static inline void
+input_close (struct input *in)
+{
+  if (in != NULL)
+    in->ops->close (in);
+}
+
+#endif
