@@ -22,7 +22,8 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-errors.sh \
 	test-sparsecopy-cli.sh \
 	test-sparsecopy-sparsefs.sh \
-	test-sparsecopy-faults.sh
+	test-sparsecopy-faults.sh \
+	test-sparsecopy-stream.sh
 
 TESTS += $(SPARSECOPY_TESTS)
 EXTRA_DIST += $(SPARSECOPY_TESTS)

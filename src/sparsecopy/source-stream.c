@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,10 @@ struct stream_source {
   struct slot *slots;
   unsigned n_slots;
   size_t slot_size;
+  /* A stream that failed cannot go on: every later call fails the same
+   * way, so that whichever worker reports first tells the cause.
+   */
+  char failure[1024];
 };
 
 static ssize_t
@@ -108,8 +113,13 @@ stream_source_next (struct source *s, const struct source_cut *cut,
 {
   struct stream_source *ss = (struct stream_source *) s;
   struct stream_event e;
-  int slot = free_slot (ss, cut), r;
+  int slot, r;
 
+  if (ss->failure[0]) {
+    report_error ("%s", ss->failure);
+    return -1;
+  }
+  slot = free_slot (ss, cut);
   if (slot == -1)
     return -1;
   messages_hold ();
@@ -117,13 +127,12 @@ stream_source_next (struct source *s, const struct source_cut *cut,
                    cut->data_max, &e);
   messages_release ();
   s->size = stream_size (ss->stream);
-  if (r == 0 && !s->size_known) {
-    s->size_known = true;
-  }
   if (r == -1)
     source_report_failure (s, "read", stream_position (ss->stream));
   if (r == 1 && check_block (ss, cut, &e) == -1)
     r = -1;
+  if (r == -1)
+    snprintf (ss->failure, sizeof ss->failure, "%s", last_error ());
   if (r != 1 || e.type == STREAM_HOLE) {
     release_slot (ss, slot);
     if (r != 1)

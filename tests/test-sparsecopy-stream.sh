@@ -1,0 +1,151 @@
+#!/bin/bash
+# SOURCE read as a stream (standard input, a FIFO): every self-contained
+# corpus image piped onto a loop device (512-byte sectors) whose backing
+# file is full of garbage must equal qemu-img's output there, with the
+# backing file as thin as the file case leaves it.  Then:
+#  - images that need another file are refused, saying what to do;
+#  - an image whose data come before its L2 table (the table moved to the
+#    end of the file) streams through a large enough --stream-buffer, and
+#    stops with a message naming the buffer when it is too small;
+#  - a stream that ends early fails (exit 2) and says so;
+#  - --verify is refused for a stream.
+. "$srcdir/functions.sh"
+. "$srcdir/sparsecopy-functions.sh"
+requires_loop
+requires qemu-img --version
+requires qemu-io --version
+requires python3 --version
+requires jq --version
+
+corpus=$(corpus)
+scratch_mount tmpfs size=1G
+dir=$scratch
+check="python3 $srcdir/sparse-check.py"
+edit="python3 $srcdir/qcow2-edit.py"
+max_loop_size=$(( 256 * 1024 * 1024 ))
+
+# needs_other_file NAME: the image has a backing or an external data file.
+needs_other_file ()
+{
+    qemu-img info --output=json "$corpus/images/$1" |
+        jq -e '."backing-filename" // ."format-specific".data."data-file"' \
+           >/dev/null
+}
+
+stream_to_loop ()
+{
+    local name=$1
+    prepare_loop "$name" "$dir"
+    "$SPARSECOPY" --json - "$target" < "$corpus/images/$name" > "$dir/json" ||
+        fail "$name: streamed sparsecopy failed"
+    [ "$(json_field "$dir/json" .complete)" = true ] ||
+        fail "$name: summary says incomplete"
+    check_on_loop "$name" "$target" "$backing" "$tail"
+    detach_loop "$target" "$backing"
+    rm -f "$backing" "$tail"
+}
+
+stream_to_new_file ()
+{
+    local name=$1
+    cat "$corpus/images/$name" | "$SPARSECOPY" - "$dir/$name.new" ||
+        fail "$name: streamed sparsecopy to a new file failed"
+    $check cmp "$corpus/expected/$name.raw" "$dir/$name.new" ||
+        fail "$name: the new file differs from qemu-img's output"
+    [ "$(allocated_bytes "$dir/$name.new")" -le \
+      $(( $(allocated_bytes "$corpus/expected/$name.raw") + 65536 )) ] ||
+        fail "$name: the new file is not sparse"
+    rm -f "$dir/$name.new"
+}
+
+n=0 refused=0
+while read -r name; do
+    if needs_other_file "$name"; then
+        if "$SPARSECOPY" - "$dir/refused" < "$corpus/images/$name" \
+               2> "$dir/err"; then
+            fail "$name: an image needing another file was streamed"
+        else
+            status=$?
+        fi
+        [ $status -eq 2 ] || fail "$name: exit $status, not 2"
+        grep -q "which a stream cannot open: .*copy from the local file" \
+             "$dir/err" || fail "$name: message: $(cat "$dir/err")"
+        refused=$(( refused + 1 ))
+        continue
+    fi
+    if [ "$(image_size "$name")" -gt "$max_loop_size" ]; then
+        stream_to_new_file "$name"
+    else
+        stream_to_loop "$name"
+    fi
+    echo "ok: $name"
+    n=$(( n + 1 ))
+done < "$corpus/images/MANIFEST"
+[ "$n" -gt 25 ] || fail "only $n corpus images streamed"
+[ "$refused" -gt 5 ] || fail "only $refused images refused"
+
+# A FIFO as the source.
+mkfifo "$dir/fifo"
+cat "$corpus/images/zstd-c64k.qcow2" > "$dir/fifo" &
+"$SPARSECOPY" "$dir/fifo" "$dir/fifo.out"
+wait
+$check cmp "$corpus/expected/zstd-c64k.qcow2.raw" "$dir/fifo.out" ||
+    fail "FIFO: the output differs from qemu-img's"
+echo "ok: FIFO"
+
+# Data before their L2 table: move the only L2 table to the end of the file.
+late=$dir/late.qcow2
+qemu-img create -q -f qcow2 "$late" 64M
+qemu-io -f qcow2 -c "write -P 0x5a 0 3M" -c "write -z 4M 1M" \
+    -c "write -P 0xa5 9M 2M" "$late" >/dev/null
+qemu-img convert -O raw "$late" "$dir/late.raw"
+l2=$($edit "$late" --get "l1[0] & 0x00fffffffffffe00")
+end=$(stat -c %s "$late")
+dd if="$late" of="$late" bs=65536 skip=$(( l2 / 65536 )) \
+   seek=$(( end / 65536 )) count=1 conv=notrunc status=none
+$edit "$late" "l1[0]=(l1[0] & ~0x00fffffffffffe00) | $end"
+$edit "$late" "u64[$l2]=0"
+qemu-img convert -O raw "$late" "$dir/late.moved.raw"
+cmp "$dir/late.raw" "$dir/late.moved.raw" ||
+    fail "moving the L2 table changed the image"
+[ "$($edit "$late" --get "l1[0] & 0x00fffffffffffe00")" -eq "$end" ] ||
+    fail "the L2 table did not move past the data"
+
+"$SPARSECOPY" --stream-buffer=16M - "$dir/late.out" < "$late" ||
+    fail "late L2 table: a buffer large enough failed"
+$check cmp "$dir/late.raw" "$dir/late.out" ||
+    fail "late L2 table: the output differs from qemu-img's"
+echo "ok: late L2 table, buffer large enough"
+
+if cat "$late" | "$SPARSECOPY" --stream-buffer=1M - "$dir/late.small" \
+       2> "$dir/err"; then
+    fail "late L2 table: a buffer too small succeeded"
+else
+    status=$?
+fi
+[ $status -eq 2 ] || fail "late L2 table, small buffer: exit $status, not 2"
+grep -q "come before the L2 tables that map them.*larger stream buffer, or copy from a seekable file" "$dir/err" ||
+    fail "late L2 table, small buffer: message: $(cat "$dir/err")"
+echo "ok: late L2 table, buffer too small"
+
+# A stream that ends early, in the data and in the header.
+img=$corpus/images/v3-c64k.qcow2
+for cut in $(( $(stat -c %s "$img") - 65536 )) 50; do
+    if head -c $cut "$img" | "$SPARSECOPY" - "$dir/short" 2> "$dir/err"; then
+        fail "a stream cut at $cut bytes succeeded"
+    else
+        status=$?
+    fi
+    [ $status -eq 2 ] || fail "cut at $cut: exit $status, not 2"
+    grep -Eq "ended|too short" "$dir/err" ||
+        fail "cut at $cut: message: $(cat "$dir/err")"
+done
+echo "ok: truncated streams"
+
+# --verify needs a second reading.
+if "$SPARSECOPY" --verify - "$dir/verify" < "$img" 2> "$dir/err"; then
+    fail "--verify of a stream succeeded"
+fi
+grep -q "a stream can be read once" "$dir/err" ||
+    fail "--verify of a stream: message: $(cat "$dir/err")"
+echo "ok: --verify refused"
