@@ -3,6 +3,7 @@
 # corpus image piped onto a loop device (512-byte sectors) whose backing
 # file is full of garbage must equal qemu-img's output there, with the
 # backing file as thin as the file case leaves it.  Then:
+#  - gzip, xz and zstd wrappers, found by their magic, and a truncated one;
 #  - images that need another file are refused, saying what to do;
 #  - an image whose data come before its L2 table (the table moved to the
 #    end of the file) streams through a large enough --stream-buffer, and
@@ -16,6 +17,9 @@ requires qemu-img --version
 requires qemu-io --version
 requires python3 --version
 requires jq --version
+requires gzip --version
+requires xz --version
+requires zstd --version
 
 corpus=$(corpus)
 scratch_mount tmpfs size=1G
@@ -32,12 +36,16 @@ needs_other_file ()
            >/dev/null
 }
 
+# stream_to_loop NAME [WRAPPER...]: NAME piped through WRAPPER (default
+# cat) onto a dirty loop device, checked against qemu-img's output.
 stream_to_loop ()
 {
     local name=$1
+    shift
     prepare_loop "$name" "$dir"
-    "$SPARSECOPY" --json - "$target" < "$corpus/images/$name" > "$dir/json" ||
-        fail "$name: streamed sparsecopy failed"
+    "${@:-cat}" < "$corpus/images/$name" |
+        "$SPARSECOPY" --json - "$target" > "$dir/json" ||
+        fail "$name: streamed sparsecopy failed${1:+ (through $*)}"
     [ "$(json_field "$dir/json" .complete)" = true ] ||
         fail "$name: summary says incomplete"
     check_on_loop "$name" "$target" "$backing" "$tail"
@@ -83,6 +91,22 @@ while read -r name; do
 done < "$corpus/images/MANIFEST"
 [ "$n" -gt 25 ] || fail "only $n corpus images streamed"
 [ "$refused" -gt 5 ] || fail "only $refused images refused"
+
+# Wrapped in gzip, xz or zstd.
+for name in raw-sparse.img v3-c64k.qcow2 zlib-c64k.qcow2 zstd-c4k.qcow2 \
+            el2-prealloc.qcow2; do
+    for wrapper in "gzip -c" "xz -c -T1" "zstd -q -c"; do
+        stream_to_loop "$name" $wrapper
+        echo "ok: $name through $wrapper"
+    done
+done
+if gzip -c "$corpus/images/v3-c64k.qcow2" | head -c 20000 |
+        "$SPARSECOPY" - "$dir/short" 2> "$dir/err"; then
+    fail "a truncated gzip stream succeeded"
+fi
+grep -q "the gzip stream ended in the middle" "$dir/err" ||
+    fail "truncated gzip: message: $(cat "$dir/err")"
+echo "ok: truncated gzip"
 
 # A FIFO as the source.
 mkfifo "$dir/fifo"

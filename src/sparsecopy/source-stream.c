@@ -205,6 +205,8 @@ source_stream_open (const char *path, int fd, const struct source_options *o)
   ss->source.ops = &stream_source_ops;
   ss->source.path = path;
   ss->input = input_fd_open (path, fd);
+  if (ss->input != NULL)
+    ss->input = input_unwrap (ss->input);
   if (ss->input == NULL) {
     stream_source_close (&ss->source);
     return NULL;
