@@ -25,7 +25,6 @@ corpus=$(corpus)
 scratch_mount tmpfs size=1G
 dir=$scratch
 check="python3 $srcdir/sparse-check.py"
-edit="python3 $srcdir/qcow2-edit.py"
 max_loop_size=$(( 256 * 1024 * 1024 ))
 
 # needs_other_file NAME: the image has a backing or an external data file.
@@ -117,23 +116,9 @@ $check cmp "$corpus/expected/zstd-c64k.qcow2.raw" "$dir/fifo.out" ||
     fail "FIFO: the output differs from qemu-img's"
 echo "ok: FIFO"
 
-# Data before their L2 table: move the only L2 table to the end of the file.
+# Data before their L2 table: the only L2 table moved to the end of the file.
 late=$dir/late.qcow2
-qemu-img create -q -f qcow2 "$late" 64M
-qemu-io -f qcow2 -c "write -P 0x5a 0 3M" -c "write -z 4M 1M" \
-    -c "write -P 0xa5 9M 2M" "$late" >/dev/null
-qemu-img convert -O raw "$late" "$dir/late.raw"
-l2=$($edit "$late" --get "l1[0] & 0x00fffffffffffe00")
-end=$(stat -c %s "$late")
-dd if="$late" of="$late" bs=65536 skip=$(( l2 / 65536 )) \
-   seek=$(( end / 65536 )) count=1 conv=notrunc status=none
-$edit "$late" "l1[0]=(l1[0] & ~0x00fffffffffffe00) | $end"
-$edit "$late" "u64[$l2]=0"
-qemu-img convert -O raw "$late" "$dir/late.moved.raw"
-cmp "$dir/late.raw" "$dir/late.moved.raw" ||
-    fail "moving the L2 table changed the image"
-[ "$($edit "$late" --get "l1[0] & 0x00fffffffffffe00")" -eq "$end" ] ||
-    fail "the L2 table did not move past the data"
+late_l2_image "$late" "$dir/late.raw"
 
 "$SPARSECOPY" --stream-buffer=16M - "$dir/late.out" < "$late" ||
     fail "late L2 table: a buffer large enough failed"

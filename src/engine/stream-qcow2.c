@@ -70,6 +70,7 @@ struct qcow2_stream {
   struct held *held;
   size_t held_len, held_cap;
   uint64_t held_bytes;
+  bool dropped;                 /* bytes were dropped, to be read again */
 
   struct walk walk;
   uint64_t hole_start, hole_end;        /* the hole being gathered */
@@ -200,7 +201,13 @@ hold (struct stream *s, unsigned char *bytes, uint64_t length)
   q->held[q->held_len++] = (struct held) { s->pos - length, length, bytes };
   if (bytes)
     q->held_bytes += length;
-  return memory_used (q) > s->buffer_limit ? buffer_full (s) : 0;
+  if (memory_used (q) <= s->buffer_limit)
+    return 0;
+  if (s->in.read_at == NULL)
+    return buffer_full (s);
+  drop_held (q);
+  q->dropped = true;
+  return 0;
 }
 
 /* Read up to OFFSET, keeping the bytes while a table may still map them. */
@@ -245,8 +252,8 @@ find_held (const struct qcow2_stream *q, uint64_t offset)
   return NULL;
 }
 
-/* Bytes [OFFSET, OFFSET + COUNT) from those held; COUNT may be cut at the
- * input's position.
+/* Bytes [OFFSET, OFFSET + COUNT) from those held, or read again when
+ * they were dropped.
  */
 static int
 copy_held (struct stream *s, unsigned char *dst, uint64_t offset,
@@ -257,6 +264,8 @@ copy_held (struct stream *s, unsigned char *dst, uint64_t offset,
 
   while (count > 0) {
     h = find_held (s->qcow2, offset);
+    if (h == NULL && s->qcow2->dropped)
+      return s->in.read_at (s->in.opaque, dst, count, offset);
     if (h == NULL) {
       report_error ("%s: %s at 0x%" PRIx64 " was read before the table "
                     "naming it and was not kept (it overlaps another "
@@ -588,9 +597,11 @@ qcow2_stream_next (struct stream *s, void *buf, size_t buf_size,
         return r;
       continue;
     }
-    if (q->tables_ahead == 0 && q->held_len > 0
-        && (q->heap_len == 0 || q->heap[0].host >= s->pos))
+    if (q->tables_ahead == 0 && (q->held_len > 0 || q->dropped)
+        && (q->heap_len == 0 || q->heap[0].host >= s->pos)) {
       drop_held (q);
+      q->dropped = false;
+    }
     if (q->tables_ahead == 0 && last_hole (s, event) == 1)
       return 1;
     if (q->heap_len == 0)

@@ -21,8 +21,10 @@
  * its bytes have been read.  Bytes that come before the table that maps
  * them are held in memory, up to the buffer given to stream_open (held
  * runs of zeros cost nothing); the memory that names clusters still to
- * come counts against the same buffer.  Beyond it the stream fails with
- * ENOBUFS and a message naming the buffer.  Images written in one pass by
+ * come counts against the same buffer.  Beyond it, an input that can read
+ * ranges again (read_at) drops what it held and reads those bytes again
+ * when their table comes; any other stream fails with ENOBUFS and a
+ * message naming the buffer.  Images written in one pass by
  * `qemu-img convert` put every L2 table before its clusters and need no
  * buffer at all.  Once every L2 table has been read, bytes nobody maps are
  * read and dropped: the input is always read to its end, so that a checksum
@@ -54,6 +56,11 @@ struct stream;
  */
 struct stream_input {
   ssize_t (*read) (void *opaque, void *buf, size_t count);
+  /* Read exactly COUNT bytes at OFFSET of the input again (a ranged
+   * request), or NULL when the input cannot.  Returns 0 or -1 after
+   * reporting.
+   */
+  int (*read_at) (void *opaque, void *buf, size_t count, uint64_t offset);
   void *opaque;
 };
 

@@ -235,8 +235,16 @@ plain_read (struct input *in, void *buf, size_t count)
   return n;
 }
 
+static int
+plain_pread (struct input *in, void *buf, size_t count, uint64_t offset)
+{
+  struct unwrap *u = (struct unwrap *) in;
+
+  return u->inner->ops->pread (u->inner, buf, count, offset);
+}
+
 static const struct input_ops plain_ops = {
-  .read = plain_read, .close = unwrap_close,
+  .read = plain_read, .pread = plain_pread, .close = unwrap_close,
 };
 
 struct input *
@@ -258,8 +266,10 @@ input_unwrap (struct input *inner)
     goto fail;
   u->xz = xz_init;
   w = which_wrapper (u);
-  if (w == -1)
+  if (w == -1) {
+    u->input.can_pread = inner->can_pread;
     return &u->input;
+  }
   u->kind = wrappers[w].kind;
   u->input.ops = &unwrap_ops;
   u->input.wrapper = wrappers[w].name;

@@ -1,11 +1,13 @@
 /* The bytes of a streamed source as they arrive, before any image format:
- * a pipe (input-fd.c), and compressed wrappers around another input
+ * a pipe (input-fd.c), a URL (input-http.c), and compressed wrappers around another input
  * (input-unwrap.c: gzip, xz, zstd, found by their magic).
  */
 #ifndef SPARSECOPY_INPUT_H
 #define SPARSECOPY_INPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct input;
@@ -13,6 +15,10 @@ struct input;
 struct input_ops {
   /* Up to COUNT bytes into BUF; 0 at the end; -1 (reported). */
   ssize_t (*read) (struct input *in, void *buf, size_t count);
+  /* Exactly COUNT bytes at OFFSET again, when can_pread; 0 or -1
+   * (reported).
+   */
+  int (*pread) (struct input *in, void *buf, size_t count, uint64_t offset);
   void (*close) (struct input *in);
 };
 
@@ -20,10 +26,24 @@ struct input {
   const struct input_ops *ops;
   const char *path;             /* for messages */
   const char *wrapper;          /* "gzip", "xz", "zstd", or NULL */
+  bool can_pread;               /* known once the first bytes came */
 };
 
 /* Read FD (owned from here on) to its end.  Returns NULL (reported). */
 struct input *input_fd_open (const char *path, int fd);
+
+struct http_options {
+  const char *const *headers;   /* "Name: value" lines to send */
+  size_t n_headers;
+  long stall_timeout;           /* seconds; 0: the default */
+};
+
+/* Whether PATH is an http:// or https:// URL. */
+bool input_is_url (const char *path);
+
+/* Download URL (O must outlive the input).  Returns NULL (reported). */
+struct input *input_http_open (const char *url,
+                               const struct http_options *o);
 
 /* IN itself, or a decompressor reading it when its first bytes are the
  * magic of gzip, xz or zstd.  Takes IN over either way.  Returns NULL

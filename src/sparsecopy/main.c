@@ -37,6 +37,7 @@ enum {
 };
 
 #define MAX_ALLOWED_DIRS 32
+#define MAX_HEADERS 32
 /* Workers: at least 4 requests in flight, and one per core so that
  * decompression uses them all.
  */
@@ -54,6 +55,7 @@ struct settings {
   struct copy_options copy;
   const char *allowed_dirs[MAX_ALLOWED_DIRS + 1];
   size_t n_allowed_dirs;
+  const char *headers[MAX_HEADERS];
   bool target_is_zero;
   bool json;
   bool verify;
@@ -64,7 +66,7 @@ struct settings {
 enum {
   OPT_CACHE = 256, OPT_HOLES, OPT_TARGET_IS_ZERO, OPT_FORCE, OPT_DRY_RUN,
   OPT_SHOW_PROBE, OPT_JSON, OPT_VERIFY, OPT_ALLOW_DIR, OPT_REQUEST_SIZE,
-  OPT_STREAM_BUFFER,
+  OPT_STREAM_BUFFER, OPT_HEADER,
 };
 
 static const struct option long_options[] = {
@@ -83,6 +85,7 @@ static const struct option long_options[] = {
   { "allow-dir", required_argument, NULL, OPT_ALLOW_DIR },
   { "request-size", required_argument, NULL, OPT_REQUEST_SIZE },
   { "stream-buffer", required_argument, NULL, OPT_STREAM_BUFFER },
+  { "header", required_argument, NULL, OPT_HEADER },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 },
@@ -95,7 +98,8 @@ usage (FILE *fp)
 "Usage: sparsecopy [OPTIONS] SOURCE TARGET\n"
 "Write SOURCE (a qcow2 image, or any file read as raw) onto TARGET (a block\n"
 "device, or a regular file) without allocating its zeros.  SOURCE may be -\n"
-"(standard input) or a FIFO: it is then read once, front to back.\n"
+"(standard input), a FIFO or an http(s):// URL: it is then read once, front\n"
+"to back, and may be compressed with gzip, xz or zstd.\n"
 "\n"
 "  -f, --format=raw|qcow2   the source's format (default: probe)\n"
 "  -S, --sparse=SIZE        all-zero blocks of SIZE become holes (default 4k,\n"
@@ -114,6 +118,7 @@ usage (FILE *fp)
 "      --allow-dir=DIR      a folder backing files may come from\n"
 "      --stream-buffer=SIZE memory for a stream's data that comes before its\n"
 "                           L2 table (default 256M)\n"
+"      --header='NAME: VALUE'  an HTTP header to send (repeatable)\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
 "\n"
@@ -230,6 +235,13 @@ parse_option (struct settings *s, int opt, const char *arg)
       usage_error ("--stream-buffer: '%s' is not a size", arg);
     s->source.stream_buffer = n;
     break;
+  case OPT_HEADER:
+    if (s->source.http.n_headers == MAX_HEADERS)
+      usage_error ("--header: more than %d headers", MAX_HEADERS);
+    if (strchr (arg, ':') == NULL)
+      usage_error ("--header: '%s' is not NAME: VALUE", arg);
+    s->headers[s->source.http.n_headers++] = arg;
+    break;
   case 'h':
     usage (stdout);
     exit (EXIT_OK);
@@ -269,6 +281,7 @@ parse_command_line (struct settings *s, int argc, char **argv)
   s->source_path = argv[optind];
   s->target_path = argv[optind + 1];
   s->source.allowed_dirs = s->n_allowed_dirs ? s->allowed_dirs : NULL;
+  s->source.http.headers = s->headers;
   s->target.dry_run = s->dry_run;
 }
 

@@ -50,6 +50,14 @@ read_input (void *opaque, void *buf, size_t count)
   return input_read (opaque, buf, count);
 }
 
+static int
+read_input_again (void *opaque, void *buf, size_t count, uint64_t offset)
+{
+  struct input *in = opaque;
+
+  return in->ops->pread (in, buf, count, offset);
+}
+
 /* A free slot, a new one if all are taken.  Returns its index or -1. */
 static int
 free_slot (struct stream_source *ss, const struct source_cut *cut)
@@ -190,7 +198,8 @@ static const struct source_ops stream_source_ops = {
 };
 
 struct source *
-source_stream_open (const char *path, int fd, const struct source_options *o)
+source_stream_open (const char *path, struct input *input,
+                    const struct source_options *o)
 {
   struct stream_source *ss = calloc (1, sizeof *ss);
   struct stream_options so = { .format = o->format,
@@ -199,19 +208,20 @@ source_stream_open (const char *path, int fd, const struct source_options *o)
 
   if (ss == NULL) {
     report_error ("%s: %m", path);
+    input_close (input);
     return NULL;
   }
   pthread_mutex_init (&ss->lock, NULL);
   ss->source.ops = &stream_source_ops;
   ss->source.path = path;
-  ss->input = input_fd_open (path, fd);
-  if (ss->input != NULL)
-    ss->input = input_unwrap (ss->input);
+  ss->input = input_unwrap (input);
   if (ss->input == NULL) {
     stream_source_close (&ss->source);
     return NULL;
   }
   si.opaque = ss->input;
+  if (ss->input->can_pread)
+    si.read_at = read_input_again;
   ss->stream = stream_open (path, &si, &so);
   if (ss->stream == NULL) {
     stream_source_close (&ss->source);

@@ -34,13 +34,22 @@ open_stream_fd (const char *path)
 struct source *
 source_open (const char *path, const struct source_options *options)
 {
-  int fd = open_stream_fd (path);
+  struct input *input;
+  int fd;
 
-  if (fd == -2)
-    return source_image_open (path, options);
-  if (fd == -1)
+  if (input_is_url (path))
+    input = input_http_open (path, &options->http);
+  else {
+    fd = open_stream_fd (path);
+    if (fd == -2)
+      return source_image_open (path, options);
+    if (fd == -1)
+      return NULL;
+    input = input_fd_open (path, fd);
+  }
+  if (input == NULL)
     return NULL;
-  return source_stream_open (path, fd, options);
+  return source_stream_open (path, input, options);
 }
 
 void

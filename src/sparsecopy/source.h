@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "image.h"
+#include "input.h"
 
 struct source;
 
@@ -75,10 +76,12 @@ struct source_options {
   enum image_format format;     /* AUTO: qcow2 by its magic, else raw */
   const char *const *allowed_dirs;
   uint64_t stream_buffer;       /* bytes held for data before its table */
+  struct http_options http;
 };
 
-/* Open PATH: "-" (standard input), a FIFO or another file that cannot seek
- * is a stream, anything else an image.  Returns NULL (reported).
+/* Open PATH: "-" (standard input), an http:// or https:// URL, a FIFO or
+ * another file that cannot seek is a stream, anything else an image.
+ * Returns NULL (reported).
  */
 struct source *source_open (const char *path,
                             const struct source_options *options);
@@ -112,7 +115,7 @@ int source_data_bytes (struct source *s, uint64_t *bytes);
 /* The implementations' constructors (source_open chooses). */
 struct source *source_image_open (const char *path,
                                   const struct source_options *options);
-struct source *source_stream_open (const char *path, int fd,
+struct source *source_stream_open (const char *path, struct input *input,
                                    const struct source_options *options);
 
 /* Fold the last message (the engine's) into "PATH: WHAT failed at offset
