@@ -1,5 +1,6 @@
 /* The bytes of a streamed source as they arrive, before any image format:
- * a pipe (input-fd.c), a URL (input-http.c), and compressed wrappers around another input
+ * a pipe (input-fd.c), a URL (input-http.c), their digest
+ * (input-checksum.c), and compressed wrappers around another input
  * (input-unwrap.c: gzip, xz, zstd, found by their magic).
  */
 #ifndef SPARSECOPY_INPUT_H
@@ -44,6 +45,29 @@ bool input_is_url (const char *path);
 /* Download URL (O must outlive the input).  Returns NULL (reported). */
 struct input *input_http_open (const char *url,
                                const struct http_options *o);
+
+/* --checksum=ALG:HEX, ALG sha256 or sha512. */
+struct checksum_spec {
+  char algorithm[8];
+  char hex[129];                /* lower case */
+};
+
+/* Returns 0, or -1 when TEXT is not ALG:HEX of a known ALG (not
+ * reported: a usage error).
+ */
+int checksum_parse (const char *text, struct checksum_spec *spec);
+
+/* IN, with a digest of every byte read through it.  Takes IN over.
+ * Returns NULL (reported; IN is closed).
+ */
+struct input *input_checksum (struct input *in,
+                              const struct checksum_spec *spec);
+
+/* After the end of the input: 0 when the digest is the one expected, -1
+ * (reported, saying the target is not to be trusted) when not, or when
+ * the input was not read to its end.
+ */
+int input_checksum_check (struct input *in);
 
 /* IN itself, or a decompressor reading it when its first bytes are the
  * magic of gzip, xz or zstd.  Takes IN over either way.  Returns NULL

@@ -56,6 +56,7 @@ struct settings {
   const char *allowed_dirs[MAX_ALLOWED_DIRS + 1];
   size_t n_allowed_dirs;
   const char *headers[MAX_HEADERS];
+  struct checksum_spec checksum;
   bool target_is_zero;
   bool json;
   bool verify;
@@ -66,7 +67,7 @@ struct settings {
 enum {
   OPT_CACHE = 256, OPT_HOLES, OPT_TARGET_IS_ZERO, OPT_FORCE, OPT_DRY_RUN,
   OPT_SHOW_PROBE, OPT_JSON, OPT_VERIFY, OPT_ALLOW_DIR, OPT_REQUEST_SIZE,
-  OPT_STREAM_BUFFER, OPT_HEADER,
+  OPT_STREAM_BUFFER, OPT_HEADER, OPT_CHECKSUM,
 };
 
 static const struct option long_options[] = {
@@ -86,6 +87,7 @@ static const struct option long_options[] = {
   { "request-size", required_argument, NULL, OPT_REQUEST_SIZE },
   { "stream-buffer", required_argument, NULL, OPT_STREAM_BUFFER },
   { "header", required_argument, NULL, OPT_HEADER },
+  { "checksum", required_argument, NULL, OPT_CHECKSUM },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 },
@@ -119,11 +121,12 @@ usage (FILE *fp)
 "      --stream-buffer=SIZE memory for a stream's data that comes before its\n"
 "                           L2 table (default 256M)\n"
 "      --header='NAME: VALUE'  an HTTP header to send (repeatable)\n"
+"      --checksum=ALG:HEX   sha256 or sha512 of a streamed source as it came\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
 "\n"
 "Exit: 0 done, 1 usage, 2 source error, 3 target error, 4 not supported,\n"
-"5 verify mismatch, 6 interrupted.  See sparsecopy(1).\n",
+"5 verify or checksum mismatch, 6 interrupted.  See sparsecopy(1).\n",
            MIN_DEFAULT_THREADS);
 }
 
@@ -241,6 +244,11 @@ parse_option (struct settings *s, int opt, const char *arg)
     if (strchr (arg, ':') == NULL)
       usage_error ("--header: '%s' is not NAME: VALUE", arg);
     s->headers[s->source.http.n_headers++] = arg;
+    break;
+  case OPT_CHECKSUM:
+    if (checksum_parse (arg, &s->checksum) == -1)
+      usage_error ("--checksum: '%s' is not sha256:HEX or sha512:HEX", arg);
+    s->source.checksum = &s->checksum;
     break;
   case 'h':
     usage (stdout);
@@ -417,6 +425,8 @@ copy_and_verify (struct settings *s, struct source *src, struct target *t)
   copy_run (src, t, &s->copy, &result);
   if (result.failure == COPY_OK && grow_to_source (t, src) == -1)
     result.failure = COPY_TARGET_FAILED;
+  if (result.failure == COPY_OK && source_finish (src) == -1)
+    result.failure = COPY_VERIFY_FAILED;
   /* Flush what was written, even after a failure. */
   if (target_flush (t) == -1 && result.failure == COPY_OK)
     result.failure = COPY_TARGET_FAILED;
@@ -426,7 +436,8 @@ copy_and_verify (struct settings *s, struct source *src, struct target *t)
     status = exit_status_for (checked.failure);
     summary.verified = status == EXIT_OK;
   }
-  if (result.failure != COPY_OK)
+  /* A checksum mismatch said itself what it means for the target. */
+  if (result.failure != COPY_OK && result.failure != COPY_VERIFY_FAILED)
     say_incomplete (t, &result);
 
   summary.method = choose_method (&t->facts, &s->copy.policy,

@@ -33,6 +33,7 @@ struct slot {
 struct stream_source {
   struct source source;         /* first: the interface */
   struct input *input;
+  struct input *checksum;       /* the digest's layer, or NULL */
   struct stream *stream;
   pthread_mutex_t lock;         /* guards the slots' used flags */
   struct slot *slots;
@@ -176,6 +177,14 @@ stream_source_read (struct source *s, const struct source_piece *p,
   return r;
 }
 
+static int
+stream_source_finish (struct source *s)
+{
+  struct stream_source *ss = (struct stream_source *) s;
+
+  return ss->checksum ? input_checksum_check (ss->checksum) : 0;
+}
+
 static void
 stream_source_close (struct source *s)
 {
@@ -194,6 +203,7 @@ stream_source_close (struct source *s)
 static const struct source_ops stream_source_ops = {
   .next = stream_source_next,
   .read = stream_source_read,
+  .finish = stream_source_finish,
   .close = stream_source_close,
 };
 
@@ -214,6 +224,8 @@ source_stream_open (const char *path, struct input *input,
   pthread_mutex_init (&ss->lock, NULL);
   ss->source.ops = &stream_source_ops;
   ss->source.path = path;
+  if (o->checksum)
+    ss->checksum = input;
   ss->input = input_unwrap (input);
   if (ss->input == NULL) {
     stream_source_close (&ss->source);

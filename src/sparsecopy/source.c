@@ -41,12 +41,19 @@ source_open (const char *path, const struct source_options *options)
     input = input_http_open (path, &options->http);
   else {
     fd = open_stream_fd (path);
+    if (fd == -2 && options->checksum) {
+      report_error ("%s: --checksum checks a streamed source (-, a FIFO, "
+                    "a URL); check a local file with sha256sum first", path);
+      return NULL;
+    }
     if (fd == -2)
       return source_image_open (path, options);
     if (fd == -1)
       return NULL;
     input = input_fd_open (path, fd);
   }
+  if (input != NULL && options->checksum)
+    input = input_checksum (input, options->checksum);
   if (input == NULL)
     return NULL;
   return source_stream_open (path, input, options);
@@ -90,6 +97,12 @@ source_pread (struct source *s, void *buf, size_t count, uint64_t offset,
               uint64_t *good)
 {
   return s->ops->pread (s, buf, count, offset, good);
+}
+
+int
+source_finish (struct source *s)
+{
+  return s->ops->finish ? s->ops->finish (s) : 0;
 }
 
 int

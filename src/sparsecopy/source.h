@@ -58,6 +58,10 @@ struct source_ops {
   /* Random access, for --verify; NULL when the source is read once. */
   int (*pread) (struct source *s, void *buf, size_t count, uint64_t offset,
                 uint64_t *good);
+  /* What can be checked only after the copy (--checksum); NULL when
+   * nothing.  Returns 0 or -1 (reported).
+   */
+  int (*finish) (struct source *s);
   /* Bytes of data (for --dry-run); NULL when not known before the copy. */
   int (*data_bytes) (struct source *s, uint64_t *bytes);
   void (*close) (struct source *s);
@@ -76,6 +80,7 @@ struct source_options {
   enum image_format format;     /* AUTO: qcow2 by its magic, else raw */
   const char *const *allowed_dirs;
   uint64_t stream_buffer;       /* bytes held for data before its table */
+  const struct checksum_spec *checksum;  /* or NULL */
   struct http_options http;
 };
 
@@ -106,6 +111,11 @@ int source_read (struct source *s, const struct source_piece *piece,
  */
 int source_pread (struct source *s, void *buf, size_t count, uint64_t offset,
                   uint64_t *good);
+
+/* After a complete copy: 0, or -1 (reported) when the source turns out
+ * not to be the one expected (--checksum).
+ */
+int source_finish (struct source *s);
 
 /* Bytes of DATA extents (for --dry-run).  Returns 1 with *BYTES, 0 when
  * the source cannot tell before it is read, -1 (reported).
