@@ -316,9 +316,7 @@ set_options (struct http_input *h, const char *url,
     || curl_easy_setopt (e, CURLOPT_FAILONERROR, 1L)
     || curl_easy_setopt (e, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT)
     || curl_easy_setopt (e, CURLOPT_LOW_SPEED_LIMIT, 1L)
-    || curl_easy_setopt (e, CURLOPT_LOW_SPEED_TIME,
-                         o->stall_timeout ? o->stall_timeout
-                                          : HTTP_STALL_TIMEOUT)
+    || curl_easy_setopt (e, CURLOPT_LOW_SPEED_TIME, HTTP_STALL_TIMEOUT)
     || curl_easy_setopt (e, CURLOPT_HTTPHEADER, h->headers)
     || curl_easy_setopt (e, CURLOPT_ERRORBUFFER, h->error)
     || curl_easy_setopt (e, CURLOPT_HEADERFUNCTION, on_header)

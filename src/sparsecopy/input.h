@@ -36,7 +36,6 @@ struct input *input_fd_open (const char *path, int fd);
 struct http_options {
   const char *const *headers;   /* "Name: value" lines to send */
   size_t n_headers;
-  long stall_timeout;           /* seconds; 0: the default */
 };
 
 /* Whether PATH is an http:// or https:// URL. */
