@@ -67,3 +67,15 @@ is_less () { [ "$(echo "$1 < $2" | bc -l)" = 1 ]; }
 
 # ratio A B: A / B with two decimals.
 ratio () { echo "scale=2; $1 / $2" | bc -l; }
+
+# fresh_target: a loop device over a new, empty backing file $work/target
+# of $size bytes (a fresh thin volume), the same for every tool; the
+# previous one ($loop) is detached.  Runs in the script's shell, not in
+# $(...): $loop is kept for its cleanup.
+fresh_target ()
+{
+    [ -z "$loop" ] || losetup -d "$loop"
+    rm -f "$work/target"
+    truncate -s "$size" "$work/target"
+    loop=$(losetup -f --show "$work/target")
+}

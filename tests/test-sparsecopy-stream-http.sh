@@ -42,35 +42,12 @@ start_server ()
     port=$(cat "$dir/$name.port")
 }
 
-# start_nginx: nginx serving $www with a configuration of its own in the
-# scratch folder; sets $port.
+# start_nginx: nginx serving $www (serve-nginx.sh); sets $port.
 start_nginx ()
 {
-    local conf=$dir/nginx
-    mkdir -p "$conf"
     port=$(python3 -c 'import socket; s = socket.socket();
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    cat > "$conf/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $conf/nginx.pid;
-error_log $conf/error.log;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $conf/body;
-    proxy_temp_path $conf/proxy;
-    fastcgi_temp_path $conf/fastcgi;
-    uwsgi_temp_path $conf/uwsgi;
-    scgi_temp_path $conf/scgi;
-    server {
-        listen 127.0.0.1:$port;
-        root $www;
-    }
-}
-CONF
-    nginx -c "$conf/nginx.conf" -e "$conf/error.log" &
+    bash "$srcdir/serve-nginx.sh" "$www" "$dir/nginx" "$port" &
     cleanup_fn kill $!
     wait_for curl -sf -o /dev/null "http://127.0.0.1:$port/MANIFEST"
 }
