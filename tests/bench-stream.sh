@@ -97,8 +97,10 @@ time_once ()
     t0=$(now)
     rss=$(python3 -c 'import resource, subprocess, sys
 subprocess.run(["bash", "-c", "run_way \"$@\"", "-"] + sys.argv[1:],
-               check=True, stderr=subprocess.DEVNULL)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$1" "$2")
+               check=True, stderr=open(sys.argv[3], "w"))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+        "$1" "$2" "$work/stderr") ||
+        { echo "bench: $1 $2 failed:" >&2; cat "$work/stderr" >&2; exit 1; }
     wall=$(seconds_since "$t0")
     cmp "$work/fs.raw" "$loop" || { echo "bench: $1 wrote a wrong image" >&2; exit 1; }
 }
