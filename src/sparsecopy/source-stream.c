@@ -35,7 +35,7 @@ struct stream_source {
   struct input *input;
   struct input *checksum;       /* the digest's layer, or NULL */
   struct stream *stream;
-  pthread_mutex_t lock;         /* guards the slots' used flags */
+  pthread_mutex_t lock;         /* guards the slots array (it may move) */
   struct slot *slots;
   unsigned n_slots;
   size_t slot_size;
@@ -59,9 +59,12 @@ read_input_again (void *opaque, void *buf, size_t count, uint64_t offset)
   return in->ops->pread (in, buf, count, offset);
 }
 
-/* A free slot, a new one if all are taken.  Returns its index or -1. */
+/* A free slot, a new one if all are taken.  Returns its index, with its
+ * buffer in *BUF, or -1.
+ */
 static int
-free_slot (struct stream_source *ss, const struct source_cut *cut)
+free_slot (struct stream_source *ss, const struct source_cut *cut,
+           unsigned char **buf)
 {
   struct slot *grown;
   unsigned i;
@@ -83,10 +86,23 @@ free_slot (struct stream_source *ss, const struct source_cut *cut)
     if (r == -1)
       report_error ("%s: %m", ss->source.path);
   }
-  if (r != -1)
+  if (r != -1) {
     ss->slots[r].used = true;
+    *buf = ss->slots[r].buf;
+  }
   pthread_mutex_unlock (&ss->lock);
   return r;
+}
+
+/* The piece in SLOT (its buffer does not move with the array). */
+static void
+slot_contents (struct stream_source *ss, unsigned slot,
+               struct stream_event *event, unsigned char **buf)
+{
+  pthread_mutex_lock (&ss->lock);
+  *event = ss->slots[slot].event;
+  *buf = ss->slots[slot].buf;
+  pthread_mutex_unlock (&ss->lock);
 }
 
 static void
@@ -122,18 +138,18 @@ stream_source_next (struct source *s, const struct source_cut *cut,
 {
   struct stream_source *ss = (struct stream_source *) s;
   struct stream_event e;
+  unsigned char *buf;
   int slot, r;
 
   if (ss->failure[0]) {
     report_error ("%s", ss->failure);
     return -1;
   }
-  slot = free_slot (ss, cut);
+  slot = free_slot (ss, cut, &buf);
   if (slot == -1)
     return -1;
   messages_hold ();
-  r = stream_next (ss->stream, ss->slots[slot].buf, ss->slot_size,
-                   cut->data_max, &e);
+  r = stream_next (ss->stream, buf, ss->slot_size, cut->data_max, &e);
   messages_release ();
   s->size = stream_size (ss->stream);
   if (r == -1)
@@ -147,7 +163,9 @@ stream_source_next (struct source *s, const struct source_cut *cut,
     if (r != 1)
       return r;
   }
+  pthread_mutex_lock (&ss->lock);
   ss->slots[slot].event = e;
+  pthread_mutex_unlock (&ss->lock);
   *p = (struct source_piece) {
     e.type == STREAM_HOLE ? SOURCE_PIECE_HOLE : SOURCE_PIECE_DATA,
     e.offset, e.length, slot
@@ -160,19 +178,21 @@ stream_source_read (struct source *s, const struct source_piece *p,
                     void *buf, uint64_t *good)
 {
   struct stream_source *ss = (struct stream_source *) s;
-  struct slot *slot = &ss->slots[p->slot];
+  struct stream_event e;
+  unsigned char *bytes;
   int r = 0;
 
   *good = 0;
-  if (slot->event.type == STREAM_COMPRESSED) {
+  slot_contents (ss, p->slot, &e, &bytes);
+  if (e.type == STREAM_COMPRESSED) {
     messages_hold ();
-    r = stream_decompress (ss->stream, &slot->event, slot->buf, buf);
+    r = stream_decompress (ss->stream, &e, bytes, buf);
     messages_release ();
     if (r == -1)
       source_report_failure (s, "read", p->offset);
   }
   else
-    memcpy (buf, slot->buf, p->length);
+    memcpy (buf, bytes, p->length);
   release_slot (ss, p->slot);
   return r;
 }
