@@ -106,3 +106,15 @@ unmount ()
     for i in $(seq 30); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
 }
+
+# fresh_target: a loop device over a new, empty backing file $work/target
+# of $size bytes (a fresh thin volume), the same for every tool; the
+# previous one ($loop) is detached.  Runs in the script's shell, not in
+# $(...): $loop is kept for its cleanup.
+fresh_target ()
+{
+    [ -z "$loop" ] || losetup -d "$loop"
+    rm -f "$work/target"
+    truncate -s "$size" "$work/target"
+    loop=$(losetup -f --show "$work/target")
+}

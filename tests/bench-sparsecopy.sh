@@ -58,16 +58,6 @@ qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=zstd -f raw \
     "$work/fs.raw" "$work/zstd.qcow2"
 echo "== size $size, data $data bytes; qcow2: $(du -h "$work"/*.qcow2 | tr '\t\n' ': ')" >&2
 
-# fresh_target: a loop device over a new, empty backing file (a fresh thin
-# volume), the same for every tool.
-fresh_target ()
-{
-    [ -z "$loop" ] || losetup -d "$loop"
-    rm -f "$work/target"
-    truncate -s "$size" "$work/target"
-    loop=$(losetup -f --show "$work/target")
-}
-
 start_nbd ()
 {
     rm -f "$work/nbd.sock"

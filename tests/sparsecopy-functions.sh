@@ -102,3 +102,36 @@ json_field ()
 {
     jq -r "$2" "$1"
 }
+
+# move_l2_to_end IMAGE: copy the L2 table of L1 entry 0 to the end of
+# IMAGE (64 KiB clusters) and point the L1 entry there, so that the data
+# come before the table that maps them; the old copy is zeroed.  The image
+# still reads the same (qemu-img check would find leaked clusters).
+move_l2_to_end ()
+{
+    local image=$1 edit="python3 $srcdir/qcow2-edit.py" l2 end
+    l2=$($edit "$image" --get "l1[0] & 0x00fffffffffffe00")
+    end=$(stat -c %s "$image")
+    dd if="$image" of="$image" bs=65536 skip=$(( l2 / 65536 )) \
+       seek=$(( end / 65536 )) count=1 conv=notrunc status=none
+    $edit "$image" "l1[0]=(l1[0] & ~0x00fffffffffffe00) | $end"
+    $edit "$image" "u64[$l2]=0"
+    [ "$($edit "$image" --get "l1[0] & 0x00fffffffffffe00")" -eq "$end" ] ||
+        fail "the L2 table did not move past the data"
+}
+
+# late_l2_image IMAGE RAW: a 64 MiB image of 5 MiB of data and a zeroed
+# MiB, its L2 table moved past them (move_l2_to_end); RAW: qemu-img's
+# output, taken before the move and checked after it.
+late_l2_image ()
+{
+    local image=$1 raw=$2
+    qemu-img create -q -f qcow2 "$image" 64M
+    qemu-io -f qcow2 -c "write -P 0x5a 0 3M" -c "write -z 4M 1M" \
+        -c "write -P 0xa5 9M 2M" "$image" >/dev/null
+    qemu-img convert -O raw "$image" "$raw"
+    move_l2_to_end "$image"
+    qemu-img convert -O raw "$image" "$raw.moved"
+    cmp "$raw" "$raw.moved" || fail "moving the L2 table changed the image"
+    rm -f "$raw.moved"
+}

@@ -3,7 +3,7 @@
 # qemu-io as the oracle, jq for the --json summary.
 
 # hostile-images.sh: also used by test-sparsefs-faults.sh.
-EXTRA_DIST += sparsecopy-functions.sh bench-sparsecopy.sh bench-functions.sh hostile-images.sh
+EXTRA_DIST += sparsecopy-functions.sh http-server.py serve-nginx.sh bench-sparsecopy.sh bench-stream.sh bench-functions.sh hostile-images.sh
 
 # An LD_PRELOAD shim that makes a block device refuse zeroing methods,
 # and a target fail or slow down its writes.
@@ -23,7 +23,9 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-errors.sh \
 	test-sparsecopy-cli.sh \
 	test-sparsecopy-sparsefs.sh \
-	test-sparsecopy-faults.sh
+	test-sparsecopy-faults.sh \
+	test-sparsecopy-stream.sh \
+	test-sparsecopy-stream-http.sh
 
 TESTS += $(SPARSECOPY_TESTS)
 EXTRA_DIST += $(SPARSECOPY_TESTS)

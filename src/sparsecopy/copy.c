@@ -23,9 +23,6 @@
  */
 #define HOLE_PIECE_MAX (UINT64_C (1) << 30)
 
-/* How far one question to the source may merge runs of one type. */
-#define EXTENT_QUERY_MAX (UINT64_C (64) << 20)
-
 static atomic_bool interrupt_requested;
 static volatile sig_atomic_t interrupt_signal;
 
@@ -42,14 +39,6 @@ copy_interrupt_signal (void)
   return interrupt_signal;
 }
 
-enum piece_type { PIECE_DATA, PIECE_HOLE };
-
-struct piece {
-  enum piece_type type;
-  uint64_t offset;
-  uint64_t length;
-};
-
 struct copy {
   struct source *source;
   struct target *target;
@@ -60,8 +49,8 @@ struct copy {
   pthread_mutex_t lock;         /* guards cursor, result.failure/failed_at */
   pthread_cond_t finished_cond;
   unsigned running;
-  uint64_t cursor;              /* the next offset to hand out */
-  struct image_extent run;      /* the source's run around the cursor */
+  struct source_cut cut;
+  uint64_t cursor;              /* the end of the last piece handed out */
   struct copy_result *result;
 
   struct zeroer zeroer;
@@ -95,68 +84,15 @@ should_stop (struct copy *c)
   return atomic_load (&c->stop);
 }
 
-/* The run at the cursor.  Runs are asked for in large steps and kept:
- * asking the source is not free (the engine asks the file system where
- * the host file has holes), and should cost once per run, not once per
- * request.
- */
 static int
-extent_at_cursor (struct copy *c, struct image_extent *e)
-{
-  struct image_extent *run = &c->run;
-
-  if (c->cursor < run->offset || c->cursor >= run->offset + run->length) {
-    if (source_extent (c->source, c->cursor, EXTENT_QUERY_MAX, run) == -1)
-      return -1;
-  }
-  e->type = run->type;
-  e->offset = c->cursor;
-  e->length = run->offset + run->length - c->cursor;
-  if (e->type == IMAGE_EXTENT_DATA)
-    e->length = MIN (e->length, c->options->request_size);
-  else
-    e->length = MIN (e->length, HOLE_PIECE_MAX);
-  return 0;
-}
-
-/* Hand out the next piece (under the lock).  Holes are rounded inward to the
- * block; a hole smaller than a block is read as data.  Returns 1, 0 at the
- * end, -1 on a source error.
- */
-static int
-next_piece (struct copy *c, struct piece *p)
-{
-  uint64_t size = c->source->size;
-  struct image_extent e;
-  uint64_t end;
-
-  if (c->cursor >= size)
-    return 0;
-  if (extent_at_cursor (c, &e) == -1)
-    return -1;
-  end = e.offset + e.length;
-  p->offset = c->cursor;
-  p->type = PIECE_DATA;
-  if (e.type == IMAGE_EXTENT_ZERO && round_down (end, c->block) > c->cursor) {
-    p->type = PIECE_HOLE;
-    end = round_down (end, c->block);
-    if (c->verify)
-      end = MIN (end, c->cursor + c->options->request_size);
-  }
-  else
-    end = MIN (size, round_up (end, c->block));
-  p->length = end - c->cursor;
-  c->cursor = end;
-  return 1;
-}
-
-static int
-take_piece (struct copy *c, struct piece *p)
+take_piece (struct copy *c, struct source_piece *p)
 {
   int r;
 
   pthread_mutex_lock (&c->lock);
-  r = next_piece (c, p);
+  r = source_next (c->source, &c->cut, p);
+  if (r == 1)
+    c->cursor = p->offset + p->length;
   pthread_mutex_unlock (&c->lock);
   if (r == -1)
     fail (c, COPY_SOURCE_FAILED, c->cursor);
@@ -208,7 +144,7 @@ zero_block_end (struct copy *c, uint64_t offset, uint64_t end)
  * kind are written (or zeroed) together.
  */
 static int
-write_data (struct copy *c, const char *buf, const struct piece *p)
+write_data (struct copy *c, const char *buf, const struct source_piece *p)
 {
   uint64_t end = p->offset + p->length, pos, run_start, next;
   bool run_zero = false, zero;
@@ -239,23 +175,23 @@ write_data (struct copy *c, const char *buf, const struct piece *p)
  * the target holds everything before the offset the message names.
  */
 static void
-copy_before_damage (struct copy *c, const char *buf, const struct piece *p,
-                    uint64_t good)
+copy_before_damage (struct copy *c, const char *buf,
+                    const struct source_piece *p, uint64_t good)
 {
-  const struct piece before = { PIECE_DATA, p->offset, good };
+  const struct source_piece before = { SOURCE_PIECE_DATA, p->offset, good };
 
   if (good == 0 || write_data (c, buf, &before) == 0)
     fail (c, COPY_SOURCE_FAILED, p->offset + good);
 }
 
 static int
-copy_piece (struct copy *c, char *buf, const struct piece *p)
+copy_piece (struct copy *c, char *buf, const struct source_piece *p)
 {
   uint64_t good;
 
-  if (p->type == PIECE_HOLE)
+  if (p->type == SOURCE_PIECE_HOLE)
     return zero_range (c, p->offset, p->length);
-  if (source_pread (c->source, buf, p->length, p->offset, &good) == -1) {
+  if (source_read (c->source, p, buf, &good) == -1) {
     copy_before_damage (c, buf, p, good);
     return -1;
   }
@@ -274,7 +210,7 @@ first_difference (const char *a, const char *b, uint64_t length)
 }
 
 static int
-verify_piece (struct copy *c, char *buf, char *back, const struct piece *p)
+verify_piece (struct copy *c, char *buf, char *back, const struct source_piece *p)
 {
   uint64_t at;
 
@@ -282,7 +218,7 @@ verify_piece (struct copy *c, char *buf, char *back, const struct piece *p)
     fail (c, COPY_TARGET_FAILED, p->offset);
     return -1;
   }
-  if (p->type == PIECE_HOLE)
+  if (p->type == SOURCE_PIECE_HOLE)
     memset (buf, 0, p->length);
   else if (source_pread (c->source, buf, p->length, p->offset, NULL) == -1) {
     fail (c, COPY_SOURCE_FAILED, p->offset);
@@ -294,7 +230,7 @@ verify_piece (struct copy *c, char *buf, char *back, const struct piece *p)
   if (at < p->length) {
     report_error ("%s: verify failed at offset %" PRIu64 ": the target "
                   "differs from the source%s", c->target->path,
-                  p->offset + at, p->type == PIECE_HOLE
+                  p->offset + at, p->type == SOURCE_PIECE_HOLE
                   ? " (a hole that does not read as zeros)" : "");
     fail (c, COPY_VERIFY_FAILED, p->offset + at);
     return -1;
@@ -308,7 +244,7 @@ worker (void *arg)
   struct copy *c = arg;
   size_t size = c->options->request_size + c->block;
   char *buf, *back = NULL;
-  struct piece p;
+  struct source_piece p;
 
   messages_hold ();
   buf = alloc_io_buffer (size);
@@ -437,6 +373,10 @@ run_pipeline (struct source *source, struct target *target,
   struct timespec start;
   unsigned i, started = 0;
 
+  c.cut = (struct source_cut) {
+    .block = c.block, .data_max = options->request_size,
+    .hole_max = verify ? options->request_size : HOLE_PIECE_MAX,
+  };
   memset (result, 0, sizeof *result);
   if (threads == NULL) {
     report_error ("cannot allocate %u threads: %m", options->threads);
@@ -476,5 +416,6 @@ int
 verify_run (struct source *source, struct target *target,
             const struct copy_options *options, struct copy_result *result)
 {
+  source_rewind (source);
   return run_pipeline (source, target, options, true, result);
 }

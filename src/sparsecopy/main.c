@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "copy.h"
@@ -36,6 +37,7 @@ enum {
 };
 
 #define MAX_ALLOWED_DIRS 32
+#define MAX_HEADERS 32
 /* Workers: at least 4 requests in flight, and one per core so that
  * decompression uses them all.
  */
@@ -43,6 +45,7 @@ enum {
 #define MAX_THREADS 256
 #define DEFAULT_REQUEST_SIZE (4 * 1024 * 1024)
 #define MAX_REQUEST_SIZE (64 * 1024 * 1024)
+#define DEFAULT_STREAM_BUFFER (UINT64_C (256) << 20)
 
 struct settings {
   const char *source_path;
@@ -52,6 +55,8 @@ struct settings {
   struct copy_options copy;
   const char *allowed_dirs[MAX_ALLOWED_DIRS + 1];
   size_t n_allowed_dirs;
+  const char *headers[MAX_HEADERS];
+  struct checksum_spec checksum;
   bool target_is_zero;
   bool json;
   bool verify;
@@ -62,7 +67,7 @@ struct settings {
 enum {
   OPT_CACHE = 256, OPT_HOLES, OPT_TARGET_IS_ZERO, OPT_DISCARD_ZEROES,
   OPT_FORCE, OPT_DRY_RUN, OPT_SHOW_PROBE, OPT_JSON, OPT_VERIFY, OPT_ALLOW_DIR,
-  OPT_REQUEST_SIZE,
+  OPT_REQUEST_SIZE, OPT_STREAM_BUFFER, OPT_HEADER, OPT_CHECKSUM,
 };
 
 static const struct option long_options[] = {
@@ -81,6 +86,9 @@ static const struct option long_options[] = {
   { "verify", no_argument, NULL, OPT_VERIFY },
   { "allow-dir", required_argument, NULL, OPT_ALLOW_DIR },
   { "request-size", required_argument, NULL, OPT_REQUEST_SIZE },
+  { "stream-buffer", required_argument, NULL, OPT_STREAM_BUFFER },
+  { "header", required_argument, NULL, OPT_HEADER },
+  { "checksum", required_argument, NULL, OPT_CHECKSUM },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 },
@@ -92,7 +100,9 @@ usage (FILE *fp)
   fprintf (fp,
 "Usage: sparsecopy [OPTIONS] SOURCE TARGET\n"
 "Write SOURCE (a qcow2 image, or any file read as raw) onto TARGET (a block\n"
-"device, or a regular file) without allocating its zeros.\n"
+"device, or a regular file) without allocating its zeros.  SOURCE may be -\n"
+"(standard input), a FIFO or an http(s):// URL: it is then read once, front\n"
+"to back, and may be compressed with gzip, xz or zstd.\n"
 "\n"
 "  -f, --format=raw|qcow2   the source's format (default: probe)\n"
 "  -S, --sparse=SIZE        all-zero blocks of SIZE become holes (default 4k,\n"
@@ -111,11 +121,15 @@ usage (FILE *fp)
 "      --dry-run            probe and plan, write nothing\n"
 "      --force              write to a device in use (no O_EXCL)\n"
 "      --allow-dir=DIR      a folder backing files may come from\n"
+"      --stream-buffer=SIZE memory for a stream's data that comes before its\n"
+"                           L2 table (default 256M)\n"
+"      --header='NAME: VALUE'  an HTTP header to send (repeatable)\n"
+"      --checksum=ALG:HEX   sha256 or sha512 of a streamed source as it came\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
 "\n"
 "Exit: 0 done, 1 usage, 2 source error, 3 target error, 4 not supported,\n"
-"5 verify mismatch, 6 interrupted.  See sparsecopy(1).\n",
+"5 verify or checksum mismatch, 6 interrupted.  See sparsecopy(1).\n",
            MIN_DEFAULT_THREADS);
 }
 
@@ -197,6 +211,23 @@ parse_option (struct settings *s, int opt, const char *arg)
                    arg);
     s->copy.request_size = n;
     break;
+  case OPT_STREAM_BUFFER:
+    if (parse_size (arg, &n) == -1)
+      usage_error ("--stream-buffer: '%s' is not a size", arg);
+    s->source.stream_buffer = n;
+    break;
+  case OPT_HEADER:
+    if (s->source.http.n_headers == MAX_HEADERS)
+      usage_error ("--header: more than %d headers", MAX_HEADERS);
+    if (strchr (arg, ':') == NULL)
+      usage_error ("--header: '%s' is not NAME: VALUE", arg);
+    s->headers[s->source.http.n_headers++] = arg;
+    break;
+  case OPT_CHECKSUM:
+    if (checksum_parse (arg, &s->checksum) == -1)
+      usage_error ("--checksum: '%s' is not sha256:HEX or sha512:HEX", arg);
+    s->source.checksum = &s->checksum;
+    break;
   case 'h':
     usage (stdout);
     exit (EXIT_OK);
@@ -227,6 +258,7 @@ parse_command_line (struct settings *s, int argc, char **argv)
   s->copy.request_size = DEFAULT_REQUEST_SIZE;
   s->copy.zero_block = 4096;
   s->copy.policy.forced = METHOD_AUTO;
+  s->source.stream_buffer = DEFAULT_STREAM_BUFFER;
   while ((opt = getopt_long (argc, argv, "f:S:j:phV", long_options,
                              NULL)) != -1)
     parse_option (s, opt, optarg);
@@ -235,6 +267,7 @@ parse_command_line (struct settings *s, int argc, char **argv)
   s->source_path = argv[optind];
   s->target_path = argv[optind + 1];
   s->source.allowed_dirs = s->n_allowed_dirs ? s->allowed_dirs : NULL;
+  s->source.http.headers = s->headers;
   s->target.dry_run = s->dry_run;
 }
 
@@ -309,13 +342,19 @@ dry_run (struct source *src, const struct target *t,
 {
   uint64_t data;
   char size_text[32], data_text[32];
+  int known = source_data_bytes (src, &data);
 
-  if (source_data_bytes (src, &data) == -1)
+  if (known == -1)
     return EXIT_SOURCE;
   format_bytes (size_text, sizeof size_text, src->size);
-  format_bytes (data_text, sizeof data_text, data);
-  printf ("%s: %s, %" PRIu64 " bytes (%s), %" PRIu64 " bytes of data (%s)\n",
-          src->path, src->format, src->size, size_text, data, data_text);
+  printf ("%s: %s, %" PRIu64 " bytes (%s), ", src->path, src->format,
+          src->size, size_text);
+  if (known == 0)
+    printf ("a stream: its data are known once read\n");
+  else {
+    format_bytes (data_text, sizeof data_text, data);
+    printf ("%" PRIu64 " bytes of data (%s)\n", data, data_text);
+  }
   probe_print (stdout, t->path, &t->facts, &s->copy.policy);
   if (t->would_create)
     printf ("  (would be created, %" PRIu64 " bytes)\n", src->size);
@@ -334,6 +373,25 @@ say_incomplete (const struct target *t, const struct copy_result *r)
   report_error ("%s: the target is incomplete", t->path);
 }
 
+/* A raw stream's size is known at its end: a file target grows to it (its
+ * last blocks may have been holes, never written).
+ */
+static int
+grow_to_source (const struct target *t, const struct source *src)
+{
+  struct stat st;
+
+  if (t->facts.kind != TARGET_REGULAR_FILE || fstat (t->fd, &st) == -1
+      || (uint64_t) st.st_size >= src->size)
+    return 0;
+  if (ftruncate (t->fd, src->size) == -1) {
+    report_error ("%s: cannot grow the file to %" PRIu64 ": %m", t->path,
+                  src->size);
+    return -1;
+  }
+  return 0;
+}
+
 static int
 copy_and_verify (struct settings *s, struct source *src, struct target *t)
 {
@@ -343,6 +401,10 @@ copy_and_verify (struct settings *s, struct source *src, struct target *t)
   int status;
 
   copy_run (src, t, &s->copy, &result);
+  if (result.failure == COPY_OK && grow_to_source (t, src) == -1)
+    result.failure = COPY_TARGET_FAILED;
+  if (result.failure == COPY_OK && source_finish (src) == -1)
+    result.failure = COPY_VERIFY_FAILED;
   /* Flush what was written, even after a failure. */
   if (target_flush (t) == -1 && result.failure == COPY_OK)
     result.failure = COPY_TARGET_FAILED;
@@ -352,7 +414,8 @@ copy_and_verify (struct settings *s, struct source *src, struct target *t)
     status = exit_status_for (checked.failure);
     summary.verified = status == EXIT_OK;
   }
-  if (result.failure != COPY_OK)
+  /* A checksum mismatch said itself what it means for the target. */
+  if (result.failure != COPY_OK && result.failure != COPY_VERIFY_FAILED)
     say_incomplete (t, &result);
 
   summary.method = choose_method (&t->facts, &s->copy.policy,
@@ -365,16 +428,26 @@ copy_and_verify (struct settings *s, struct source *src, struct target *t)
 
 /* Open both ends, copy (or describe), close both ends. */
 static int
-run (struct settings *s, struct source *src, struct target *t)
+run (struct settings *s, struct source **srcp, struct target *t)
 {
-  if (source_open (src, s->source_path, &s->source) == -1)
+  struct source *src = *srcp = source_open (s->source_path, &s->source);
+
+  if (src == NULL)
     return EXIT_SOURCE;
+  if (s->verify && !source_can_reread (src)) {
+    report_error ("%s: --verify reads the source twice, and a stream can be "
+                  "read once", src->path);
+    return EXIT_USAGE;
+  }
   s->target.source_size = src->size;
   if (target_open (t, s->target_path, &s->target) == -1)
     return EXIT_TARGET;
   if (settle_policy (s, t) == -1)
     return EXIT_NOT_SUPPORTED;
-  say_larger_target (t, src->size);
+  if (src->size_known)
+    say_larger_target (t, src->size);
+  else if (t->facts.kind == TARGET_REGULAR_FILE)
+    t->facts.size = UINT64_MAX;   /* grows with the stream: see grow_to_source */
 
   if (s->dry_run)
     return dry_run (src, t, s);
@@ -387,7 +460,7 @@ int
 main (int argc, char **argv)
 {
   struct settings s;
-  struct source src = { 0 };
+  struct source *src = NULL;
   struct target t = { .fd = -1 };
   int status;
 
@@ -398,6 +471,6 @@ main (int argc, char **argv)
   status = run (&s, &src, &t);
   if (target_close (&t) == -1 && status == EXIT_OK)
     status = EXIT_TARGET;
-  source_close (&src);
+  source_close (src);
   return status;
 }

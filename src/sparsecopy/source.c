@@ -1,38 +1,116 @@
-/* The source endpoint (see source.h). */
+/* The source endpoint (see source.h): choosing the implementation, and the
+ * calls every implementation answers.
+ */
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
-#include "messages.h"
-#include "rounding.h"
 #include "source.h"
 
-int
-source_open (struct source *s, const char *path,
-             const struct source_options *o)
+/* A file that cannot seek is read as a stream. */
+static int
+open_stream_fd (const char *path)
 {
-  struct image_options io = { .format = o->format,
-                              .allowed_dirs = o->allowed_dirs };
+  struct stat st;
+  int fd;
 
-  memset (s, 0, sizeof *s);
-  s->path = path;
-  s->image = image_open (path, &io);
-  if (s->image == NULL)
-    return -1;
-  s->size = image_size (s->image);
-  s->format = image_format_name (image_describe (s->image)->format);
-  return 0;
+  if (strcmp (path, "-") == 0)
+    return dup (STDIN_FILENO);
+  if (stat (path, &st) == -1 || S_ISREG (st.st_mode) || S_ISBLK (st.st_mode))
+    return -2;
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd == -1)
+    report_error ("%s: open: %m", path);
+  return fd;
+}
+
+struct source *
+source_open (const char *path, const struct source_options *options)
+{
+  struct input *input;
+  int fd;
+
+  if (input_is_url (path))
+    input = input_http_open (path, &options->http);
+  else {
+    fd = open_stream_fd (path);
+    if (fd == -2 && options->checksum) {
+      report_error ("%s: --checksum checks a streamed source (-, a FIFO, "
+                    "a URL); check a local file with sha256sum first", path);
+      return NULL;
+    }
+    if (fd == -2)
+      return source_image_open (path, options);
+    if (fd == -1)
+      return NULL;
+    input = input_fd_open (path, fd);
+  }
+  if (input != NULL && options->checksum)
+    input = input_checksum (input, options->checksum);
+  if (input == NULL)
+    return NULL;
+  return source_stream_open (path, input, options);
 }
 
 void
 source_close (struct source *s)
 {
-  image_close (s->image);
-  s->image = NULL;
+  if (s != NULL)
+    s->ops->close (s);
+}
+
+bool
+source_can_reread (const struct source *s)
+{
+  return s->ops->pread != NULL;
+}
+
+void
+source_rewind (struct source *s)
+{
+  s->ops->rewind (s);
+}
+
+int
+source_next (struct source *s, const struct source_cut *cut,
+             struct source_piece *piece)
+{
+  return s->ops->next (s, cut, piece);
+}
+
+int
+source_read (struct source *s, const struct source_piece *piece, void *buf,
+             uint64_t *good)
+{
+  return s->ops->read (s, piece, buf, good);
+}
+
+int
+source_pread (struct source *s, void *buf, size_t count, uint64_t offset,
+              uint64_t *good)
+{
+  return s->ops->pread (s, buf, count, offset, good);
+}
+
+int
+source_finish (struct source *s)
+{
+  return s->ops->finish ? s->ops->finish (s) : 0;
+}
+
+int
+source_data_bytes (struct source *s, uint64_t *bytes)
+{
+  if (s->ops->data_bytes == NULL)
+    return 0;
+  return s->ops->data_bytes (s, bytes) == -1 ? -1 : 1;
 }
 
 /* The engine reports a failure itself ("disk.qcow2: L2 entry 7 ...").  That
@@ -40,73 +118,13 @@ source_close (struct source *s)
  * <the engine's reason>", so that each failure is reported once, in the
  * form the tool promises.
  */
-static void
-report_engine_failure (struct source *s, const char *what, uint64_t offset)
+void
+source_report_failure (const struct source *s, const char *what,
+                       uint64_t offset)
 {
   char reason[1024];
 
   snprintf (reason, sizeof reason, "%s", last_error ());
   report_error ("%s: %s failed at offset %" PRIu64 ": %s", s->path, what,
                 offset, reason);
-}
-
-int
-source_extent (struct source *s, uint64_t offset, uint64_t max_length,
-               struct image_extent *extent)
-{
-  int r;
-
-  messages_hold ();
-  r = image_run (s->image, offset, offset + MIN (max_length, s->size - offset),
-                 extent);
-  messages_release ();
-  if (r == -1)
-    report_engine_failure (s, "reading the allocation map", offset);
-  return r;
-}
-
-/* A large read failed: find where, so that the message names the damaged
- * place rather than the start of the request.  The last failure's message
- * is the one kept.
- */
-static uint64_t
-first_failing_offset (struct source *s, char *buf, size_t count,
-                      uint64_t offset)
-{
-  const size_t step = 64 * 1024;
-  size_t done, n;
-  int saved_errno = errno;
-
-  for (done = 0; done < count; done += n) {
-    n = MIN (step, count - done);
-    if (image_pread (s->image, buf + done, n, offset + done) == -1)
-      break;
-  }
-  errno = saved_errno;
-  return done < count ? offset + done : offset;
-}
-
-int
-source_pread (struct source *s, void *buf, size_t count, uint64_t offset,
-              uint64_t *good)
-{
-  uint64_t failed_at = offset;
-  int r;
-
-  messages_hold ();
-  r = image_pread (s->image, buf, count, offset);
-  if (r == -1)
-    failed_at = first_failing_offset (s, buf, count, offset);
-  messages_release ();
-  if (r == -1)
-    report_engine_failure (s, "read", failed_at);
-  if (good)
-    *good = failed_at - offset;
-  return r;
-}
-
-int
-source_data_bytes (struct source *s, uint64_t *bytes)
-{
-  return image_data_bytes (s->image, bytes);
 }

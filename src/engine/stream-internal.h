@@ -1,0 +1,50 @@
+/* What stream.c shares with the qcow2 stream decoder (stream-qcow2.c). */
+#ifndef SPARSEFS_STREAM_INTERNAL_H
+#define SPARSEFS_STREAM_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stream.h"
+
+struct qcow2_stream;
+
+struct stream {
+  char *path;
+  struct stream_input in;
+  enum image_format format;
+  uint64_t pos;                 /* bytes of input consumed */
+  bool ended;                   /* the input said end of file */
+  uint64_t size;                /* the raw view (raw: grows as it is read) */
+  uint64_t buffer_limit;
+  /* Bytes read to probe the format, handed out again first. */
+  unsigned char probe[4096];
+  size_t probe_len, probe_used;
+  struct qcow2_stream *qcow2;
+};
+
+/* Read up to COUNT bytes (less only at the end).  Returns the count, or -1
+ * after reporting.
+ */
+ssize_t stream_read_some (struct stream *s, void *buf, size_t count);
+
+/* Read exactly COUNT bytes of WHAT; an early end is reported (EIO).
+ * Returns 0 or -1.
+ */
+int stream_read_exact (struct stream *s, void *buf, size_t count,
+                       const char *what);
+
+/* The qcow2 decoder: open parses the header whose first LEN bytes are in
+ * FIRST (the rest of the first cluster is read by it).
+ */
+int qcow2_stream_open (struct stream *s);
+int qcow2_stream_next (struct stream *s, void *buf, size_t buf_size,
+                       size_t max_data, struct stream_event *event);
+int qcow2_stream_decompress (const struct stream *s,
+                             const struct stream_event *event,
+                             const void *payload, void *out);
+size_t qcow2_stream_max_payload (const struct stream *s);
+void qcow2_stream_close (struct stream *s);
+
+#endif

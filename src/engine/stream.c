@@ -1,0 +1,169 @@
+/* Reading an image front to back (see stream.h): the input, the format
+ * probe, and raw streams.  qcow2 is in stream-qcow2.c.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byte-order.h"
+#include "error.h"
+#include "qcow2-format.h"
+#include "rounding.h"
+#include "stream-internal.h"
+
+ssize_t
+stream_read_some (struct stream *s, void *buf, size_t count)
+{
+  size_t done = 0;
+  ssize_t n;
+
+  if (s->probe_used < s->probe_len) {
+    done = MIN (count, s->probe_len - s->probe_used);
+    memcpy (buf, s->probe + s->probe_used, done);
+    s->probe_used += done;
+  }
+  while (done < count && !s->ended) {
+    n = s->in.read (s->in.opaque, (char *) buf + done, count - done);
+    if (n == -1)
+      return -1;
+    if (n == 0)
+      s->ended = true;
+    done += n;
+  }
+  s->pos += done;
+  return done;
+}
+
+int
+stream_read_exact (struct stream *s, void *buf, size_t count,
+                   const char *what)
+{
+  ssize_t n = stream_read_some (s, buf, count);
+
+  if (n == -1)
+    return -1;
+  if ((size_t) n < count) {
+    report_error ("%s: the stream ended at byte %" PRIu64 ", inside %s",
+                  s->path, s->pos, what);
+    errno = EIO;
+    return -1;
+  }
+  return 0;
+}
+
+/* Read the first bytes, to be handed out again, and decide the format. */
+static int
+probe_format (struct stream *s, enum image_format wanted)
+{
+  ssize_t n = 0, r;
+
+  while ((size_t) n < 8 && !s->ended) {
+    r = s->in.read (s->in.opaque, s->probe + n, sizeof s->probe - n);
+    if (r == -1)
+      return -1;
+    if (r == 0)
+      s->ended = true;
+    n += r;
+  }
+  s->probe_len = n;
+  s->format = wanted;
+  if (wanted == IMAGE_FORMAT_AUTO)
+    s->format = n >= 8 && load_be32 (s->probe) == QCOW2_MAGIC
+                && load_be32 (s->probe + 4) >= 1
+                ? IMAGE_FORMAT_QCOW2 : IMAGE_FORMAT_RAW;
+  return 0;
+}
+
+struct stream *
+stream_open (const char *path, const struct stream_input *in,
+             const struct stream_options *options)
+{
+  struct stream *s = calloc (1, sizeof *s);
+
+  if (s == NULL || (s->path = strdup (path)) == NULL) {
+    report_error ("%s: %m", path);
+    free (s);
+    return NULL;
+  }
+  s->in = *in;
+  s->buffer_limit = options->buffer_bytes;
+  if (probe_format (s, options->format) == -1
+      || (s->format == IMAGE_FORMAT_QCOW2 && qcow2_stream_open (s) == -1)) {
+    stream_close (s);
+    return NULL;
+  }
+  return s;
+}
+
+void
+stream_close (struct stream *s)
+{
+  if (s == NULL)
+    return;
+  qcow2_stream_close (s);
+  free (s->path);
+  free (s);
+}
+
+enum image_format
+stream_format (const struct stream *s)
+{
+  return s->format;
+}
+
+uint64_t
+stream_size (const struct stream *s)
+{
+  return s->size;
+}
+
+uint64_t
+stream_position (const struct stream *s)
+{
+  return s->pos;
+}
+
+size_t
+stream_max_payload (const struct stream *s)
+{
+  return s->format == IMAGE_FORMAT_QCOW2 ? qcow2_stream_max_payload (s) : 0;
+}
+
+/* Raw: the bytes as they come, the last piece padded to 512 with zeros. */
+static int
+raw_next (struct stream *s, void *buf, size_t max_data,
+          struct stream_event *event)
+{
+  ssize_t n = stream_read_some (s, buf, max_data);
+  size_t padded;
+
+  if (n <= 0)
+    return n;
+  padded = round_up (n, 512);
+  memset ((char *) buf + n, 0, padded - n);
+  event->type = STREAM_DATA;
+  event->offset = s->size;
+  event->length = event->payload_bytes = padded;
+  s->size += padded;
+  return 1;
+}
+
+int
+stream_next (struct stream *s, void *buf, size_t buf_size, size_t max_data,
+             struct stream_event *event)
+{
+  if (s->format == IMAGE_FORMAT_QCOW2)
+    return qcow2_stream_next (s, buf, buf_size, max_data, event);
+  return raw_next (s, buf, round_down (MIN (max_data, buf_size), 512),
+                   event);
+}
+
+int
+stream_decompress (const struct stream *s, const struct stream_event *event,
+                   const void *payload, void *out)
+{
+  return qcow2_stream_decompress (s, event, payload, out);
+}

@@ -1,0 +1,266 @@
+/* A source read once, front to back (see source.h): the engine's stream
+ * decoder (stream.h) hands out the image's ranges in file order.
+ *
+ * source_next() runs the decoder (the copier calls it under its lock, so
+ * one thread reads the input) and parks the bytes of a data piece in a
+ * slot; source_read() then copies them out, or decompresses a compressed
+ * cluster, in the worker, so that decompression still uses every core.  A
+ * worker holds one piece at a time: there are never more slots than
+ * workers.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "input.h"
+#include "messages.h"
+#include "rounding.h"
+#include "source.h"
+#include "stream.h"
+
+struct slot {
+  bool used;
+  struct stream_event event;
+  unsigned char *buf;
+};
+
+struct stream_source {
+  struct source source;         /* first: the interface */
+  struct input *input;
+  struct input *checksum;       /* the digest's layer, or NULL */
+  struct stream *stream;
+  pthread_mutex_t lock;         /* guards the slots array (it may move) */
+  struct slot *slots;
+  unsigned n_slots;
+  size_t slot_size;
+  /* A stream that failed cannot go on: every later call fails the same
+   * way, so that whichever worker reports first tells the cause.
+   */
+  char failure[1024];
+};
+
+static ssize_t
+read_input (void *opaque, void *buf, size_t count)
+{
+  return input_read (opaque, buf, count);
+}
+
+static int
+read_input_again (void *opaque, void *buf, size_t count, uint64_t offset)
+{
+  struct input *in = opaque;
+
+  return in->ops->pread (in, buf, count, offset);
+}
+
+/* A free slot, a new one if all are taken.  Returns its index, with its
+ * buffer in *BUF, or -1.
+ */
+static int
+free_slot (struct stream_source *ss, const struct source_cut *cut,
+           unsigned char **buf)
+{
+  struct slot *grown;
+  unsigned i;
+  int r = -1;
+
+  pthread_mutex_lock (&ss->lock);
+  for (i = 0; i < ss->n_slots && r == -1; i++)
+    if (!ss->slots[i].used)
+      r = i;
+  if (r == -1) {
+    grown = realloc (ss->slots, (ss->n_slots + 1) * sizeof *grown);
+    if (grown != NULL) {
+      ss->slots = grown;
+      ss->slot_size = MAX (cut->data_max, stream_max_payload (ss->stream));
+      grown[ss->n_slots].buf = malloc (ss->slot_size);
+      if (grown[ss->n_slots].buf != NULL)
+        r = ss->n_slots++;
+    }
+    if (r == -1)
+      report_error ("%s: %m", ss->source.path);
+  }
+  if (r != -1) {
+    ss->slots[r].used = true;
+    *buf = ss->slots[r].buf;
+  }
+  pthread_mutex_unlock (&ss->lock);
+  return r;
+}
+
+/* The piece in SLOT (its buffer does not move with the array). */
+static void
+slot_contents (struct stream_source *ss, unsigned slot,
+               struct stream_event *event, unsigned char **buf)
+{
+  pthread_mutex_lock (&ss->lock);
+  *event = ss->slots[slot].event;
+  *buf = ss->slots[slot].buf;
+  pthread_mutex_unlock (&ss->lock);
+}
+
+static void
+release_slot (struct stream_source *ss, unsigned slot)
+{
+  pthread_mutex_lock (&ss->lock);
+  ss->slots[slot].used = false;
+  pthread_mutex_unlock (&ss->lock);
+}
+
+/* The decoder's ranges are whole 512-byte sectors at least; a target with
+ * larger blocks would need pieces merged across ranges.
+ */
+static int
+check_block (struct stream_source *ss, const struct source_cut *cut,
+             const struct stream_event *e)
+{
+  if (is_aligned (e->offset, cut->block)
+      && (is_aligned (e->length, cut->block)
+          || e->offset + e->length == stream_size (ss->stream)))
+    return 0;
+  report_error ("%s: the range at offset %" PRIu64 " is not aligned to the "
+                "target's %" PRIu64 "-byte blocks: a stream of this image "
+                "can only be written to a target with smaller blocks",
+                ss->source.path, e->offset, cut->block);
+  errno = ENOTSUP;
+  return -1;
+}
+
+static int
+stream_source_next (struct source *s, const struct source_cut *cut,
+                    struct source_piece *p)
+{
+  struct stream_source *ss = (struct stream_source *) s;
+  struct stream_event e;
+  unsigned char *buf;
+  int slot, r;
+
+  if (ss->failure[0]) {
+    report_error ("%s", ss->failure);
+    return -1;
+  }
+  slot = free_slot (ss, cut, &buf);
+  if (slot == -1)
+    return -1;
+  messages_hold ();
+  r = stream_next (ss->stream, buf, ss->slot_size, cut->data_max, &e);
+  messages_release ();
+  s->size = stream_size (ss->stream);
+  if (r == -1)
+    source_report_failure (s, "read", stream_position (ss->stream));
+  if (r == 1 && check_block (ss, cut, &e) == -1)
+    r = -1;
+  if (r == -1)
+    snprintf (ss->failure, sizeof ss->failure, "%s", last_error ());
+  if (r != 1 || e.type == STREAM_HOLE) {
+    release_slot (ss, slot);
+    if (r != 1)
+      return r;
+  }
+  pthread_mutex_lock (&ss->lock);
+  ss->slots[slot].event = e;
+  pthread_mutex_unlock (&ss->lock);
+  *p = (struct source_piece) {
+    e.type == STREAM_HOLE ? SOURCE_PIECE_HOLE : SOURCE_PIECE_DATA,
+    e.offset, e.length, slot
+  };
+  return 1;
+}
+
+static int
+stream_source_read (struct source *s, const struct source_piece *p,
+                    void *buf, uint64_t *good)
+{
+  struct stream_source *ss = (struct stream_source *) s;
+  struct stream_event e;
+  unsigned char *bytes;
+  int r = 0;
+
+  *good = 0;
+  slot_contents (ss, p->slot, &e, &bytes);
+  if (e.type == STREAM_COMPRESSED) {
+    messages_hold ();
+    r = stream_decompress (ss->stream, &e, bytes, buf);
+    messages_release ();
+    if (r == -1)
+      source_report_failure (s, "read", p->offset);
+  }
+  else
+    memcpy (buf, bytes, p->length);
+  release_slot (ss, p->slot);
+  return r;
+}
+
+static int
+stream_source_finish (struct source *s)
+{
+  struct stream_source *ss = (struct stream_source *) s;
+
+  return ss->checksum ? input_checksum_check (ss->checksum) : 0;
+}
+
+static void
+stream_source_close (struct source *s)
+{
+  struct stream_source *ss = (struct stream_source *) s;
+  unsigned i;
+
+  stream_close (ss->stream);
+  input_close (ss->input);
+  for (i = 0; i < ss->n_slots; i++)
+    free (ss->slots[i].buf);
+  free (ss->slots);
+  pthread_mutex_destroy (&ss->lock);
+  free (ss);
+}
+
+static const struct source_ops stream_source_ops = {
+  .next = stream_source_next,
+  .read = stream_source_read,
+  .finish = stream_source_finish,
+  .close = stream_source_close,
+};
+
+struct source *
+source_stream_open (const char *path, struct input *input,
+                    const struct source_options *o)
+{
+  struct stream_source *ss = calloc (1, sizeof *ss);
+  struct stream_options so = { .format = o->format,
+                               .buffer_bytes = o->stream_buffer };
+  struct stream_input si = { .read = read_input };
+
+  if (ss == NULL) {
+    report_error ("%s: %m", path);
+    input_close (input);
+    return NULL;
+  }
+  pthread_mutex_init (&ss->lock, NULL);
+  ss->source.ops = &stream_source_ops;
+  ss->source.path = path;
+  if (o->checksum)
+    ss->checksum = input;
+  ss->input = input_unwrap (input);
+  if (ss->input == NULL) {
+    stream_source_close (&ss->source);
+    return NULL;
+  }
+  si.opaque = ss->input;
+  if (ss->input->can_pread)
+    si.read_at = read_input_again;
+  ss->stream = stream_open (path, &si, &so);
+  if (ss->stream == NULL) {
+    stream_source_close (&ss->source);
+    return NULL;
+  }
+  ss->source.size = stream_size (ss->stream);
+  ss->source.size_known = stream_format (ss->stream) == IMAGE_FORMAT_QCOW2;
+  ss->source.format = image_format_name (stream_format (ss->stream));
+  return &ss->source;
+}

@@ -1,0 +1,136 @@
+#!/bin/bash
+# Benchmark (not part of make check): write an image served over HTTP on
+# 127.0.0.1 (nginx) onto a loop device over a tmpfs file, four ways:
+#   url      sparsecopy http://...                (streamed)
+#   pipe     curl ... | sparsecopy -               (streamed)
+#   scratch  curl -o FILE, then qemu-img convert -n -O raw -t none FILE
+#            (what import pipelines do today: the whole image staged first)
+#   local    sparsecopy FILE                       (the image already local)
+# for a 4 GiB ext4 image (mkfs.ext4 -d from a real folder, as in
+# bench-sparsecopy.sh) as plain, zlib and zstd qcow2.  Prints seconds, the
+# ratios to the scratch way and to the local copy, the peak RSS of the
+# largest process of each way, and whether the targets are met: streamed
+# <= 0.5x the scratch way, streamed <= 1.15x the local copy.
+#
+# Usage: bench-stream.sh [SPARSECOPY]
+# Environment: BENCH_TREE (default /usr/share), BENCH_FS_SIZE (default 4G),
+# BENCH_RUNS (default 3 rounds; each way's best is kept; see
+# bench-functions.sh).  Needs root, nginx, curl, qemu-img, about 3 x the
+# tree's size of memory.
+set -euo pipefail
+
+. "$(dirname "$0")/bench-functions.sh"
+
+sparsecopy=${1:-${SPARSECOPY:-$(dirname "$0")/../src/sparsecopy/sparsecopy}}
+tree=${BENCH_TREE:-/usr/share}
+fs_size=${BENCH_FS_SIZE:-4G}
+runs=${BENCH_RUNS:-3}
+
+for tool in qemu-img nginx curl mkfs.ext4 losetup python3; do
+    command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "bench: needs root" >&2; exit 1; }
+[ -x "$sparsecopy" ] || { echo "bench: no $sparsecopy (build first)" >&2; exit 1; }
+sparsecopy=$(realpath "$sparsecopy")
+
+work=$(mktemp -d /tmp/bench-stream.XXXXXX)
+nginx_pid=
+loop=
+cleanup ()
+{
+    [ -z "$nginx_pid" ] || kill "$nginx_pid" 2>/dev/null || true
+    [ -z "$loop" ] || losetup -d "$loop" 2>/dev/null || true
+    umount -l "$work" 2>/dev/null || true
+    rmdir "$work"
+}
+trap cleanup EXIT
+mount -t tmpfs -o size=16G bench-stream "$work"
+mkdir "$work/www"
+
+echo "== image: ext4 of $fs_size from $tree" >&2
+mkfs.ext4 -q -d "$tree" "$work/fs.raw" "$fs_size"
+size=$(stat -c %s "$work/fs.raw")
+data=$(( $(stat -c %b "$work/fs.raw") * 512 ))
+settle_mib=$(( data * 2 / 1048576 ))
+qemu-img convert -O qcow2 -f raw "$work/fs.raw" "$work/www/plain.qcow2"
+qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=zlib -f raw \
+    "$work/fs.raw" "$work/www/zlib.qcow2"
+qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=zstd -f raw \
+    "$work/fs.raw" "$work/www/zstd.qcow2"
+echo "== size $size, data $data bytes; qcow2: $(du -h "$work"/www/*.qcow2 | tr '\t\n' ': ')" >&2
+
+port=$(python3 -c 'import socket; s = socket.socket();
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+bash "$(dirname "$0")/serve-nginx.sh" "$work/www" "$work/nginx" "$port" &
+nginx_pid=$!
+for _ in $(seq 100); do
+    curl -sf -o /dev/null -r 0-0 "http://127.0.0.1:$port/plain.qcow2" && break
+    sleep 0.1
+done
+
+# run_way WAY IMAGE: the command line of WAY writing IMAGE to $loop.
+run_way ()
+{
+    local url=http://127.0.0.1:$port/$2.qcow2
+    case $1 in
+        url) "$sparsecopy" "$url" "$loop" ;;
+        pipe) curl -sf "$url" | "$sparsecopy" - "$loop" ;;
+        scratch) curl -sf -o "$work/download.qcow2" "$url"
+                 qemu-img convert -n -O raw -t none "$work/download.qcow2" \
+                     "$loop"
+                 rm -f "$work/download.qcow2" ;;
+        local) "$sparsecopy" "$work/www/$2.qcow2" "$loop" ;;
+    esac
+}
+
+# time_once WAY IMAGE: one timed run onto a fresh target; sets $wall and
+# $rss (KiB: the peak RSS of the largest process of the way).  Checks the
+# result.
+time_once ()
+{
+    local t0
+    fresh_target
+    settle_memory "$settle_mib"
+    drop_caches
+    export -f run_way
+    export sparsecopy port work loop
+    t0=$(now)
+    rss=$(python3 -c 'import resource, subprocess, sys
+subprocess.run(["bash", "-c", "run_way \"$@\"", "-"] + sys.argv[1:],
+               check=True, stderr=open(sys.argv[3], "w"))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+        "$1" "$2" "$work/stderr") ||
+        { echo "bench: $1 $2 failed:" >&2; cat "$work/stderr" >&2; exit 1; }
+    wall=$(seconds_since "$t0")
+    cmp "$work/fs.raw" "$loop" || { echo "bench: $1 wrote a wrong image" >&2; exit 1; }
+}
+
+ways="url pipe scratch local"
+printf "%-6s %-8s %9s %9s %8s %12s\n" image way seconds "/scratch" "/local" \
+    "peak RSS MiB"
+for image in plain zlib zstd; do
+    declare -A seconds=() rsses=()
+    for round in $(seq "$runs"); do
+        for way in $ways; do
+            time_once "$way" "$image"
+            if [ -z "${seconds[$way]:-}" ] || is_less "$wall" "${seconds[$way]}"; then
+                seconds[$way]=$wall
+                rsses[$way]=$rss
+            fi
+        done
+    done
+    for way in $ways; do
+        printf "%-6s %-8s %9.2f %8.2fx %7.2fx %12d\n" "$image" "$way" \
+            "${seconds[$way]}" \
+            "$(ratio "${seconds[$way]}" "${seconds[scratch]}")" \
+            "$(ratio "${seconds[$way]}" "${seconds[local]}")" \
+            $(( ${rsses[$way]} / 1024 ))
+    done
+    for way in url pipe; do
+        echo "$image $way: <= 0.5x scratch: $(is_less "$(echo "0.5 * ${seconds[scratch]}" | bc -l)" "${seconds[$way]}" && echo NO || echo yes);" \
+             "<= 1.15x local: $(is_less "$(echo "1.15 * ${seconds[local]}" | bc -l)" "${seconds[$way]}" && echo NO || echo yes)"
+    done
+    unset seconds rsses
+done
+echo "(image size $size, data $data; seconds: best of $runs rounds; peak RSS:"
+echo " the largest process of the way)"

@@ -1,0 +1,186 @@
+#!/bin/bash
+# SOURCE read as a stream (standard input, a FIFO): every self-contained
+# corpus image piped onto a loop device (512-byte sectors) whose backing
+# file is full of garbage must equal qemu-img's output there, with the
+# backing file as thin as the file case leaves it.  Then:
+#  - gzip, xz and zstd wrappers, found by their magic, and a truncated one;
+#  - images that need another file are refused, saying what to do;
+#  - an image whose data come before its L2 table (the table moved to the
+#    end of the file) streams through a large enough --stream-buffer, and
+#    stops with a message naming the buffer when it is too small;
+#  - a stream that ends early fails (exit 2) and says so;
+#  - --checksum over the bytes as they came (a wrapper's, not the
+#    image's): a match exits 0, a mismatch 5 saying the target is not to
+#    be trusted, and a local file is refused;
+#  - --verify is refused for a stream.
+. "$srcdir/functions.sh"
+. "$srcdir/sparsecopy-functions.sh"
+requires_loop
+requires qemu-img --version
+requires qemu-io --version
+requires python3 --version
+requires jq --version
+requires gzip --version
+requires xz --version
+requires zstd --version
+
+corpus=$(corpus)
+scratch_mount tmpfs size=1G
+dir=$scratch
+check="python3 $srcdir/sparse-check.py"
+max_loop_size=$(( 256 * 1024 * 1024 ))
+
+# needs_other_file NAME: the image has a backing or an external data file.
+needs_other_file ()
+{
+    qemu-img info --output=json "$corpus/images/$1" |
+        jq -e '."backing-filename" // ."format-specific".data."data-file"' \
+           >/dev/null
+}
+
+# stream_to_loop NAME [WRAPPER...]: NAME piped through WRAPPER (default
+# cat) onto a dirty loop device, checked against qemu-img's output.
+stream_to_loop ()
+{
+    local name=$1
+    shift
+    prepare_loop "$name" "$dir"
+    "${@:-cat}" < "$corpus/images/$name" |
+        "$SPARSECOPY" --json - "$target" > "$dir/json" ||
+        fail "$name: streamed sparsecopy failed${1:+ (through $*)}"
+    [ "$(json_field "$dir/json" .complete)" = true ] ||
+        fail "$name: summary says incomplete"
+    check_on_loop "$name" "$target" "$backing" "$tail"
+    detach_loop "$target" "$backing"
+    rm -f "$backing" "$tail"
+}
+
+stream_to_new_file ()
+{
+    local name=$1
+    cat "$corpus/images/$name" | "$SPARSECOPY" - "$dir/$name.new" ||
+        fail "$name: streamed sparsecopy to a new file failed"
+    $check cmp "$corpus/expected/$name.raw" "$dir/$name.new" ||
+        fail "$name: the new file differs from qemu-img's output"
+    [ "$(allocated_bytes "$dir/$name.new")" -le \
+      $(( $(allocated_bytes "$corpus/expected/$name.raw") + 65536 )) ] ||
+        fail "$name: the new file is not sparse"
+    rm -f "$dir/$name.new"
+}
+
+n=0 refused=0
+while read -r name; do
+    if needs_other_file "$name"; then
+        if "$SPARSECOPY" - "$dir/refused" < "$corpus/images/$name" \
+               2> "$dir/err"; then
+            fail "$name: an image needing another file was streamed"
+        else
+            status=$?
+        fi
+        [ $status -eq 2 ] || fail "$name: exit $status, not 2"
+        grep -q "which a stream cannot open: .*copy from the local file" \
+             "$dir/err" || fail "$name: message: $(cat "$dir/err")"
+        refused=$(( refused + 1 ))
+        continue
+    fi
+    if [ "$(image_size "$name")" -gt "$max_loop_size" ]; then
+        stream_to_new_file "$name"
+    else
+        stream_to_loop "$name"
+    fi
+    echo "ok: $name"
+    n=$(( n + 1 ))
+done < "$corpus/images/MANIFEST"
+[ "$n" -gt 25 ] || fail "only $n corpus images streamed"
+[ "$refused" -gt 5 ] || fail "only $refused images refused"
+
+# Wrapped in gzip, xz or zstd.
+for name in raw-sparse.img v3-c64k.qcow2 zlib-c64k.qcow2 zstd-c4k.qcow2 \
+            el2-prealloc.qcow2; do
+    for wrapper in "gzip -c" "xz -c -T1" "zstd -q -c"; do
+        stream_to_loop "$name" $wrapper
+        echo "ok: $name through $wrapper"
+    done
+done
+if gzip -c "$corpus/images/v3-c64k.qcow2" | head -c 20000 |
+        "$SPARSECOPY" - "$dir/short" 2> "$dir/err"; then
+    fail "a truncated gzip stream succeeded"
+fi
+grep -q "the gzip stream ended in the middle" "$dir/err" ||
+    fail "truncated gzip: message: $(cat "$dir/err")"
+echo "ok: truncated gzip"
+
+# A FIFO as the source.
+mkfifo "$dir/fifo"
+cat "$corpus/images/zstd-c64k.qcow2" > "$dir/fifo" &
+"$SPARSECOPY" "$dir/fifo" "$dir/fifo.out"
+wait
+$check cmp "$corpus/expected/zstd-c64k.qcow2.raw" "$dir/fifo.out" ||
+    fail "FIFO: the output differs from qemu-img's"
+echo "ok: FIFO"
+
+# Data before their L2 table: the only L2 table moved to the end of the file.
+late=$dir/late.qcow2
+late_l2_image "$late" "$dir/late.raw"
+
+"$SPARSECOPY" --stream-buffer=16M - "$dir/late.out" < "$late" ||
+    fail "late L2 table: a buffer large enough failed"
+$check cmp "$dir/late.raw" "$dir/late.out" ||
+    fail "late L2 table: the output differs from qemu-img's"
+echo "ok: late L2 table, buffer large enough"
+
+if cat "$late" | "$SPARSECOPY" --stream-buffer=1M - "$dir/late.small" \
+       2> "$dir/err"; then
+    fail "late L2 table: a buffer too small succeeded"
+else
+    status=$?
+fi
+[ $status -eq 2 ] || fail "late L2 table, small buffer: exit $status, not 2"
+grep -q "come before the L2 tables that map them.*larger stream buffer, or copy from a seekable file" "$dir/err" ||
+    fail "late L2 table, small buffer: message: $(cat "$dir/err")"
+echo "ok: late L2 table, buffer too small"
+
+# A stream that ends early, in the data and in the header.
+img=$corpus/images/v3-c64k.qcow2
+for cut in $(( $(stat -c %s "$img") - 65536 )) 50; do
+    if head -c $cut "$img" | "$SPARSECOPY" - "$dir/short" 2> "$dir/err"; then
+        fail "a stream cut at $cut bytes succeeded"
+    else
+        status=$?
+    fi
+    [ $status -eq 2 ] || fail "cut at $cut: exit $status, not 2"
+    grep -Eq "ended|too short" "$dir/err" ||
+        fail "cut at $cut: message: $(cat "$dir/err")"
+done
+echo "ok: truncated streams"
+
+# --checksum.
+xz -c -T1 "$img" > "$dir/img.xz"
+sum256=$(sha256sum < "$dir/img.xz" | cut -d' ' -f1)
+sum512=$(sha512sum < "$dir/img.xz" | cut -d' ' -f1)
+for sum in sha256:$sum256 sha512:$sum512; do
+    "$SPARSECOPY" --checksum=$sum - "$dir/sum.out" < "$dir/img.xz" ||
+        fail "--checksum=$sum: a matching checksum failed"
+    cmp "$corpus/expected/v3-c64k.qcow2.raw" "$dir/sum.out" ||
+        fail "--checksum=$sum: the output differs from qemu-img's"
+done
+wrong=sha256:$(sha256sum < "$img" | cut -d' ' -f1)
+status=0
+"$SPARSECOPY" --checksum=$wrong - "$dir/sum.out" < "$dir/img.xz" \
+    2> "$dir/err" || status=$?
+[ $status -eq 5 ] || fail "--checksum mismatch: exit $status, not 5"
+grep -q "sha256 checksum mismatch: .*not to be trusted" "$dir/err" ||
+    fail "--checksum mismatch: message: $(cat "$dir/err")"
+status=0
+"$SPARSECOPY" --checksum=sha256:$sum256 "$img" "$dir/sum.out" \
+    2> "$dir/err" || status=$?
+[ $status -eq 2 ] || fail "--checksum of a local file: exit $status, not 2"
+echo "ok: --checksum"
+
+# --verify needs a second reading.
+if "$SPARSECOPY" --verify - "$dir/verify" < "$img" 2> "$dir/err"; then
+    fail "--verify of a stream succeeded"
+fi
+grep -q "a stream can be read once" "$dir/err" ||
+    fail "--verify of a stream: message: $(cat "$dir/err")"
+echo "ok: --verify refused"
