@@ -177,6 +177,13 @@ plan_hole (const struct device_facts *facts,
     return -1;
   }
 
+  /* A device may turn discard off while a copy runs (the limits are read
+   * again then): no granules left to plan with.
+   */
+  if (method == METHOD_DISCARD && facts->discard_granularity == 0) {
+    errno = ENOTSUP;
+    return -1;
+  }
   if (method == METHOD_DISCARD)
     plan_granules (facts, method, offset, length, plan);
   else if (method == METHOD_SKIP && facts->kind == TARGET_BLOCK_DEVICE
