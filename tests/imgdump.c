@@ -68,20 +68,14 @@ struct options {
 static int
 parse_format (const char *text, enum image_format *format)
 {
-  static const enum image_format known[] = {
-    IMAGE_FORMAT_AUTO, IMAGE_FORMAT_RAW, IMAGE_FORMAT_QCOW2,
-    IMAGE_FORMAT_VDI, IMAGE_FORMAT_VPC,
-  };
-  size_t i;
-
-  for (i = 0; i < sizeof known / sizeof known[0]; i++)
-    if (strcmp (text, image_format_name (known[i])) == 0) {
-      *format = known[i];
-      return 0;
-    }
-  report_error ("--format: unknown format '%s' (auto, raw, qcow2, vdi or "
-                "vpc)", text);
-  return -1;
+  if (strcmp (text, "auto") == 0)
+    *format = IMAGE_FORMAT_AUTO;
+  else if (image_format_from_name (text, format) == -1) {
+    report_error ("--format: unknown format '%s' (auto, raw, qcow2, vdi or "
+                  "vpc)", text);
+    return -1;
+  }
+  return 0;
 }
 
 /* Decimal bytes with an optional K, M or G suffix (powers of 1024). */

@@ -68,6 +68,19 @@ image_format_name (enum image_format format)
 }
 
 int
+image_format_from_name (const char *name, enum image_format *format)
+{
+  size_t i;
+
+  for (i = 0; i < N_DRIVERS; i++)
+    if (strcmp (name, drivers[i].ops->name) == 0) {
+      *format = drivers[i].format;
+      return 0;
+    }
+  return -1;
+}
+
+int
 read_at (const struct image *img, int fd, const char *what,
          void *buf, size_t count, uint64_t offset)
 {
@@ -276,18 +289,14 @@ static int
 backing_format (const struct image *img, enum image_format *format)
 {
   const char *name = img->desc.backing_format;
-  size_t i;
 
   *format = IMAGE_FORMAT_AUTO;
   if (name == NULL)
     return 0;
   if (strcmp (name, "file") == 0)
     name = "raw";
-  for (i = 0; i < N_DRIVERS; i++)
-    if (strcmp (name, drivers[i].ops->name) == 0) {
-      *format = drivers[i].format;
-      return 0;
-    }
+  if (image_format_from_name (name, format) == 0)
+    return 0;
   report_error ("%s: backing format \"%s\" is not supported (only qcow2, "
                 "vdi, vpc and raw)", img->path, name);
   errno = ENOTSUP;

@@ -161,4 +161,9 @@ const struct image *image_backing (const struct image *image);
 
 const char *image_format_name (enum image_format format);
 
+/* The format qemu calls NAME ("raw", "qcow2", "vdi", "vpc"; not "auto").
+ * Returns 0, or -1 when no driver has that name (nothing is reported).
+ */
+int image_format_from_name (const char *name, enum image_format *format);
+
 #endif
