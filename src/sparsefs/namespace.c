@@ -30,7 +30,9 @@
 #include "namespace.h"
 #include "sparsefs.h"
 
-static const char *const image_suffixes[] = { ".qcow2", ".img" };
+static const char *const image_suffixes[] = {
+  ".qcow2", ".img", ".vdi", ".vhd", ".vpc",
+};
 static const char raw_suffix[] = ".raw";
 
 #define LISTING_TTL_NS 1000000000
@@ -193,7 +195,7 @@ classify (int dirfd, const char *name)
     return 1;
   if (S_ISLNK (st.st_mode) && fstatat (dirfd, name, &st, 0) == -1)
     return 0;
-  return S_ISREG (st.st_mode) && file_info_is_qcow2 (dirfd, name, &st) ? 2 : 0;
+  return S_ISREG (st.st_mode) && file_info_is_image (dirfd, name, &st) ? 2 : 0;
 }
 
 static int
