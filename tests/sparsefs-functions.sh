@@ -47,7 +47,7 @@ shown_name ()
 }
 
 # is_image FILE: whether FILE is an image sparsefs shows, by content: the
-# qcow2 magic, the VDI signature in a 512-byte header, a VHD footer at the
+# qcow2 magic, the VDI signature at offset 0x40, a VHD footer at the
 # start, or a fixed VHD's footer (checksum and type checked) at the end.
 is_image ()
 {
@@ -67,7 +67,7 @@ def fixed_vhd(footer):
     footer[64:68] = bytes(4)
     return ~sum(footer) & 0xffffffff == checksum and footer[60:64] == b"\0\0\0\2"
 sys.exit(0 if head[:4] == b"QFI\xfb"
-         or (len(head) == 512 and head[64:68] == b"\x7f\x10\xda\xbe")
+         or head[64:68] == b"\x7f\x10\xda\xbe"
          or head[:8] == b"conectix" or fixed_vhd(tail) else 1)
 EOF
 }

@@ -76,7 +76,7 @@ void image_cache_free (struct image_cache *cache);
 /* The format of the open file FD by content, as image_open() probes it:
  * qcow2 when it starts with the qcow2 magic and a version of 1 or more
  * (image_open then refuses versions other than 2 and 3 by name); VDI when
- * its 512-byte header carries the VDI signature; VHD when it starts with
+ * it carries the VDI signature at offset 0x40; VHD when it starts with
  * a VHD footer ("conectix"), or ends with a fixed disk's footer whose
  * checksum holds (qemu does not probe that case: it needs -f vpc); raw
  * otherwise.  Returns

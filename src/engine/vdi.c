@@ -27,8 +27,10 @@ struct vdi {
 int
 vdi_probe (int fd, const unsigned char *head, size_t len)
 {
-  /* qemu wants the whole header before it looks at the signature. */
-  return len >= VDI_HEADER_BYTES
+  /* qemu probes 2 KiB padded with zeros: a shorter file is still a VDI
+   * (that vdi_open then refuses) when it holds the signature.
+   */
+  return len >= VDI_HDR_SIGNATURE + 4
          && load_le32 (head + VDI_HDR_SIGNATURE) == VDI_SIGNATURE;
 }
 
