@@ -5,7 +5,8 @@ ENGINE_TESTS = \
 	test-decompress \
 	test-cache \
 	test-confine \
-	test-qcow2-image
+	test-qcow2-image \
+	test-block-formats
 TESTS += $(ENGINE_TESTS)
 check_PROGRAMS += $(ENGINE_TESTS)
 
@@ -36,3 +37,6 @@ test_qcow2_image_SOURCES = test-qcow2-image.c test-qcow2-build.h \
 	test-compress.h test-capture.h
 test_qcow2_image_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS)
 test_qcow2_image_LDADD = $(ENGINE_TEST_LDADD)
+
+test_block_formats_SOURCES = test-block-formats.c test-capture.h
+test_block_formats_LDADD = $(ENGINE_TEST_LDADD)
