@@ -1,6 +1,8 @@
 /* Chunked reads of a table of 32-bit block entries (see block-table.h). */
 #include <config.h>
 
+#include <string.h>
+
 #include "block-table.h"
 #include "byte-order.h"
 #include "cache.h"
@@ -60,11 +62,45 @@ block_table_entry (struct image *img, const struct block_table *table,
 }
 
 int
-data_block_extent (struct image *img, uint64_t guest, uint64_t host,
-                   uint64_t length, struct image_extent *extent)
+read_blocks (struct image *img, uint64_t block_size, block_map_fn *map,
+             const char *what, void *buf, size_t count, uint64_t offset)
 {
-  if (file_extent (img, img->fd, host, length, extent) == -1)
+  char *p = buf;
+
+  while (count > 0) {
+    uint64_t in_block = offset % block_size, data, holes;
+    size_t n = MIN (count, block_size - in_block);
+
+    if (map (img, offset, &data, &holes) == -1)
+      return -1;
+    if (holes > 0)
+      memset (p, 0, n);
+    else if (read_at (img, img->fd, what, p, n, data + in_block) == -1)
+      return -1;
+    p += n;
+    count -= n;
+    offset += n;
+  }
+  return 0;
+}
+
+int
+extent_blocks (struct image *img, uint64_t block_size, block_map_fn *map,
+               uint64_t offset, uint64_t length, struct image_extent *extent)
+{
+  uint64_t in_block = offset % block_size, data, holes;
+
+  if (map (img, offset, &data, &holes) == -1)
     return -1;
-  extent->offset = guest;
+  if (holes > 0) {
+    extent->offset = offset;
+    extent->length = MIN (length, holes * block_size - in_block);
+    extent->type = IMAGE_EXTENT_ZERO;
+    return 0;
+  }
+  if (file_extent (img, img->fd, data + in_block,
+                   MIN (length, block_size - in_block), extent) == -1)
+    return -1;
+  extent->offset = offset;
   return 0;
 }

@@ -24,11 +24,23 @@ struct block_table {
 int block_table_entry (struct image *img, const struct block_table *table,
                        uint64_t index, uint32_t *entry, uint64_t *holes);
 
-/* The extent at guest offset GUEST, whose bytes are in the file from HOST
- * on (at most LENGTH of them): data, or a hole where the file system holds
- * one (a static VDI or fixed VHD is often a sparse file).
+/* Where a block-format driver finds the block holding guest OFFSET: *HOLES
+ * > 0 when no block is mapped there (that many blocks in a row), else the
+ * host offset of the block's first data byte in *DATA, checked against
+ * the file.  Returns 0, or -1 after reporting.
  */
-int data_block_extent (struct image *img, uint64_t guest, uint64_t host,
-                       uint64_t length, struct image_extent *extent);
+typedef int block_map_fn (struct image *img, uint64_t offset, uint64_t *data,
+                          uint64_t *holes);
+
+/* Reads and extents of a disk of BLOCK_SIZE blocks that MAP places in the
+ * file (WHAT names a block in messages): unmapped blocks read as zeros and
+ * are holes; mapped ones are data, or holes where the file system holds one
+ * (a static VDI is often a sparse file).
+ */
+int read_blocks (struct image *img, uint64_t block_size, block_map_fn *map,
+                 const char *what, void *buf, size_t count, uint64_t offset);
+int extent_blocks (struct image *img, uint64_t block_size, block_map_fn *map,
+                   uint64_t offset, uint64_t length,
+                   struct image_extent *extent);
 
 #endif

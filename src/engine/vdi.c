@@ -172,9 +172,7 @@ vdi_open (struct image *img)
   return 0;
 }
 
-/* Where the block holding guest OFFSET is: *HOLES > 0 when it maps none,
- * else its host offset in *BLOCK, checked against the file.
- */
+/* A block_map_fn: a VDI block holds data only, from its first byte. */
 static int
 map_block (struct image *img, uint64_t offset, uint64_t *block,
            uint64_t *holes)
@@ -203,41 +201,16 @@ map_block (struct image *img, uint64_t offset, uint64_t *block,
 static int
 vdi_read (struct image *img, void *buf, size_t count, uint64_t offset)
 {
-  char *p = buf;
-
-  while (count > 0) {
-    uint64_t in_block = offset % VDI_BLOCK_SIZE, block, holes;
-    size_t n = MIN (count, VDI_BLOCK_SIZE - in_block);
-
-    if (map_block (img, offset, &block, &holes) == -1)
-      return -1;
-    if (holes > 0)
-      memset (p, 0, n);
-    else if (read_at (img, img->fd, "a VDI block", p, n,
-                      block + in_block) == -1)
-      return -1;
-    p += n;
-    count -= n;
-    offset += n;
-  }
-  return 0;
+  return read_blocks (img, VDI_BLOCK_SIZE, map_block, "a VDI block", buf,
+                      count, offset);
 }
 
 static int
 vdi_extent (struct image *img, uint64_t offset, uint64_t length,
             struct image_extent *extent)
 {
-  uint64_t in_block = offset % VDI_BLOCK_SIZE, block, holes;
-
-  if (map_block (img, offset, &block, &holes) == -1)
-    return -1;
-  if (holes == 0)
-    return data_block_extent (img, offset, block + in_block,
-                              MIN (length, VDI_BLOCK_SIZE - in_block), extent);
-  extent->offset = offset;
-  extent->length = MIN (length, holes * VDI_BLOCK_SIZE - in_block);
-  extent->type = IMAGE_EXTENT_ZERO;
-  return 0;
+  return extent_blocks (img, VDI_BLOCK_SIZE, map_block, offset, length,
+                        extent);
 }
 
 static void

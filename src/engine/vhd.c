@@ -306,8 +306,8 @@ vpc_open (struct image *img)
   return 0;
 }
 
-/* Where the block holding guest OFFSET is: *HOLES > 0 when it maps none
- * (past the BAT counts as one hole), else the host offset of its data.
+/* A block_map_fn: a VHD block's data follows its sector bitmap; blocks
+ * past the BAT are holes.
  */
 static int
 map_block (struct image *img, uint64_t offset, uint64_t *data,
@@ -339,43 +339,16 @@ map_block (struct image *img, uint64_t offset, uint64_t *data,
   return 0;
 }
 
-/* A fixed disk: the file's bytes, zeros past its end (as qemu reads). */
-static int
-read_fixed (struct image *img, void *buf, size_t count, uint64_t offset)
-{
-  size_t n = offset < img->file_size ? MIN (count, img->file_size - offset)
-                                     : 0;
-
-  if (n > 0 && read_at (img, img->fd, "the VHD disk", buf, n, offset) == -1)
-    return -1;
-  memset ((char *) buf + n, 0, count - n);
-  return 0;
-}
-
+/* A fixed disk is read as a raw file is: its bytes, zeros past its end. */
 static int
 vpc_read (struct image *img, void *buf, size_t count, uint64_t offset)
 {
   struct vhd *v = img->format;
-  char *p = buf;
 
   if (v->fixed)
-    return read_fixed (img, buf, count, offset);
-  while (count > 0) {
-    uint64_t in_block = offset % v->block_size, data, holes;
-    size_t n = MIN (count, v->block_size - in_block);
-
-    if (map_block (img, offset, &data, &holes) == -1)
-      return -1;
-    if (holes > 0)
-      memset (p, 0, n);
-    else if (read_at (img, img->fd, "a VHD block", p, n,
-                      data + in_block) == -1)
-      return -1;
-    p += n;
-    count -= n;
-    offset += n;
-  }
-  return 0;
+    return raw_format.read (img, buf, count, offset);
+  return read_blocks (img, v->block_size, map_block, "a VHD block", buf,
+                      count, offset);
 }
 
 static int
@@ -383,25 +356,11 @@ vpc_extent (struct image *img, uint64_t offset, uint64_t length,
             struct image_extent *extent)
 {
   struct vhd *v = img->format;
-  uint64_t in_block, data, holes;
 
-  extent->offset = offset;
-  extent->type = IMAGE_EXTENT_ZERO;
-  if (v->fixed) {
-    if (offset < img->file_size)
-      return file_extent (img, img->fd, offset,
-                          MIN (length, img->file_size - offset), extent);
-    extent->length = length;
-    return 0;
-  }
-  in_block = offset % v->block_size;
-  if (map_block (img, offset, &data, &holes) == -1)
-    return -1;
-  if (holes == 0)
-    return data_block_extent (img, offset, data + in_block,
-                              MIN (length, v->block_size - in_block), extent);
-  extent->length = MIN (length, holes * v->block_size - in_block);
-  return 0;
+  if (v->fixed)
+    return raw_format.extent (img, offset, length, extent);
+  return extent_blocks (img, v->block_size, map_block, offset, length,
+                        extent);
 }
 
 static void
