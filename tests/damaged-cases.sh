@@ -245,7 +245,7 @@ truncate -s $MiB "$cases/zeros.raw"
 overlay format-mismatch.qcow2 zeros.raw qcow2
 refused refuses "$casedir/zeros.raw: not a qcow2 image (magic 0x00000000)" format-mismatch.qcow2
 overlay format-vmdk.qcow2 chain-1.qcow2 vmdk
-refused refuses "format-vmdk.qcow2: backing format \"vmdk\" is not supported (only qcow2 and raw)" format-vmdk.qcow2
+refused refuses "format-vmdk.qcow2: backing format \"vmdk\" is not supported (only qcow2, vdi, vpc and raw)" format-vmdk.qcow2
 # A qcow2 file named as a raw backing file reads as its raw bytes.
 overlay format-raw-over-qcow2.qcow2 chain-1.qcow2 raw
 accepted format-raw-over-qcow2.qcow2
@@ -321,3 +321,94 @@ patched l1-offset-2-59.qcow2 zlib.qcow2 "${refcounts[@]}" \
     'u64[(1 << 59) + compressed_offset(l2[0][0])]=l1[0]' \
     'l1_table_offset=(1 << 59) + compressed_offset(l2[0][0])'
 accepted l1-offset-2-59.qcow2
+
+# ---- VDI and VHD ------------------------------------------------------------------
+
+# block_damaged NAME BASE QEMU MESSAGE ASSIGNMENT...: as damaged, patched
+# with block-edit.py (VDI and VHD fields).
+block_damaged ()
+{
+    local name=$1 base=$2 qemu=$3 message=$4
+    shift 4
+    cp "$bases/$base" "$cases/$name"
+    python3 "$srcdir/block-edit.py" "$cases/$name" "$@"
+    refused "$qemu" "$message" "$name"
+}
+
+block_damaged vdi-version.vdi good.vdi refuses \
+    "vdi-version.vdi: VDI header: version 1.2 is not supported (only 1.1)" \
+    vdi_version=0x00010002
+block_damaged vdi-disk-size-huge.vdi good.vdi refuses \
+    "vdi-disk-size-huge.vdi: VDI header: disk size 4611686018427387904 is too large (at most 1125899905794048)" \
+    'vdi_disk_size=1 << 62'
+block_damaged vdi-disk-size-past-blocks.vdi good.vdi refuses \
+    "vdi-disk-size-past-blocks.vdi: VDI header: disk size 4194305 does not fit in its 4 blocks" \
+    'vdi_disk_size=vdi_disk_size + 1'
+block_damaged vdi-bmap-unaligned.vdi good.vdi refuses \
+    "vdi-bmap-unaligned.vdi: VDI header: block map offset 0x208 or data offset 0x400 is not aligned to 512 bytes" \
+    'vdi_offset_bmap=vdi_offset_bmap + 8'
+block_damaged vdi-block-size.vdi good.vdi refuses \
+    "vdi-block-size.vdi: VDI header: sector size 512 and block size 2097152 are not supported (only 512 and 1048576)" \
+    'vdi_block_size=2 << 20'
+block_damaged vdi-blocks-huge.vdi good.vdi refuses \
+    "vdi-blocks-huge.vdi: VDI header: blocks_in_image 1073741824 is too large (at most 1073741823)" \
+    'vdi_blocks=0x40000000'
+block_damaged vdi-parent.vdi good.vdi refuses \
+    "vdi-parent.vdi: VDI header: the image is a snapshot (its link or parent UUID is set); VDI snapshots are not supported" \
+    'vdi_uuid_parent=0x12345678'
+# qemu reads a block map past the end of the file as zeros (entries 0:
+# every block is the first one), and blocks past the end as zeros.
+block_damaged vdi-bmap-past-eof.vdi good.vdi accepts \
+    "vdi-bmap-past-eof.vdi: VDI block map (16 bytes at 0x10000000) passes the end of the file (2098176 bytes)" \
+    'vdi_offset_bmap=1 << 28'
+block_damaged vdi-block-past-eof.vdi good.vdi accepts \
+    "vdi-block-past-eof.vdi: VDI block map entry 0: block 4096 (at 0x100000400) passes the end of the file (2098176 bytes)" \
+    'vdi_bmap[0]=4096'
+# Cut inside the header, after the signature: still probed as VDI.
+cp "$bases/good.vdi" "$cases/vdi-truncated.vdi"
+truncate -s 300 "$cases/vdi-truncated.vdi"
+refused refuses "vdi-truncated.vdi: file is too short for a VDI header (300 bytes)" \
+    vdi-truncated.vdi
+
+# The footer holds a random UUID: its checksum is read back.
+checksum=$(python3 "$srcdir/block-edit.py" "$bases/good.vhd" --get vhd_checksum)
+block_damaged vhd-checksum.vhd good.vhd refuses \
+    "vhd-checksum.vhd: VHD footer: checksum $(printf 0x%08x $((checksum ^ 1))) does not match its contents $(printf '(0x%08x)' "$checksum")" \
+    'vhd_checksum=vhd_checksum ^ 1'
+# "win " sizes the disk by current_size.
+block_damaged vhd-size-huge.vhd good.vhd refuses \
+    "vhd-size-huge.vhd: VHD footer: disk size of 2199023255552 sectors is too large (at most 4278190080, 2040 GiB)" \
+    'vhd_creator=0x77696e20' 'vhd_current_size=1 << 50'
+block_damaged vhd-block-size.vhd good.vhd refuses \
+    "vhd-block-size.vhd: VHD dynamic header: block size 3000 is not a power of 2 of at least 512" \
+    vhd_block_size=3000
+block_damaged vhd-entries-huge.vhd good.vhd refuses \
+    "vhd-entries-huge.vhd: VHD dynamic header: max_table_entries 536870912 is too large (at most 536870911)" \
+    vhd_max_entries=0x20000000
+block_damaged vhd-bat-too-small.vhd good.vhd refuses \
+    "vhd-bat-too-small.vhd: VHD dynamic header: 1 blocks of 2097152 bytes do not cover the disk size 4212736" \
+    vhd_max_entries=1
+block_damaged vhd-dynamic-header-past-eof.vhd good.vhd refuses \
+    "vhd-dynamic-header-past-eof.vhd: VHD footer: dynamic header offset 0x10000000000 passes the end of the file (4197888 bytes)" \
+    'vhd_data_offset=1 << 40'
+block_damaged vhd-bat-past-eof.vhd good.vhd refuses \
+    "vhd-bat-past-eof.vhd: VHD BAT (12 bytes at 0x10000000000) passes the end of the file (4197888 bytes)" \
+    'vhd_table_offset=1 << 40'
+block_damaged vhd-block-past-eof.vhd good.vhd refuses \
+    "vhd-block-past-eof.vhd: VHD BAT entry 1: block at sector 1048576 (2097664 bytes with its bitmap) passes the end of the file (4197888 bytes)" \
+    'vhd_bat[1]=1 << 20'
+# qemu reads a differencing disk as a dynamic one, without its parent.
+block_damaged vhd-differencing.vhd good.vhd accepts \
+    "vhd-differencing.vhd: VHD footer: differencing disks are not supported (disk type 4)" \
+    vhd_type=4
+# A footer only at the end that is not a fixed disk's: not probed as VHD
+# (the file reads as raw, as qemu reads it); forced, it is refused.
+cp "$bases/fixed.vhd" "$cases/vhd-end-dynamic.vhd"
+python3 "$srcdir/block-edit.py" "$cases/vhd-end-dynamic.vhd" vhd_type=3
+accepted vhd-end-dynamic.vhd
+refused accepts "vhd-end-dynamic.vhd: VHD footer at the end of the file: disk type 3 is not fixed (2), and the file has no footer copy at its start" \
+    vhd-end-dynamic.vhd --format vpc
+cp "$bases/fixed.vhd" "$cases/vhd-truncated.vhd"
+truncate -s 100 "$cases/vhd-truncated.vhd"
+refused accepts "vhd-truncated.vhd: file is too short for a VHD footer (100 bytes)" \
+    vhd-truncated.vhd --format vpc

@@ -1,7 +1,7 @@
 /* imgdump: the engine's dump tool, used by the tests to compare the engine
  * with qemu-img.
  *
- *   imgdump [--allow-dir DIR]... [--format auto|raw|qcow2] [--cache BYTES] info IMAGE
+ *   imgdump [--allow-dir DIR]... [--format auto|raw|qcow2|vdi|vpc] [--cache BYTES] info IMAGE
  *   imgdump [...] map IMAGE           lines "OFFSET LENGTH data|zero", merged runs
  *   imgdump [...] raw IMAGE OUTPUT    the raw view, written sparsely
  *
@@ -47,7 +47,7 @@ usage (FILE *stream)
            "Options:\n"
            "  --allow-dir DIR   also open backing and data files under DIR\n"
            "                    (repeatable; the image's folder is always allowed)\n"
-           "  --format FORMAT   auto (default, probe), raw or qcow2\n"
+           "  --format FORMAT   auto (default, probe), raw, qcow2, vdi or vpc\n"
            "  --cache BYTES     metadata and cluster cache budget\n"
            "                    (suffixes K, M, G; default %d MiB)\n"
            "  --help            print this help\n"
@@ -70,12 +70,9 @@ parse_format (const char *text, enum image_format *format)
 {
   if (strcmp (text, "auto") == 0)
     *format = IMAGE_FORMAT_AUTO;
-  else if (strcmp (text, "raw") == 0)
-    *format = IMAGE_FORMAT_RAW;
-  else if (strcmp (text, "qcow2") == 0)
-    *format = IMAGE_FORMAT_QCOW2;
-  else {
-    report_error ("--format: unknown format '%s' (auto, raw or qcow2)", text);
+  else if (image_format_from_name (text, format) == -1) {
+    report_error ("--format: unknown format '%s' (auto, raw, qcow2, vdi or "
+                  "vpc)", text);
     return -1;
   }
   return 0;
@@ -183,15 +180,21 @@ print_string (const char *key, const char *value)
     printf ("%s: %s\n", key, value);
 }
 
+/* The VDI and VHD fields: the subformat, the block size (as qemu's
+ * cluster_size, where qemu has one) and the VHD creator.
+ */
 static void
-print_description (const struct image_description *d)
+print_block_format (const struct image_description *d)
 {
-  printf ("image: %s\n", d->path);
-  printf ("format: %s\n", image_format_name (d->format));
-  printf ("virtual_size: %" PRIu64 "\n", d->virtual_size);
-  printf ("file_size: %" PRIu64 "\n", d->file_size);
-  if (d->format != IMAGE_FORMAT_QCOW2)
-    return;
+  if (d->cluster_size != 0)
+    printf ("cluster_size: %" PRIu32 "\n", d->cluster_size);
+  print_string ("subformat", d->subformat);
+  print_string ("creator", d->creator);
+}
+
+static void
+print_qcow2 (const struct image_description *d)
+{
   printf ("version: %u\n", d->version);
   printf ("cluster_size: %" PRIu32 "\n", d->cluster_size);
   printf ("extended_l2: %s\n", yes_no (d->extended_l2));
@@ -205,6 +208,27 @@ print_description (const struct image_description *d)
   print_string ("data_file", d->data_file);
   if (d->data_file != NULL)
     printf ("data_file_raw: %s\n", yes_no (d->data_file_raw));
+}
+
+static void
+print_description (const struct image_description *d)
+{
+  printf ("image: %s\n", d->path);
+  printf ("format: %s\n", image_format_name (d->format));
+  printf ("virtual_size: %" PRIu64 "\n", d->virtual_size);
+  printf ("file_size: %" PRIu64 "\n", d->file_size);
+  switch (d->format) {
+  case IMAGE_FORMAT_QCOW2:
+    print_qcow2 (d);
+    break;
+  case IMAGE_FORMAT_VDI:
+  case IMAGE_FORMAT_VPC:
+    print_block_format (d);
+    break;
+  case IMAGE_FORMAT_RAW:
+  case IMAGE_FORMAT_AUTO:
+    break;
+  }
 }
 
 /* One block per image of the chain, top first, separated by blank lines,

@@ -2,7 +2,9 @@
 # make-corpus.sh OUTDIR: build the oracle corpus with qemu-img and qemu-io.
 #
 #   OUTDIR/images/            the images; MANIFEST lists the entry points (one
-#                             name a line), backing and data files sit beside
+#                             name a line), backing and data files sit beside;
+#                             QEMU-FORMATS names the format of each image that
+#                             qemu does not probe ("NAME FORMAT" lines)
 #   OUTDIR/expected/NAME.raw  `qemu-img convert -O raw` of images/NAME (sparse)
 #   OUTDIR/expected/NAME.map.json   `qemu-img map --output=json` of images/NAME
 #
@@ -22,6 +24,7 @@ mkdir -p "$1/images" "$1/expected"
 out=$(cd "$1" && pwd)
 cd "$out/images"
 : > MANIFEST
+: > QEMU-FORMATS
 
 KiB=1024
 MiB=$((1024 * KiB))
@@ -328,9 +331,89 @@ io sparse-4t.qcow2 \
    "write -P 0x84 $((4 * TiB - 64 * KiB)) $((64 * KiB))"
 entry sparse-4t.qcow2
 
+# ---- VDI ---------------------------------------------------------------------------
+
+# vdi NAME OPTIONS: 6 MiB (six 1 MiB blocks) from stamps and random runs,
+# then writes into a mapped block, across a block edge, into the middle of
+# a never-written block (the rest of it reads zeros), and zeros written
+# (VDI has no zero blocks: qemu writes them as data).
+vdi ()
+{
+    stamp "$1.src" $((6 * MiB)) 0:$((300 * KiB)) $((2 * MiB + 4096)):$((64 * KiB)):r
+    qemu-img convert -f raw -O vdi -o "$2" "$1.src" "$1"
+    rm -f "$1.src"
+    io_as vdi "$1" \
+       "write -P 0xa1 $((100 * KiB)) 5000" \
+       "write -P 0xa2 $((3 * MiB - 700)) 1400" \
+       "write -P 0xa3 $((4 * MiB + 300 * KiB)) 4096" \
+       "write -z $((2 * MiB + 8192)) 4096"
+    entry "$1"
+}
+vdi vdi-dynamic.vdi static=off
+vdi vdi-static.vdi static=on
+
+# A size that is not a multiple of the block (nor of 512: qemu rounds up),
+# and a large sparse disk whose block map spans many chunks (4 KiB each).
+qemu-img create -q -f vdi vdi-odd-size.vdi $((3 * MiB + 5000))
+io_as vdi vdi-odd-size.vdi "write -P 0xa4 $((3 * MiB - 512)) 4096"
+entry vdi-odd-size.vdi
+qemu-img create -q -f vdi vdi-sparse-64g.vdi $((64 * GiB))
+io_as vdi vdi-sparse-64g.vdi "write -P 0xa5 0 4096" \
+   "write -P 0xa6 $((GiB - 512)) 1024" "write -P 0xa7 $((64 * GiB - 4096)) 4096"
+entry vdi-sparse-64g.vdi
+
+# ---- VHD (qemu's vpc) ----------------------------------------------------------------
+
+# vhd NAME SUBFORMAT: about 10 MiB (sized by CHS geometry, as qemu
+# creates it) from stamps and random runs, then writes into a mapped block,
+# across a block edge (2 MiB), into the middle of a never-written block,
+# and zeros written.
+vhd ()
+{
+    stamp "$1.src" $((10 * MiB)) 0:$((300 * KiB)) $((4 * MiB + 4096)):$((64 * KiB)):r
+    qemu-img convert -f raw -O vpc -o "subformat=$2" "$1.src" "$1"
+    rm -f "$1.src"
+    io_as vpc "$1" \
+       "write -P 0xb1 $((100 * KiB)) 5000" \
+       "write -P 0xb2 $((2 * MiB - 700)) 1400" \
+       "write -P 0xb3 $((8 * MiB + 300 * KiB)) 4096" \
+       "write -z $((4 * MiB + 8192)) 4096"
+    entry "$1"
+}
+vhd vhd-dynamic.vhd dynamic
+vhd vhd-fixed.vhd fixed
+# qemu does not probe a fixed disk (only a footer at the end): it needs -f.
+echo "vhd-fixed.vhd vpc" >> QEMU-FORMATS
+
+# Sized by current_size: force_size makes qemu write creator "qem2"; a
+# Hyper-V creator ("win ") with a current_size smaller than the geometry.
+qemu-img create -q -f vpc -o force_size=on vhd-force-size.vhd $((5 * MiB + 512))
+io_as vpc vhd-force-size.vhd "write -P 0xb4 $((5 * MiB - 512)) 1024"
+entry vhd-force-size.vhd
+qemu-img create -q -f vpc vhd-hyperv.vhd $((10 * MiB))
+io_as vpc vhd-hyperv.vhd "write -P 0xb5 $((4 * MiB)) 4096" "write -P 0xb6 $((9 * MiB)) 4096"
+vhd_footer vhd-hyperv.vhd "win " $((9 * MiB + 2048))
+entry vhd-hyperv.vhd
+
+# A large sparse dynamic disk: its BAT spans many chunks.
+qemu-img create -q -f vpc vhd-sparse-100g.vhd $((100 * GiB))
+io_as vpc vhd-sparse-100g.vhd "write -P 0xb7 0 4096" \
+   "write -P 0xb8 $((2 * GiB - 512)) 1024" "write -P 0xb9 $((99 * GiB)) 4096"
+entry vhd-sparse-100g.vhd
+
+# ---- qcow2 over VDI and VHD ------------------------------------------------------------
+
+qcow2 over-vdi.qcow2 $((6 * MiB)) backing_file=vdi-dynamic.vdi,backing_fmt=vdi
+io over-vdi.qcow2 "write -P 0xc1 $((MiB - 100)) 200" "write -z $((2 * MiB)) $((64 * KiB))"
+entry over-vdi.qcow2
+qcow2 over-vhd.qcow2 $((11 * MiB)) backing_file=vhd-dynamic.vhd,backing_fmt=vpc
+io over-vhd.qcow2 "write -P 0xc2 $((2 * MiB - 100)) 200" "discard $((4 * MiB)) $((64 * KiB))"
+entry over-vhd.qcow2
+
 # ---- what qemu reads ---------------------------------------------------------------
 
 while read -r name; do
-    qemu-img convert -O raw "$name" "../expected/$name.raw"
-    qemu-img map --output=json "$name" > "../expected/$name.map.json"
+    format=$(qemu_format "$out" "$name")
+    qemu-img convert ${format:+-f "$format"} -O raw "$name" "../expected/$name.raw"
+    qemu-img map ${format:+-f "$format"} --output=json "$name" > "../expected/$name.map.json"
 done < MANIFEST

@@ -41,23 +41,44 @@ shown_name ()
     name=$(basename "$1")
     case "$name" in
         ?*.qcow2) name=${name%.qcow2} ;;
-        ?*.img) name=${name%.img} ;;
+        ?*.img|?*.vdi|?*.vhd|?*.vpc) name=${name%.*} ;;
     esac
     echo "$name.raw"
 }
 
-# is_qcow2 FILE: whether FILE starts with the qcow2 magic.
-is_qcow2 ()
+# is_image FILE: whether FILE is an image sparsefs shows, by content: the
+# qcow2 magic, the VDI signature at offset 0x40, a VHD footer at the
+# start, or a fixed VHD's footer (checksum and type checked) at the end.
+is_image ()
 {
-    [ "$(head -c 4 "$1" | od -An -tx1 | tr -d ' \n')" = 514649fb ]
+    python3 - "$1" <<'EOF'
+import os, struct, sys
+with open(sys.argv[1], "rb") as f:
+    head = f.read(512)
+    size = os.fstat(f.fileno()).st_size
+    tail = b""
+    if size >= 512:
+        f.seek(size - 512)
+        tail = bytearray(f.read(512))
+def fixed_vhd(footer):
+    if footer[:8] != b"conectix":
+        return False
+    checksum = struct.unpack(">I", footer[64:68])[0]
+    footer[64:68] = bytes(4)
+    return ~sum(footer) & 0xffffffff == checksum and footer[60:64] == b"\0\0\0\2"
+sys.exit(0 if head[:4] == b"QFI\xfb"
+         or head[64:68] == b"\x7f\x10\xda\xbe"
+         or head[:8] == b"conectix" or fixed_vhd(tail) else 1)
+EOF
 }
 
-# qcow2_manifest CORPUS: the entry-point images of the corpus that are qcow2.
-qcow2_manifest ()
+# image_manifest CORPUS: the entry-point images of the corpus that sparsefs
+# shows (not the raw ones).
+image_manifest ()
 {
     local name
     while read -r name; do
-        if is_qcow2 "$1/images/$name"; then echo "$name"; fi
+        if is_image "$1/images/$name"; then echo "$name"; fi
     done < "$1/images/MANIFEST"
 }
 

@@ -4,8 +4,8 @@
 # within 10 seconds and without dying of a signal.
 #
 # Each case is a good image made here by qemu-img/qemu-io, then patched by
-# qcow2-edit.py.  The QEMU column says what `qemu-img convert -O raw` does
-# with the same file, and is checked too:
+# qcow2-edit.py (block-edit.py for VDI and VHD).  The QEMU column says what
+# `qemu-img convert -O raw` does with the same file, and is checked too:
 #   refuses   qemu fails as well (at open or at read);
 #   accepts   qemu reads it: it reads zeros past the end of the file,
 #             ignores what it does not need, and follows any backing path
@@ -59,6 +59,13 @@ make_bases ()
     # An external data file.
     qemu-img create -q -f qcow2 -o data_file=ext.data ext.qcow2 $MiB
     io ext.qcow2 "write -P 0x51 0 4096"
+    # VDI (dynamic) and VHD (dynamic, fixed), 4 MiB: blocks 0 and 2 of
+    # the VDI written (1 MiB blocks), blocks 0 and 1 of the dynamic VHD.
+    qemu-img create -q -f vdi good.vdi $((4 * MiB))
+    io_as vdi good.vdi "write -P 0x61 0 4096" "write -P 0x62 $((2 * MiB)) 4096"
+    qemu-img create -q -f vpc good.vhd $((4 * MiB))
+    io_as vpc good.vhd "write -P 0x71 0 4096" "write -P 0x72 $((2 * MiB)) 4096"
+    qemu-img create -q -f vpc -o subformat=fixed fixed.vhd $((4 * MiB))
     cd - >/dev/null
 }
 make_bases

@@ -1,10 +1,12 @@
 #!/bin/bash
 # `imgdump info` must describe every image of every corpus chain as
 # `qemu-img info --output=json --backing-chain` does: the chain itself,
-# format, version, cluster size, extended L2, compression, flags,
-# snapshots, backing and data file names.  Its data_bytes must add up the
+# format; for qcow2 version, cluster size, extended L2, compression, flags,
+# snapshots, backing and data file names; for VDI and VHD the virtual size
+# and the block size (qemu's cluster size).  Its data_bytes must add up the
 # map's data runs and stay within qemu's "data": true extents.
 . "$srcdir/functions.sh"
+. "$srcdir/image-helpers.sh"
 requires qemu-img --version
 requires jq --version
 
@@ -18,7 +20,9 @@ cd "$corpus/images"
 # rounded down; the raw view's size is checked by test-oracle.sh.
 qemu_description ()
 {
-    qemu-img info --output=json --backing-chain "$1" | jq -r '
+    local format
+    format=$(qemu_format "$corpus" "$1")
+    qemu-img info ${format:+-f "$format"} --output=json --backing-chain "$1" | jq -r '
       .[] | (."format-specific".data // {}) as $d | [
         "image: \(.filename | split("/") | last)",
         "format: \(.format)",
@@ -37,20 +41,28 @@ qemu_description ()
           ($d."data-file" // empty | "data_file: \(.)"),
           if $d | has("data-file-raw") then
             "data_file_raw: \($d."data-file-raw")" else empty end
+        elif .format == "vdi" or .format == "vpc" then
+          "virtual_size: \(."virtual-size")",
+          (."cluster-size" // empty | "cluster_size: \(.)")
         else empty end,
         ""] | .[]'
 }
 
-# imgdump's blocks (each ends with a blank line) with the same keys: no file size or data bytes, image
-# names as base names, qcow2 sizes rounded down to 512.
+# imgdump's blocks (each ends with a blank line) with the same keys: no
+# file size, data bytes or fields qemu does not show (VDI and VHD
+# subformat, VHD creator), image names as base names, qcow2 sizes rounded
+# down to 512.
 our_description ()
 {
     $IMGDUMP info "$1" | awk '
-      /^(file_size|data_bytes):/ { next }
+      /^(file_size|data_bytes|subformat|creator):/ { next }
       /^image: / { n = split($2, part, "/"); print "image: " part[n]; next }
       /^format: / { format = $2 }
-      /^virtual_size: / { if (format != "qcow2") next
-                          printf "virtual_size: %.0f\n", $2 - $2 % 512; next }
+      /^virtual_size: / { if (format == "raw") next
+                          if (format == "qcow2")
+                            printf "virtual_size: %.0f\n", $2 - $2 % 512
+                          else print
+                          next }
       { print }'
 }
 

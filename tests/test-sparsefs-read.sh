@@ -1,6 +1,6 @@
 #!/bin/bash
-# Mount the oracle corpus folder: exactly its qcow2 images show, as NAME.raw,
-# and each reads byte for byte as `qemu-img convert -O raw` wrote it.
+# Mount the oracle corpus folder: exactly its images (qcow2, VDI, VHD) show,
+# as NAME.raw, and each reads byte for byte as `qemu-img convert -O raw` wrote it.
 . "$srcdir/functions.sh"
 . "$srcdir/sparsefs-functions.sh"
 requires_root
@@ -9,14 +9,15 @@ requires python3 --version
 
 mount_corpus
 
-# Shown: the qcow2 files of the folder (probed by content: backing files too),
+# Shown: the image files of the folder (probed by content: backing files too),
 # nothing else (raw images, MANIFEST).
 for f in "$corpus"/images/*; do
-    if is_qcow2 "$f"; then shown_name "$f"; fi
+    if is_image "$f"; then shown_name "$f"; fi
 done | sort > "$tmp/want"
 ls -A "$mnt" | sort > "$tmp/got"
-diff -u "$tmp/want" "$tmp/got" || fail "the mount does not show exactly the qcow2 images"
-grep -q . "$tmp/want" || fail "the corpus has no qcow2 image"
+diff -u "$tmp/want" "$tmp/got" || fail "the mount does not show exactly the images"
+grep -qx vdi-dynamic.raw "$tmp/want" && grep -qx vhd-fixed.raw "$tmp/want" ||
+    fail "the corpus shows no VDI or no fixed VHD image"
 
 failed=()
 while read -r name; do
@@ -28,7 +29,7 @@ while read -r name; do
     else
         cmp "$exp" "$raw" || failed+=("$name")
     fi
-done < <(qcow2_manifest "$corpus")
+done < <(image_manifest "$corpus")
 [ ${#failed[@]} -eq 0 ] || fail "${#failed[@]} raw view(s) differ from qemu-img: ${failed[*]}"
 
 # Still alive and serving after all of it.

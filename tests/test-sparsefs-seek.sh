@@ -35,5 +35,5 @@ while read -r name; do
         echo "FAIL: $name" >&2
         failed+=("$name")
     fi
-done < <(qcow2_manifest "$corpus")
+done < <(image_manifest "$corpus")
 [ ${#failed[@]} -eq 0 ] || fail "${#failed[@]} map(s) differ: ${failed[*]}"

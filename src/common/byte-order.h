@@ -1,4 +1,6 @@
-/* Loads of big-endian values from unaligned buffers (qcow2 is big-endian). */
+/* Loads of big- and little-endian values from unaligned buffers (qcow2 and
+ * VHD are big-endian, VDI little-endian).
+ */
 #ifndef SPARSEFS_BYTE_ORDER_H
 #define SPARSEFS_BYTE_ORDER_H
 
@@ -31,6 +33,33 @@ load_be64 (const void *p)
 
   memcpy (&v, p, sizeof v);
   return be64toh (v);
+}
+
+static inline uint16_t
+load_le16 (const void *p)
+{
+  uint16_t v;
+
+  memcpy (&v, p, sizeof v);
+  return le16toh (v);
+}
+
+static inline uint32_t
+load_le32 (const void *p)
+{
+  uint32_t v;
+
+  memcpy (&v, p, sizeof v);
+  return le32toh (v);
+}
+
+static inline uint64_t
+load_le64 (const void *p)
+{
+  uint64_t v;
+
+  memcpy (&v, p, sizeof v);
+  return le64toh (v);
 }
 
 #endif

@@ -28,15 +28,56 @@ struct chain {
   unsigned depth;
 };
 
+/* The first bytes every probe may look at. */
+#define PROBE_BYTES 512
+
+static probe_fn qcow2_probe;
+
+/* The formats the engine reads, in probing order; a new format is a new
+ * driver here.  Raw, last, is what no probe claims.
+ */
+static const struct driver {
+  enum image_format format;
+  const struct format_ops *ops;
+  probe_fn *probe;
+} drivers[] = {
+  { IMAGE_FORMAT_QCOW2, &qcow2_format, qcow2_probe },
+  { IMAGE_FORMAT_VDI, &vdi_format, vdi_probe },
+  { IMAGE_FORMAT_VPC, &vpc_format, vpc_probe },
+  { IMAGE_FORMAT_RAW, &raw_format, NULL },
+};
+#define N_DRIVERS (sizeof drivers / sizeof drivers[0])
+
+static const struct driver *
+driver_for (enum image_format format)
+{
+  size_t i;
+
+  for (i = 0; i < N_DRIVERS; i++)
+    if (drivers[i].format == format)
+      return &drivers[i];
+  return NULL;
+}
+
 const char *
 image_format_name (enum image_format format)
 {
-  switch (format) {
-  case IMAGE_FORMAT_RAW: return "raw";
-  case IMAGE_FORMAT_QCOW2: return "qcow2";
-  case IMAGE_FORMAT_AUTO: break;
-  }
-  return "auto";
+  const struct driver *d = driver_for (format);
+
+  return d ? d->ops->name : "auto";
+}
+
+int
+image_format_from_name (const char *name, enum image_format *format)
+{
+  size_t i;
+
+  for (i = 0; i < N_DRIVERS; i++)
+    if (strcmp (name, drivers[i].ops->name) == 0) {
+      *format = drivers[i].format;
+      return 0;
+    }
+  return -1;
 }
 
 int
@@ -186,58 +227,80 @@ remember_in_chain (struct chain *chain, const char *path, const struct stat *st)
   return 0;
 }
 
+/* qemu's probe wants a version too; with 0 it is a raw disk that happens
+ * to start with the magic.  Version 1 (qemu's old qcow driver) is left to
+ * image_open to refuse by name rather than be shown as raw.
+ */
+static int
+qcow2_probe (int fd, const unsigned char *head, size_t len)
+{
+  return len >= 8 && load_be32 (head) == QCOW2_MAGIC
+         && load_be32 (head + 4) >= 1;
+}
+
 int
 image_probe_fd (int fd, enum image_format *format)
 {
-  unsigned char head[8];
+  unsigned char head[PROBE_BYTES];
   ssize_t n;
+  size_t i;
+  int r;
 
   do
     n = pread (fd, head, sizeof head, 0);
   while (n == -1 && errno == EINTR);
   if (n == -1)
     return -1;
-  /* qemu's probe wants a version too; with 0 it is a raw disk that happens
-   * to start with the magic.  Version 1 (qemu's old qcow driver) is left
-   * to image_open to refuse by name rather than be shown as raw.
-   */
-  *format = n == sizeof head && load_be32 (head) == QCOW2_MAGIC
-            && load_be32 (head + 4) >= 1
-            ? IMAGE_FORMAT_QCOW2 : IMAGE_FORMAT_RAW;
-  return 0;
+  for (i = 0; i < N_DRIVERS; i++) {
+    r = drivers[i].probe ? drivers[i].probe (fd, head, n) : 1;
+    if (r == -1)
+      return -1;
+    if (r == 1) {
+      *format = drivers[i].format;
+      return 0;
+    }
+  }
+  abort ();                     /* raw takes every file */
 }
 
 static const struct format_ops *
 ops_for (struct image *img, enum image_format format)
 {
+  const struct driver *d;
+
   if (format == IMAGE_FORMAT_AUTO && image_probe_fd (img->fd, &format) == -1) {
     report_error ("%s: reading the format magic: %m", img->path);
     return NULL;
   }
-  return format == IMAGE_FORMAT_QCOW2 ? &qcow2_format : &raw_format;
+  d = driver_for (format);
+  if (d == NULL) {
+    report_error ("%s: unknown image format %d", img->path, (int) format);
+    errno = EINVAL;
+    return NULL;
+  }
+  return d->ops;
 }
 
 /* The format a backing file is opened as: the header's backing format
- * extension, or a probe where there is none (as qemu does).
+ * extension (by qemu's driver names), or a probe where there is none (as
+ * qemu does).
  */
 static int
 backing_format (const struct image *img, enum image_format *format)
 {
   const char *name = img->desc.backing_format;
 
+  *format = IMAGE_FORMAT_AUTO;
   if (name == NULL)
-    *format = IMAGE_FORMAT_AUTO;
-  else if (strcmp (name, "raw") == 0 || strcmp (name, "file") == 0)
-    *format = IMAGE_FORMAT_RAW;
-  else if (strcmp (name, "qcow2") == 0)
-    *format = IMAGE_FORMAT_QCOW2;
-  else {
-    report_error ("%s: backing format \"%s\" is not supported (only qcow2 "
-                  "and raw)", img->path, name);
-    errno = ENOTSUP;
-    return -1;
-  }
-  return 0;
+    return 0;
+  if (strcmp (name, "file") == 0)
+    name = "raw";
+  if (image_format_from_name (name, format) == 0)
+    return 0;
+  report_error ("%s: backing format \"%s\" is not supported (only qcow2, "
+                "vdi, vpc and raw)", img->path, name);
+  errno = ENOTSUP;
+  return -1;
 }
 
 static void close_layer (struct image *img);

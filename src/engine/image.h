@@ -1,9 +1,10 @@
-/* The image engine: reads qcow2 and raw images as raw disks.
+/* The image engine: reads qcow2, VDI, VHD and raw images as raw disks.
  *
  * Contract
  * --------
- * image_open() probes the format by content (the qcow2 magic; anything else
- * is raw), validates every header field and table location against the
+ * image_open() probes the format by content (the qcow2 magic, the VDI
+ * signature, a VHD footer at either end of the file; anything else is raw),
+ * validates every header field and table location against the
  * file's size and qemu's own limits, and opens the whole backing chain.  An
  * image is data from a stranger: nothing read from it is trusted before it
  * has been checked, and every allocation is bounded by a checked value.
@@ -19,8 +20,8 @@
  * symlinks.  Absolute names are resolved the same way; `json:` and other
  * `protocol:` names are always refused.
  *
- * Memory: the L1 table is not held in memory; L2 tables and decompressed
- * clusters live in an LRU cache with a fixed byte budget.  One cache may be
+ * Memory: the L1 table (VDI block map, VHD BAT) is not held in memory; it
+ * is read in chunks that, with L2 tables and decompressed clusters, live in an LRU cache with a fixed byte budget.  One cache may be
  * shared by many images (the daemon shares one across all of them).
  *
  * Threads: every function taking an open image is safe to call from several
@@ -49,6 +50,8 @@ enum image_format {
   IMAGE_FORMAT_AUTO = 0,        /* probe by content */
   IMAGE_FORMAT_RAW,
   IMAGE_FORMAT_QCOW2,
+  IMAGE_FORMAT_VDI,             /* VirtualBox: static and dynamic */
+  IMAGE_FORMAT_VPC,             /* VHD (qemu's name): fixed and dynamic */
 };
 
 /* Longest backing chain accepted, counting the top image. */
@@ -72,7 +75,10 @@ void image_cache_free (struct image_cache *cache);
 
 /* The format of the open file FD by content, as image_open() probes it:
  * qcow2 when it starts with the qcow2 magic and a version of 1 or more
- * (image_open then refuses versions other than 2 and 3 by name), raw
+ * (image_open then refuses versions other than 2 and 3 by name); VDI when
+ * it carries the VDI signature at offset 0x40; VHD when it starts with
+ * a VHD footer ("conectix"), or ends with a fixed disk's footer whose
+ * checksum holds (qemu does not probe that case: it needs -f vpc); raw
  * otherwise.  Returns
  * 0, or -1 with errno set on a read error, which is not reported.
  */
@@ -129,10 +135,13 @@ int image_data_bytes (struct image *image, uint64_t *bytes);
 struct image_description {
   const char *path;             /* as given to image_open, or resolved */
   enum image_format format;
-  unsigned version;             /* qcow2: 2 or 3; raw: 0 */
-  uint32_t cluster_size;        /* raw: 0 */
+  unsigned version;             /* qcow2: 2 or 3; others: 0 */
+  uint32_t cluster_size;        /* VDI, dynamic VHD: block size; raw: 0 */
+  const char *subformat;        /* VDI: "static", "dynamic"; VHD: "fixed",
+                                   "dynamic"; others: NULL */
+  const char *creator;          /* VHD: the creator application; or NULL */
   bool extended_l2;
-  const char *compression;      /* "zlib" or "zstd"; raw: NULL */
+  const char *compression;      /* qcow2: "zlib" or "zstd"; others: NULL */
   uint64_t virtual_size;
   uint64_t file_size;           /* of the image file itself */
   bool dirty;
@@ -151,5 +160,10 @@ const struct image_description *image_describe (const struct image *image);
 const struct image *image_backing (const struct image *image);
 
 const char *image_format_name (enum image_format format);
+
+/* The format qemu calls NAME ("raw", "qcow2", "vdi", "vpc"; not "auto").
+ * Returns 0, or -1 when no driver has that name (nothing is reported).
+ */
+int image_format_from_name (const char *name, enum image_format *format);
 
 #endif

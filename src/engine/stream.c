@@ -10,9 +10,11 @@
 
 #include "byte-order.h"
 #include "error.h"
+#include "image-internal.h"
 #include "qcow2-format.h"
 #include "rounding.h"
 #include "stream-internal.h"
+#include "vhd-format.h"
 
 ssize_t
 stream_read_some (struct stream *s, void *buf, size_t count)
@@ -54,13 +56,33 @@ stream_read_exact (struct stream *s, void *buf, size_t count,
   return 0;
 }
 
+/* Bytes read before deciding: enough for the VDI signature and the VHD
+ * cookie as well as the qcow2 magic.
+ */
+#define PROBE_BYTES 512
+
+/* The name of a format the engine reads from files but not from streams,
+ * or NULL.  Read as raw, such an image would write its own metadata onto
+ * the target.
+ */
+static const char *
+unstreamable_format (const unsigned char *head, size_t len)
+{
+  if (vdi_probe (-1, head, len) == 1)
+    return "VDI";
+  if (len >= VHD_COOKIE_BYTES && memcmp (head, VHD_COOKIE, VHD_COOKIE_BYTES) == 0)
+    return "VHD";
+  return NULL;
+}
+
 /* Read the first bytes, to be handed out again, and decide the format. */
 static int
 probe_format (struct stream *s, enum image_format wanted)
 {
+  const char *refused;
   ssize_t n = 0, r;
 
-  while ((size_t) n < 8 && !s->ended) {
+  while ((size_t) n < PROBE_BYTES && !s->ended) {
     r = s->in.read (s->in.opaque, s->probe + n, sizeof s->probe - n);
     if (r == -1)
       return -1;
@@ -69,6 +91,18 @@ probe_format (struct stream *s, enum image_format wanted)
     n += r;
   }
   s->probe_len = n;
+  if (wanted == IMAGE_FORMAT_AUTO)
+    refused = unstreamable_format (s->probe, n);
+  else if (wanted != IMAGE_FORMAT_RAW && wanted != IMAGE_FORMAT_QCOW2)
+    refused = image_format_name (wanted);
+  else
+    refused = NULL;
+  if (refused) {
+    report_error ("%s: a %s image cannot be read as a stream yet: copy it "
+                  "from a local file", s->path, refused);
+    errno = ENOTSUP;
+    return -1;
+  }
   s->format = wanted;
   if (wanted == IMAGE_FORMAT_AUTO)
     s->format = n >= 8 && load_be32 (s->probe) == QCOW2_MAGIC

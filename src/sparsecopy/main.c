@@ -99,12 +99,12 @@ usage (FILE *fp)
 {
   fprintf (fp,
 "Usage: sparsecopy [OPTIONS] SOURCE TARGET\n"
-"Write SOURCE (a qcow2 image, or any file read as raw) onto TARGET (a block\n"
-"device, or a regular file) without allocating its zeros.  SOURCE may be -\n"
-"(standard input), a FIFO or an http(s):// URL: it is then read once, front\n"
-"to back, and may be compressed with gzip, xz or zstd.\n"
+"Write SOURCE (a qcow2, VDI or VHD image, or any file read as raw) onto\n"
+"TARGET (a block device, or a regular file) without allocating its zeros.\n"
+"SOURCE may be - (standard input), a FIFO or an http(s):// URL: it is then\n"
+"read once, front to back, and may be compressed with gzip, xz or zstd.\n"
 "\n"
-"  -f, --format=raw|qcow2   the source's format (default: probe)\n"
+"  -f, --format=FORMAT      raw, qcow2, vdi or vpc (VHD) (default: probe)\n"
 "  -S, --sparse=SIZE        all-zero blocks of SIZE become holes (default 4k,\n"
 "                           0 disables)\n"
 "      --holes=METHOD       auto, skip, punch, discard, zeroout or write\n"
@@ -154,12 +154,8 @@ parse_option (struct settings *s, int opt, const char *arg)
 
   switch (opt) {
   case 'f':
-    if (strcmp (arg, "raw") == 0)
-      s->source.format = IMAGE_FORMAT_RAW;
-    else if (strcmp (arg, "qcow2") == 0)
-      s->source.format = IMAGE_FORMAT_QCOW2;
-    else
-      usage_error ("--format: '%s' is not raw or qcow2", arg);
+    if (image_format_from_name (arg, &s->source.format) == -1)
+      usage_error ("--format: '%s' is not raw, qcow2, vdi or vpc", arg);
     break;
   case 'S':
     if (parse_size (arg, &n) == -1 || (n != 0 && n % 512 != 0)

@@ -24,7 +24,7 @@
 struct slot {
   bool used;
   struct file_version version;
-  bool probed, is_qcow2;
+  bool probed, is_image;
   bool measured;
   struct raw_view_size size;
   int open_errno;               /* the image can't be opened: why */
@@ -47,9 +47,9 @@ slot_for_locked (const struct file_version *version)
   return slot;
 }
 
-/* Whether the engine would open NAME as qcow2. */
+/* Whether the engine would open NAME as an image format other than raw. */
 static bool
-probes_as_qcow2 (int dirfd, const char *name)
+probes_as_image (int dirfd, const char *name)
 {
   enum image_format format;
   int fd, r;
@@ -60,31 +60,31 @@ probes_as_qcow2 (int dirfd, const char *name)
     return false;
   r = image_probe_fd (fd, &format);
   close (fd);
-  return r == 0 && format == IMAGE_FORMAT_QCOW2;
+  return r == 0 && format != IMAGE_FORMAT_RAW;
 }
 
 bool
-file_info_is_qcow2 (int dirfd, const char *name, const struct stat *st)
+file_info_is_image (int dirfd, const char *name, const struct stat *st)
 {
   struct file_version version = file_version_of (st);
   struct slot *slot;
-  bool is_qcow2, known;
+  bool is_image, known;
 
   pthread_mutex_lock (&slots_lock);
   slot = slot_for_locked (&version);
   known = slot->probed;
-  is_qcow2 = slot->is_qcow2;
+  is_image = slot->is_image;
   pthread_mutex_unlock (&slots_lock);
   if (known)
-    return is_qcow2;
+    return is_image;
 
-  is_qcow2 = probes_as_qcow2 (dirfd, name);
+  is_image = probes_as_image (dirfd, name);
   pthread_mutex_lock (&slots_lock);
   slot = slot_for_locked (&version);
   slot->probed = true;
-  slot->is_qcow2 = is_qcow2;
+  slot->is_image = is_image;
   pthread_mutex_unlock (&slots_lock);
-  return is_qcow2;
+  return is_image;
 }
 
 /* Failures that belong to the image (damage, refused features or backing

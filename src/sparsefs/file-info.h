@@ -1,5 +1,5 @@
 /* What the daemon knows about a source file without keeping it open:
- * whether it is a qcow2 image, and the size and data bytes of its raw view.
+ * whether it is an image (of a format other than raw), and the size and data bytes of its raw view.
  *
  * Answers are cached per file version (file-version.h) in a fixed-size
  * table, so that listing a folder of many images costs one fstatat() per
@@ -13,10 +13,11 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-/* Whether the regular file NAME in folder DIRFD, whose stat is ST, starts
- * with the qcow2 magic.  A file that can't be read is not an image.
+/* Whether the regular file NAME in folder DIRFD, whose stat is ST, probes
+ * as an image format other than raw (image_probe_fd).  A file that can't
+ * be read is not an image.
  */
-bool file_info_is_qcow2 (int dirfd, const char *name, const struct stat *st);
+bool file_info_is_image (int dirfd, const char *name, const struct stat *st);
 
 struct raw_view_size {
   uint64_t virtual_size;        /* st_size of the raw view */

@@ -73,8 +73,8 @@ usage (FILE *out)
 {
   fprintf (out,
            "Usage: %s [OPTIONS] SOURCE MOUNTPOINT\n"
-           "Show each qcow2 image in folder SOURCE (or the one image SOURCE) as a\n"
-           "read-only sparse raw file under MOUNTPOINT.\n"
+           "Show each qcow2, VDI or VHD image in folder SOURCE (or the one image\n"
+           "SOURCE) as a read-only sparse raw file under MOUNTPOINT.\n"
            "\n"
            "Options:\n"
            "    --cache=SIZE, -o cache=SIZE  engine cache shared by all images\n"

@@ -37,7 +37,9 @@
 #include "namespace.h"
 #include "sparsefs.h"
 
-static const char *const image_suffixes[] = { ".qcow2", ".img" };
+static const char *const image_suffixes[] = {
+  ".qcow2", ".img", ".vdi", ".vhd", ".vpc",
+};
 static const char raw_suffix[] = ".raw";
 
 #define LISTING_TTL_NS 1000000000
@@ -370,7 +372,7 @@ add_entry (struct listing *listing, const struct listing *previous, int dirfd,
     return r;
   version = file_version_of (&st);
   if (!take_over (previous, entry, &version)
-      && !file_info_is_qcow2 (dirfd, name, &st)) {
+      && !file_info_is_image (dirfd, name, &st)) {
     free (entry->name);
     listing->bytes -= r;
     listing->count--;

@@ -1,8 +1,8 @@
 /* The mounted tree: which source file or folder a FUSE path stands for.
  *
- * In a source folder, every qcow2 image (probed by content) shows as
- * NAME.raw, where NAME is its file name without a ".qcow2" or ".img"
- * suffix.  Where two entries of a folder would show under one name, each
+ * In a source folder, every qcow2, VDI or VHD image (probed by content)
+ * shows as NAME.raw, where NAME is its file name without a ".qcow2",
+ * ".img", ".vdi", ".vhd" or ".vpc" suffix.  Where two entries of a folder would show under one name, each
  * image among them keeps its full file name plus ".raw" instead; an image
  * whose name still collides with a subfolder is not shown.  Subfolders
  * show under their own names; symlinks to files are followed, symlinks to

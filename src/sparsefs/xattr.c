@@ -14,8 +14,8 @@
 #define PREFIX "user.sparsefs."
 
 enum attribute {
-  FORMAT, VIRTUAL_SIZE, CLUSTER_SIZE, COMPRESSION, BACKING_CHAIN, DATA_FILE,
-  DATA_BYTES, ERROR, ATTRIBUTES
+  FORMAT, VIRTUAL_SIZE, CLUSTER_SIZE, COMPRESSION, SUBFORMAT, CREATOR,
+  BACKING_CHAIN, DATA_FILE, DATA_BYTES, ERROR, ATTRIBUTES
 };
 
 static const char *const names[ATTRIBUTES] = {
@@ -23,6 +23,8 @@ static const char *const names[ATTRIBUTES] = {
   [VIRTUAL_SIZE] = PREFIX "virtual_size",
   [CLUSTER_SIZE] = PREFIX "cluster_size",
   [COMPRESSION] = PREFIX "compression",
+  [SUBFORMAT] = PREFIX "subformat",
+  [CREATOR] = PREFIX "creator",
   [BACKING_CHAIN] = PREFIX "backing_chain",
   [DATA_FILE] = PREFIX "data_file",
   [DATA_BYTES] = PREFIX "data_bytes",
@@ -69,6 +71,18 @@ backing_chain (const struct image *top)
   return chain;
 }
 
+/* TEXT as an attribute's value: 1 with *VALUE malloc'd, 0 when TEXT is
+ * NULL (no such attribute), -ENOMEM.
+ */
+static int
+optional_string (const char *text, char **value)
+{
+  if (text == NULL)
+    return 0;
+  *value = strdup (text);
+  return *value ? 1 : -ENOMEM;
+}
+
 /* The value of ATTRIBUTE: 1 with *VALUE malloc'd, 0 when the raw file has
  * no such attribute, -ENOMEM.
  */
@@ -102,20 +116,18 @@ value_of (const struct described *d, enum attribute attribute, char **value)
     r = asprintf (value, "%" PRIu32, desc->cluster_size);
     break;
   case COMPRESSION:
-    if (desc->compression == NULL)
-      return 0;
-    r = asprintf (value, "%s", desc->compression);
-    break;
+    return optional_string (desc->compression, value);
+  case SUBFORMAT:
+    return optional_string (desc->subformat, value);
+  case CREATOR:
+    return optional_string (desc->creator, value);
   case BACKING_CHAIN:
     if (image_backing (d->open_image->image) == NULL)
       return 0;
     *value = backing_chain (d->open_image->image);
     return *value ? 1 : -ENOMEM;
   case DATA_FILE:
-    if (desc->data_file == NULL)
-      return 0;
-    r = asprintf (value, "%s", desc->data_file);
-    break;
+    return optional_string (desc->data_file, value);
   case DATA_BYTES:
     if (!d->size.data_bytes_known)
       return 0;

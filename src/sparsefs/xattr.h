@@ -1,9 +1,11 @@
 /* Extended attributes describing each raw file's image, for inspection
  * with getfattr -d -m - NAME.raw.  All are read-only, under "user.sparsefs.":
- *   format         "qcow2" or "raw"
+ *   format         "qcow2", "vdi", "vpc" (VHD) or "raw"
  *   virtual_size   bytes, decimal (whole sectors, as qemu-img info shows)
- *   cluster_size   bytes (qcow2)
+ *   cluster_size   bytes (qcow2; the block size of VDI and dynamic VHD)
  *   compression    "zlib" or "zstd" (qcow2)
+ *   subformat      "static" or "dynamic" (VDI), "fixed" or "dynamic" (VHD)
+ *   creator        the application that made a VHD ("vpc", "win", "qemu")
  *   backing_chain  one line per backing file, top down: "PATH (FORMAT)"
  *   data_file      the external data file's name (qcow2 with one)
  *   data_bytes     bytes of the raw view with data behind them

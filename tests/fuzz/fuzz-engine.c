@@ -273,6 +273,8 @@ describe_chain (const struct image *img)
       contract_broken ("a chain deeper than %d", IMAGE_MAX_CHAIN_DEPTH);
     touch_string (d->path);
     touch_string (d->compression);
+    touch_string (d->subformat);
+    touch_string (d->creator);
     touch_string (d->backing_name);
     touch_string (d->backing_format);
     touch_string (d->data_file);

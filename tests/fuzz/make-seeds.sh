@@ -1,5 +1,5 @@
 #!/bin/bash
-# make-seeds.sh OUTDIR: the fuzzer's seed corpus, one small input per qcow2
+# make-seeds.sh OUTDIR: the fuzzer's seed corpus, one small input per image
 # feature, made with qemu-img and qemu-io.
 #
 # An input is IMAGE [@@PART@@ BACKING [@@PART@@ DATA]] (see fuzz-engine.c):
@@ -230,3 +230,26 @@ seed sparse-512g
 create -o cluster_size=65536 i $((4 * 1024 * GiB))
 truncate -s $((64 * KiB)) i
 seed header-only-4t
+
+# ---- VDI and VHD --------------------------------------------------------------------
+# Their blocks (1 MiB, 2 MiB) pass -max_len: headers and tables only, with
+# the tables pointing at blocks that the fuzzer may bring into range.
+
+qemu-img create -q -f vdi i $((64 * MiB))
+seed vdi-empty
+qemu-img create -q -f vdi -o static=on i $((64 * KiB))
+truncate -s 4096 i
+seed vdi-static-cut
+qemu-img create -q -f vdi i $((4 * MiB))
+io_as vdi i "write -P 0x91 $((MiB + 512)) 4096"
+truncate -s 4096 i
+seed vdi-block-cut
+qemu-img create -q -f vpc i $((64 * MiB))
+seed vhd-dynamic-empty
+qemu-img create -q -f vpc -o subformat=fixed i $((64 * KiB))
+io_as vpc i "write -P 0x92 4096 4096"
+seed vhd-fixed-small
+qemu-img create -q -f vpc -o force_size=on i $((8 * MiB))
+io_as vpc i "write -P 0x93 0 4096"
+truncate -s 8192 i
+seed vhd-qem2-block-cut

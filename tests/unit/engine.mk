@@ -6,7 +6,8 @@ ENGINE_TESTS = \
 	test-cache \
 	test-confine \
 	test-qcow2-image \
-	test-host-holes
+	test-host-holes \
+	test-block-formats
 TESTS += $(ENGINE_TESTS)
 check_PROGRAMS += $(ENGINE_TESTS)
 
@@ -42,3 +43,6 @@ test_qcow2_image_LDADD = $(ENGINE_TEST_LDADD)
 test_host_holes_SOURCES = test-host-holes.c test-qcow2-build.h test-capture.h
 test_host_holes_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=lseek
 test_host_holes_LDADD = $(ENGINE_TEST_LDADD)
+
+test_block_formats_SOURCES = test-block-formats.c test-capture.h
+test_block_formats_LDADD = $(ENGINE_TEST_LDADD)

@@ -1,4 +1,4 @@
-/* byte-order.h: big-endian loads from any alignment. */
+/* byte-order.h: big- and little-endian loads from any alignment. */
 #include <config.h>
 
 #include <stdarg.h>
@@ -26,6 +26,11 @@ test_values (void **state)
   assert_int_equal (load_be16 (bytes + 9), 0xfffe);
   assert_int_equal (load_be32 (bytes + 9), 0xfffefdfcu);
   assert_int_equal (load_be64 (bytes + 9), 0xfffefdfcfbfaf9f8ull);
+  assert_int_equal (load_le16 (bytes), 0x0201);
+  assert_int_equal (load_le32 (bytes), 0x04030201);
+  assert_int_equal (load_le64 (bytes), 0x0807060504030201ull);
+  assert_int_equal (load_le32 (bytes + 9), 0xfcfdfeffu);
+  assert_int_equal (load_le64 (bytes + 9), 0xf8f9fafbfcfdfeffull);
 }
 
 static void
@@ -53,6 +58,9 @@ test_unaligned (void **state)
     assert_int_equal (load_be16 (buf + start + 6), 0x7687);
     assert_int_equal (load_be32 (buf + start + 4), 0x54657687u);
     assert_int_equal (load_be64 (buf + start), 0x1021324354657687ull);
+    assert_int_equal (load_le16 (buf + start + 6), 0x8776);
+    assert_int_equal (load_le32 (buf + start + 4), 0x87766554u);
+    assert_int_equal (load_le64 (buf + start), 0x8776655443322110ull);
     free (buf);
   }
 }

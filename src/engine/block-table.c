@@ -1,0 +1,106 @@
+/* Chunked reads of a table of 32-bit block entries (see block-table.h). */
+#include <config.h>
+
+#include <string.h>
+
+#include "block-table.h"
+#include "byte-order.h"
+#include "cache.h"
+#include "rounding.h"
+
+#define CHUNK_BYTES 4096
+#define CHUNK_ENTRIES (CHUNK_BYTES / 4)
+
+struct chunk_fill {
+  struct image *img;
+  const char *what;
+  uint64_t offset;
+};
+
+static int
+fill_chunk (void *buf, size_t size, void *opaque)
+{
+  struct chunk_fill *f = opaque;
+
+  return read_at (f->img, f->img->fd, f->what, buf, size, f->offset);
+}
+
+static uint32_t
+load_entry (const struct block_table *table, const unsigned char *p)
+{
+  return table->big_endian ? load_be32 (p) : load_le32 (p);
+}
+
+int
+block_table_entry (struct image *img, const struct block_table *table,
+                   uint64_t index, uint32_t *entry, uint64_t *holes)
+{
+  uint64_t first = round_down (index, CHUNK_ENTRIES);
+  uint64_t count = MIN ((uint64_t) CHUNK_ENTRIES, table->entries - first);
+  struct chunk_fill fill = { img, table->what, table->offset + first * 4 };
+  struct cache_entry *pin;
+  const unsigned char *chunk;
+  uint64_t i;
+
+  /* A layer has one such table, so the kind of a qcow2 L1 chunk (the
+   * top-level table) names its chunks; keys are per layer.
+   */
+  chunk = cache_get (img->cache, img->cache_owner,
+                     cache_key (CACHE_L1_CHUNK, fill.offset), count * 4,
+                     fill_chunk, &fill, &pin);
+  if (chunk == NULL)
+    return -1;
+  *entry = load_entry (table, chunk + (index - first) * 4);
+  *holes = 0;
+  for (i = index - first; i < count; i++) {
+    if (load_entry (table, chunk + i * 4) < table->first_hole)
+      break;
+    (*holes)++;
+  }
+  cache_release (img->cache, pin);
+  return 0;
+}
+
+int
+read_blocks (struct image *img, uint64_t block_size, block_map_fn *map,
+             const char *what, void *buf, size_t count, uint64_t offset)
+{
+  char *p = buf;
+
+  while (count > 0) {
+    uint64_t in_block = offset % block_size, data, holes;
+    size_t n = MIN (count, block_size - in_block);
+
+    if (map (img, offset, &data, &holes) == -1)
+      return -1;
+    if (holes > 0)
+      memset (p, 0, n);
+    else if (read_at (img, img->fd, what, p, n, data + in_block) == -1)
+      return -1;
+    p += n;
+    count -= n;
+    offset += n;
+  }
+  return 0;
+}
+
+int
+extent_blocks (struct image *img, uint64_t block_size, block_map_fn *map,
+               uint64_t offset, uint64_t length, struct image_extent *extent)
+{
+  uint64_t in_block = offset % block_size, data, holes;
+
+  if (map (img, offset, &data, &holes) == -1)
+    return -1;
+  if (holes > 0) {
+    extent->offset = offset;
+    extent->length = MIN (length, holes * block_size - in_block);
+    extent->type = IMAGE_EXTENT_ZERO;
+    return 0;
+  }
+  if (file_extent (img, img->fd, data + in_block,
+                   MIN (length, block_size - in_block), extent) == -1)
+    return -1;
+  extent->offset = offset;
+  return 0;
+}
