@@ -11,20 +11,6 @@
 #define CHUNK_BYTES 4096
 #define CHUNK_ENTRIES (CHUNK_BYTES / 4)
 
-struct chunk_fill {
-  struct image *img;
-  const char *what;
-  uint64_t offset;
-};
-
-static int
-fill_chunk (void *buf, size_t size, void *opaque)
-{
-  struct chunk_fill *f = opaque;
-
-  return read_at (f->img, f->img->fd, f->what, buf, size, f->offset);
-}
-
 static uint32_t
 load_entry (const struct block_table *table, const unsigned char *p)
 {
@@ -37,7 +23,7 @@ block_table_entry (struct image *img, const struct block_table *table,
 {
   uint64_t first = round_down (index, CHUNK_ENTRIES);
   uint64_t count = MIN ((uint64_t) CHUNK_ENTRIES, table->entries - first);
-  struct chunk_fill fill = { img, table->what, table->offset + first * 4 };
+  struct file_fill fill = { img, table->what, table->offset + first * 4 };
   struct cache_entry *pin;
   const unsigned char *chunk;
   uint64_t i;
@@ -47,7 +33,7 @@ block_table_entry (struct image *img, const struct block_table *table,
    */
   chunk = cache_get (img->cache, img->cache_owner,
                      cache_key (CACHE_L1_CHUNK, fill.offset), count * 4,
-                     fill_chunk, &fill, &pin);
+                     fill_from_file, &fill, &pin);
   if (chunk == NULL)
     return -1;
   *entry = load_entry (table, chunk + (index - first) * 4);

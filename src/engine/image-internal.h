@@ -62,6 +62,16 @@ struct image {
 int read_at (const struct image *img, int fd, const char *what,
              void *buf, size_t count, uint64_t offset);
 
+/* A cache fill (cache_fill_fn) that reads a block of the image's own file:
+ * SIZE bytes at OFFSET, WHAT naming the structure for the message.
+ */
+struct file_fill {
+  struct image *img;
+  const char *what;
+  uint64_t offset;
+};
+int fill_from_file (void *buf, size_t size, void *opaque);
+
 /* Reads and extents of the range where IMG's own layer has nothing: from
  * the backing file, zeros where there is none or it is shorter.
  */

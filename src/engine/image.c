@@ -110,6 +110,14 @@ read_at (const struct image *img, int fd, const char *what,
 }
 
 int
+fill_from_file (void *buf, size_t size, void *opaque)
+{
+  struct file_fill *f = opaque;
+
+  return read_at (f->img, f->img->fd, f->what, buf, size, f->offset);
+}
+
+int
 read_below (struct image *img, void *buf, size_t count, uint64_t offset)
 {
   struct image *b = img->backing;

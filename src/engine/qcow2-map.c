@@ -20,20 +20,6 @@
 #define REPEAT_CHUNK_ENTRIES 256
 #define L1_CHUNK_ENTRIES (L1_CHUNK_BYTES / 8)
 
-struct table_fill {
-  struct image *img;
-  const char *what;
-  uint64_t offset;
-};
-
-static int
-fill_table (void *buf, size_t size, void *opaque)
-{
-  struct table_fill *f = opaque;
-
-  return read_at (f->img, f->img->fd, f->what, buf, size, f->offset);
-}
-
 /* The L1 entry L1_INDEX, and in *ZERO_RUN how many entries from it on (in
  * its chunk) have no L2 table.
  */
@@ -45,14 +31,14 @@ read_l1 (struct image *img, uint64_t l1_index, uint64_t *entry,
   uint64_t chunk = l1_index / L1_CHUNK_ENTRIES;
   uint64_t first = chunk * L1_CHUNK_ENTRIES;
   uint64_t count = MIN ((uint64_t) L1_CHUNK_ENTRIES, q->l1_size - first);
-  struct table_fill fill = { img, "the L1 table", q->l1_offset + first * 8 };
+  struct file_fill fill = { img, "the L1 table", q->l1_offset + first * 8 };
   struct cache_entry *pin;
   const unsigned char *table;
   uint64_t i;
 
   table = cache_get (img->cache, img->cache_owner,
                      cache_key (CACHE_L1_CHUNK, fill.offset), count * 8,
-                     fill_table, &fill, &pin);
+                     fill_from_file, &fill, &pin);
   if (table == NULL)
     return -1;
   *entry = load_be64 (table + (l1_index - first) * 8);
@@ -389,7 +375,7 @@ qcow2_map (struct image *img, uint64_t offset, uint64_t length,
   uint64_t table_end = (l1_index + 1) << table_bits;
   uint64_t end = MIN (offset + length, table_end);
   uint64_t l1_entry, zero_run, l2_offset;
-  struct table_fill fill = { img, "an L2 table", 0 };
+  struct file_fill fill = { img, "an L2 table", 0 };
   struct cache_entry *pin;
   const unsigned char *table;
   int r;
@@ -409,7 +395,7 @@ qcow2_map (struct image *img, uint64_t offset, uint64_t length,
   fill.offset = l2_offset;
   table = cache_get (img->cache, img->cache_owner,
                      cache_key (CACHE_L2_TABLE, l2_offset),
-                     1ull << q->cluster_bits, fill_table, &fill, &pin);
+                     1ull << q->cluster_bits, fill_from_file, &fill, &pin);
   if (table == NULL)
     return -1;
   r = 0;
