@@ -233,12 +233,12 @@ for fs in $filesystems; do
         cp_through cp-sparsefs "$work/sparsefs.raw"
         daemon_rss=$(peak_rss_of "$work/sparsefs.pid")
         unmount "$work/sparsefs.raw" "$work/sparsefs.pid"
-        rm "$work/sparsefs.pid"
+        rm -f "$work/sparsefs.pid"
         if is_peer_size "$size"; then
             mount_qsd "$image" "$work/qsd.raw"
             cp_through cp-qsd "$work/qsd.raw"
             unmount "$work/qsd.raw" "$work/qsd.pid"
-            rm "$work/qsd.pid"
+            rm -f "$work/qsd.pid"
         fi
 
         row "$fs" "$size" sparsecopy "$(is_peer_size "$size" && echo qemu-img)"
