@@ -24,7 +24,7 @@ enum cache_kind {
   CACHE_L1_CHUNK = 1,
   CACHE_L2_TABLE = 2,
   CACHE_CLUSTER = 3,            /* a decompressed cluster */
-  CACHE_L2_SUMMARY = 4,         /* a whole L2 table's extent run */
+  CACHE_L2_SUMMARY = 4,         /* an L2 table's first extent run */
 };
 
 /* What a block is: its kind and the file offset it comes from, each whole.

@@ -319,7 +319,7 @@ struct summary_fill {
   uint64_t l1_index;
 };
 
-/* A whole table's extent run, or a length of 0 where it holds several. */
+/* The extent run from the start of a table to where its type changes. */
 static int
 fill_summary (void *buf, size_t size, void *opaque)
 {
@@ -328,23 +328,21 @@ fill_summary (void *buf, size_t size, void *opaque)
   uint32_t table_bits = q->l2_bits + q->cluster_bits;
   uint64_t start = f->l1_index << table_bits;
   uint64_t end = MIN (start + (1ull << table_bits), f->img->size);
-  struct qcow2_run *run = buf;
 
-  if (walk_table (f->img, f->table, f->l1_index, start, end,
-                  QCOW2_MAP_EXTENT, run) == -1)
-    return -1;
-  if (run->length != end - start)
-    run->length = 0;
-  return 0;
+  return walk_table (f->img, f->table, f->l1_index, start, end,
+                     QCOW2_MAP_EXTENT, buf);
 }
 
-/* The extent run of a whole table, remembered per table: many L1 entries
- * may share one table (only a hostile image does that, but then its map
- * costs one walk, not one per entry).  Returns 1 with RUN set, 0 when the
- * table holds several runs, -1 on error.
+/* The extent run from the start of a table, at most LENGTH bytes,
+ * remembered per table: the map of an image walks each table from its
+ * start, and would otherwise walk the first run twice (once more for each
+ * L1 entry sharing the table: only a hostile image does that, but then its
+ * map costs one walk, not one per entry).  Returns 1 with RUN set, 0 when
+ * the remembered run does not answer (a data run longer than LENGTH: its
+ * host contiguity may differ when cut short), -1 on error.
  */
 static int
-whole_table_run (struct image *img, const unsigned char *table,
+first_table_run (struct image *img, const unsigned char *table,
                  uint64_t l1_index, uint64_t l2_offset, uint64_t length,
                  struct qcow2_run *run)
 {
@@ -359,8 +357,9 @@ whole_table_run (struct image *img, const unsigned char *table,
     return -1;
   *run = *summary;
   cache_release (img->cache, pin);
-  if (run->length != length)
+  if (run->type == QCOW2_SC_DATA && run->length > length)
     return 0;
+  run->length = MIN (run->length, length);
   run->l1_index = l1_index;
   return 1;
 }
@@ -401,9 +400,8 @@ qcow2_map (struct image *img, uint64_t offset, uint64_t length,
   r = 0;
   /* A data file's tables map guest offsets one to one: never shared. */
   if (mode == QCOW2_MAP_EXTENT && q->data_path == NULL
-      && offset == l1_index << table_bits && end - offset > 0
-      && end == MIN (table_end, img->size))
-    r = whole_table_run (img, table, l1_index, l2_offset, end - offset, run);
+      && offset == l1_index << table_bits && end > offset)
+    r = first_table_run (img, table, l1_index, l2_offset, end - offset, run);
   if (r == 0)
     r = walk_table (img, table, l1_index, offset, end, mode, run);
   cache_release (img->cache, pin);
