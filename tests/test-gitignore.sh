@@ -1,7 +1,8 @@
 #!/bin/bash
 # After a build and during make check, git status shows no build output:
-# no untracked program, library, corpus or scratch file is left unignored.
-# (New source files a developer has not added yet are not flagged.)
+# no untracked program, library, corpus or scratch file is left unignored,
+# and no program is committed.  (New source files a developer has not
+# added yet are not flagged.)
 . "$srcdir/functions.sh"
 requires git -C "$top_srcdir" rev-parse --git-dir
 
@@ -22,6 +23,15 @@ done < <(git -C "$top_srcdir" ls-files -z --others --exclude-standard --director
 if [ ${#shown[@]} -gt 0 ]; then
     printf '  %s\n' "${shown[@]}" >&2
     fail "git status shows ${#shown[@]} build outputs: extend .gitignore"
+fi
+committed=()
+while IFS= read -r -d '' file; do
+    [ -f "$top_srcdir/$file" ] || continue
+    if is_build_output "$file"; then committed+=("$file"); fi
+done < <(git -C "$top_srcdir" ls-files -z --cached)
+if [ ${#committed[@]} -gt 0 ]; then
+    printf '  %s\n' "${committed[@]}" >&2
+    fail "${#committed[@]} build outputs are committed: git rm --cached them"
 fi
 git -C "$top_srcdir" check-ignore -q tests/tmp/x || fail "tests/tmp is not ignored"
 echo "ok: no build output shows in git status"
