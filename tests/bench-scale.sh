@@ -18,12 +18,14 @@
 # export, the first du <= 1 s, a later one instant.  Floors, as in the other
 # bench scripts: the loop driver's kernel worker time over qemu-img's time
 # (no copy finishes before the device has taken its data), cp's own CPU
-# time over the export's time (no daemon takes that away).  Every copy is
+# time over the export's time (no daemon takes that away), and for the
+# first du the engine alone reading the image's map (imgdump info: every
+# L2 table must be read once, whatever serves the count).  Every copy is
 # checked against qemu-img convert's output (sparse-check.py).  Prints a
 # table, and a PNG of time against size beside it when gnuplot is there.
 #
 # Usage: bench-scale.sh [SPARSECOPY]
-# Environment: SPARSEFS, BENCH_SIZES (default "16G 256G 4T 64T"),
+# Environment: SPARSEFS, IMGDUMP, BENCH_SIZES (default "16G 256G 4T 64T"),
 # BENCH_PEER_SIZES (default 4T), BENCH_FILESYSTEMS (default "tmpfs ext4"),
 # BENCH_CLUSTERS (default 4096), BENCH_RUNS (default 3), BENCH_DIR (scratch
 # folder, default /var/tmp), BENCH_PLOT (PNG path, default
@@ -37,6 +39,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 sparsecopy=${1:-${SPARSECOPY:-$here/../src/sparsecopy/sparsecopy}}
 sparsefs=${SPARSEFS:-$here/../src/sparsefs/sparsefs}
+imgdump=${IMGDUMP:-$here/imgdump}
 sizes=${BENCH_SIZES:-16G 256G 4T 64T}
 peer_sizes=${BENCH_PEER_SIZES:-4T}
 filesystems=${BENCH_FILESYSTEMS:-tmpfs ext4}
@@ -52,8 +55,8 @@ for tool in qemu-img qemu-io qemu-storage-daemon mkfs.ext4 losetup \
 done
 [ -x /usr/bin/time ] ||
     { echo "bench-scale.sh: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
-for program in "$sparsecopy" "$sparsefs"; do
-    [ -x "$program" ] || { echo "bench-scale.sh: no $program (build first)" >&2; exit 1; }
+for program in "$sparsecopy" "$sparsefs" "$imgdump"; do
+    [ -x "$program" ] || { echo "bench-scale.sh: no $program (build first: make && make -C tests imgdump)" >&2; exit 1; }
 done
 
 work=$(mktemp -d "${BENCH_DIR:-/var/tmp}/bench-scale.XXXXXX")
@@ -189,6 +192,18 @@ du_sparsefs ()          # IMAGE
         { echo "bench-scale.sh: du says $bytes bytes, not $(( clusters * 65536 ))" >&2; exit 1; }
 }
 
+# The first du's floor: the engine alone measuring the image, caches
+# dropped as before the du; in $du_floor.
+du_floor ()             # IMAGE
+{
+    local t0
+    drop_caches
+    settle_memory "$settle_mib"
+    t0=$(now)
+    "$imgdump" --cache 64M info "$1" > /dev/null
+    du_floor=$(seconds_since "$t0")
+}
+
 is_peer_size () { case " $peer_sizes " in *" $1 "*) return 0 ;; esac; return 1; }
 
 row ()                  # FS SIZE TOOL PEER FLOOR_NOTE
@@ -229,6 +244,7 @@ for fs in $filesystems; do
         copy_with sparsecopy "$image" "$size"
         is_peer_size "$size" && copy_with qemu-img "$image" "$size"
 
+        du_floor "$image"
         du_sparsefs "$image"
         cp_through cp-sparsefs "$work/sparsefs.raw"
         daemon_rss=$(peak_rss_of "$work/sparsefs.pid")
@@ -245,8 +261,8 @@ for fs in $filesystems; do
         is_peer_size "$size" && row "$fs" "$size" qemu-img ""
         row "$fs" "$size" cp-sparsefs "$(is_peer_size "$size" && echo cp-qsd)"
         is_peer_size "$size" && row "$fs" "$size" cp-qsd ""
-        printf '%-6s %-6s %-14s %9.2f %8s %9s   (later du %.3f s; sparsefs daemon peak %s KiB)\n' \
-            "$fs" "$size" "du first" "$first_du" - - "$later_du" "$daemon_rss"
+        printf '%-6s %-6s %-14s %9.2f %8s %9s   (floor: imgdump info %.2f s; later du %.3f s; sparsefs daemon peak %s KiB)\n' \
+            "$fs" "$size" "du first" "$first_du" - - "$du_floor" "$later_du" "$daemon_rss"
         echo "$fs $size du $first_du $daemon_rss" >> "$work/curve"
         is_peer_size "$size" && verdicts "$fs" "$size"
         rm -f "$image" "$work/mem/reference.raw"
