@@ -39,6 +39,8 @@ typedef int probe_fn (int fd, const unsigned char *head, size_t len);
 probe_fn vdi_probe;
 probe_fn vpc_probe;
 
+struct chain;
+
 struct image {
   const struct format_ops *ops;
   void *format;                 /* the driver's state */
@@ -52,7 +54,7 @@ struct image {
   struct image_cache *cache;
   int owns_cache;
   uint64_t cache_owner;
-  const char *const *roots;     /* folders companion files may come from */
+  struct chain *chain;          /* while image_open() runs, else NULL */
   struct image_description desc;
 };
 
@@ -93,7 +95,8 @@ int file_size_of (const char *path, int fd, const struct stat *st,
                   uint64_t *size);
 
 /* Open the file IMG names as its WHAT ("data file"), confined like a
- * backing file.  Returns an fd, or -1 after reporting.
+ * backing file.  Only while the image is being opened (a driver's open).
+ * Returns an fd, or -1 after reporting.
  */
 int open_companion (struct image *img, const char *what, const char *name,
                     char **resolved_path);

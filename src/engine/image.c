@@ -21,9 +21,12 @@
 #include "qcow2-format.h"
 #include "rounding.h"
 
-/* What the layers of one chain share; owned by the top image. */
+/* What the layers of one chain share while image_open() opens them. */
 struct chain {
-  char **roots;                 /* NULL-terminated canonical folders */
+  const char *top_path;
+  const char *const *allowed;   /* the operator's folders, as given */
+  char **roots;                 /* NULL-terminated canonical folders, made
+                                   when a companion file is first named */
   struct { dev_t dev; ino_t ino; } seen[IMAGE_MAX_CHAIN_DEPTH];
   unsigned depth;
 };
@@ -311,93 +314,6 @@ backing_format (const struct image *img, enum image_format *format)
   return -1;
 }
 
-static void close_layer (struct image *img);
-
-static struct image *
-open_layer (const char *path, enum image_format format, int open_flags,
-            struct chain *chain, struct image_cache *cache)
-{
-  struct image *img = calloc (1, sizeof *img);
-  struct stat st;
-  char *backing_path;
-  enum image_format below;
-
-  if (img == NULL || (img->path = strdup (path)) == NULL) {
-    report_error ("%s: %m", path);
-    free (img);
-    return NULL;
-  }
-  img->fd = open_readonly (path, open_flags);
-  if (img->fd == -1) {
-    report_error ("%s: open: %m", path);
-    goto fail;
-  }
-  if (fstat (img->fd, &st) == -1) {
-    report_error ("%s: fstat: %m", path);
-    goto fail;
-  }
-  if (file_size_of (path, img->fd, &st, &img->file_size) == -1
-      || remember_in_chain (chain, path, &st) == -1)
-    goto fail;
-  img->dev = st.st_dev;
-  img->ino = st.st_ino;
-  img->cache = cache;
-  img->cache_owner = cache_new_owner ();
-  img->roots = (const char *const *) chain->roots;
-  img->ops = ops_for (img, format);
-  if (img->ops == NULL)
-    goto fail;
-  img->desc.path = img->path;
-  img->desc.file_size = img->file_size;
-  if (img->ops->open (img) == -1) {
-    img->ops = NULL;
-    goto fail;
-  }
-  if (img->desc.backing_name == NULL)
-    return img;
-
-  if (chain->depth == IMAGE_MAX_CHAIN_DEPTH) {
-    report_error ("%s: backing file \"%s\" is refused: the backing chain "
-                  "is deeper than %d images", img->path,
-                  img->desc.backing_name, IMAGE_MAX_CHAIN_DEPTH);
-    errno = ELOOP;
-    goto fail;
-  }
-  if (backing_format (img, &below) == -1)
-    goto fail;
-  backing_path = confine_path (img->path, "backing file",
-                               img->desc.backing_name, img->roots);
-  if (backing_path == NULL)
-    goto fail;
-  img->backing = open_layer (backing_path, below, O_NOFOLLOW, chain, cache);
-  free (backing_path);
-  if (img->backing == NULL)
-    goto fail;
-  return img;
-
- fail:
-  close_layer (img);
-  return NULL;
-}
-
-static void
-close_layer (struct image *img)
-{
-  int saved_errno = errno;
-
-  if (img->backing)
-    close_layer (img->backing);
-  if (img->ops)
-    img->ops->close (img);
-  if (img->cache)
-    cache_forget_owner (img->cache, img->cache_owner);
-  if (img->fd >= 0)
-    close (img->fd);
-  free (img->path);
-  free (img);
-  errno = saved_errno;
-}
-
 static void
 free_roots (char **roots)
 {
@@ -439,13 +355,119 @@ make_roots (const char *path, const char *const *allowed)
   return NULL;
 }
 
+/* NAME, found in IMG's header as its WHAT, resolved inside the chain's
+ * folders (see confine.h).  The folders are made canonical on first use:
+ * most images name no other file, and their open then costs no path
+ * resolution (a folder of thousands of images is listed by opening each).
+ */
+static char *
+confine_companion (struct image *img, const char *what, const char *name)
+{
+  struct chain *chain = img->chain;
+
+  if (chain->roots == NULL) {
+    chain->roots = make_roots (chain->top_path, chain->allowed);
+    if (chain->roots == NULL)
+      return NULL;
+  }
+  return confine_path (img->path, what, name,
+                       (const char *const *) chain->roots);
+}
+
+static void close_layer (struct image *img);
+
+static struct image *
+open_layer (const char *path, enum image_format format, int open_flags,
+            struct chain *chain, struct image_cache *cache)
+{
+  struct image *img = calloc (1, sizeof *img);
+  struct stat st;
+  char *backing_path;
+  enum image_format below;
+
+  if (img == NULL || (img->path = strdup (path)) == NULL) {
+    report_error ("%s: %m", path);
+    free (img);
+    return NULL;
+  }
+  img->fd = open_readonly (path, open_flags);
+  if (img->fd == -1) {
+    report_error ("%s: open: %m", path);
+    goto fail;
+  }
+  if (fstat (img->fd, &st) == -1) {
+    report_error ("%s: fstat: %m", path);
+    goto fail;
+  }
+  if (file_size_of (path, img->fd, &st, &img->file_size) == -1
+      || remember_in_chain (chain, path, &st) == -1)
+    goto fail;
+  img->dev = st.st_dev;
+  img->ino = st.st_ino;
+  img->cache = cache;
+  img->cache_owner = cache_new_owner ();
+  img->chain = chain;
+  img->ops = ops_for (img, format);
+  if (img->ops == NULL)
+    goto fail;
+  img->desc.path = img->path;
+  img->desc.file_size = img->file_size;
+  if (img->ops->open (img) == -1) {
+    img->ops = NULL;
+    goto fail;
+  }
+  if (img->desc.backing_name == NULL)
+    return img;
+
+  if (chain->depth == IMAGE_MAX_CHAIN_DEPTH) {
+    report_error ("%s: backing file \"%s\" is refused: the backing chain "
+                  "is deeper than %d images", img->path,
+                  img->desc.backing_name, IMAGE_MAX_CHAIN_DEPTH);
+    errno = ELOOP;
+    goto fail;
+  }
+  if (backing_format (img, &below) == -1)
+    goto fail;
+  backing_path = confine_companion (img, "backing file",
+                                   img->desc.backing_name);
+  if (backing_path == NULL)
+    goto fail;
+  img->backing = open_layer (backing_path, below, O_NOFOLLOW, chain, cache);
+  free (backing_path);
+  if (img->backing == NULL)
+    goto fail;
+  return img;
+
+ fail:
+  close_layer (img);
+  return NULL;
+}
+
+static void
+close_layer (struct image *img)
+{
+  int saved_errno = errno;
+
+  if (img->backing)
+    close_layer (img->backing);
+  if (img->ops)
+    img->ops->close (img);
+  if (img->cache)
+    cache_forget_owner (img->cache, img->cache_owner);
+  if (img->fd >= 0)
+    close (img->fd);
+  free (img->path);
+  free (img);
+  errno = saved_errno;
+}
+
 struct image *
 image_open (const char *path, const struct image_options *options)
 {
   static const struct image_options defaults;
   struct chain *chain = calloc (1, sizeof *chain);
   struct image_cache *cache;
-  struct image *img;
+  struct image *img = NULL, *layer;
 
   if (options == NULL)
     options = &defaults;
@@ -453,39 +475,34 @@ image_open (const char *path, const struct image_options *options)
     report_error ("%s: %m", path);
     return NULL;
   }
-  chain->roots = make_roots (path, options->allowed_dirs);
+  chain->top_path = path;
+  chain->allowed = options->allowed_dirs;
   cache = options->cache ? options->cache
                          : image_cache_new (IMAGE_DEFAULT_CACHE_BYTES);
-  if (chain->roots == NULL || cache == NULL)
-    goto fail;
-  img = open_layer (path, options->format, 0, chain, cache);
-  if (img == NULL)
-    goto fail;
-  img->owns_cache = options->cache == NULL;
-  free (chain);
-  return img;
-
- fail:
-  if (options->cache == NULL)
+  if (cache != NULL)
+    img = open_layer (path, options->format, 0, chain, cache);
+  if (img != NULL) {
+    img->owns_cache = options->cache == NULL;
+    for (layer = img; layer != NULL; layer = layer->backing)
+      layer->chain = NULL;      /* freed below: only opens use it */
+  }
+  else if (options->cache == NULL)
     image_cache_free (cache);
   free_roots (chain->roots);
   free (chain);
-  return NULL;
+  return img;
 }
 
 void
 image_close (struct image *img)
 {
   struct image_cache *cache;
-  char **roots;
 
   if (img == NULL)
     return;
   cache = img->owns_cache ? img->cache : NULL;
-  roots = (char **) img->roots;
   close_layer (img);
   image_cache_free (cache);
-  free_roots (roots);
 }
 
 uint64_t
@@ -603,7 +620,7 @@ int
 open_companion (struct image *img, const char *what, const char *name,
                 char **resolved_path)
 {
-  char *path = confine_path (img->path, what, name, img->roots);
+  char *path = confine_companion (img, what, name);
   int fd;
 
   if (path == NULL)
