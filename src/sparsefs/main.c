@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -425,6 +426,13 @@ main (int argc, char *argv[])
   int status = EXIT_FAILURE;
 
   log_init ();
+  /* One malloc arena for every thread: a cache block allocated by one
+   * thread and freed by another goes back to the first thread's arena, and
+   * with an arena per thread each one kept its share of freed blocks, the
+   * daemon holding the cache several times over (--cache bounds memory).
+   * The lock is taken per request and per block read, never per byte.
+   */
+  mallopt (M_ARENA_MAX, 1);
   if (fuse_opt_parse (&args, &cl, sparsefs_options, option_processor) == -1
       || fuse_parse_cmdline (&args, &opts) == -1)
     goto out;
