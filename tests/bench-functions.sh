@@ -28,8 +28,8 @@ settle_memory ()
     rm -f "$scratch"
 }
 
-# now: seconds since the epoch, with nanoseconds.
-now () { date +%s.%N; }
+# now: seconds since the epoch, with microseconds (no program started).
+now () { local t=$EPOCHREALTIME; echo "${t/,/.}"; }
 
 # seconds_since T0: wall seconds from T0 (a `now`) to now.
 seconds_since () { echo "$(now) - $1" | bc -l; }
