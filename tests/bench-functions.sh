@@ -118,3 +118,23 @@ fresh_target ()
     truncate -s "$size" "$work/target"
     loop=$(losetup -f --show "$work/target")
 }
+
+# make_bench_images RAW_DIR QCOW2_DIR: the benchmarks' image, an ext4 file
+# system of $fs_size made with `mkfs.ext4 -d` from the folder $tree
+# (RAW_DIR/fs.raw), and the same as plain, zlib and zstd qcow2
+# (QCOW2_DIR/plain.qcow2, zlib.qcow2, zstd.qcow2).  Sets $size (bytes) and
+# $data (the bytes the file system allocates).
+make_bench_images ()
+{
+    local type
+    echo "== image: ext4 of $fs_size from $tree" >&2
+    mkfs.ext4 -q -d "$tree" "$1/fs.raw" "$fs_size"
+    size=$(stat -c %s "$1/fs.raw")
+    data=$(( $(stat -c %b "$1/fs.raw") * 512 ))
+    qemu-img convert -O qcow2 -f raw "$1/fs.raw" "$2/plain.qcow2"
+    for type in zlib zstd; do
+        qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=$type -f raw \
+            "$1/fs.raw" "$2/$type.qcow2"
+    done
+    echo "== size $size, data $data bytes; qcow2: $(du -h "$2"/*.qcow2 | tr '\t\n' ': ')" >&2
+}

@@ -46,17 +46,8 @@ cleanup ()
 trap cleanup EXIT
 mount -t tmpfs -o size=16G bench-sparsecopy "$work"
 
-echo "== image: ext4 of $fs_size from $tree" >&2
-mkfs.ext4 -q -d "$tree" "$work/fs.raw" "$fs_size"
-size=$(stat -c %s "$work/fs.raw")
-data=$(( $(stat -c %b "$work/fs.raw") * 512 ))
+make_bench_images "$work" "$work"
 settle_mib=$(( data * 2 / 1048576 ))
-qemu-img convert -O qcow2 -f raw "$work/fs.raw" "$work/plain.qcow2"
-qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=zlib -f raw \
-    "$work/fs.raw" "$work/zlib.qcow2"
-qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=zstd -f raw \
-    "$work/fs.raw" "$work/zstd.qcow2"
-echo "== size $size, data $data bytes; qcow2: $(du -h "$work"/*.qcow2 | tr '\t\n' ': ')" >&2
 
 start_nbd ()
 {

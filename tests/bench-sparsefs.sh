@@ -51,12 +51,8 @@ cleanup ()
 trap cleanup EXIT
 
 # ---- the image ------------------------------------------------------------
-echo "Making a $fs_size ext4 file system from $source_folder ..." >&2
-truncate -s "$fs_size" "$work/fs.raw"
-mkfs.ext4 -q -F -d "$source_folder" "$work/fs.raw"
-qemu-img convert -O qcow2 "$work/fs.raw" "$work/plain.qcow2"
-qemu-img convert -c -O qcow2 -o compression_type=zlib "$work/fs.raw" "$work/zlib.qcow2"
-qemu-img convert -c -O qcow2 -o compression_type=zstd "$work/fs.raw" "$work/zstd.qcow2"
+tree=$source_folder
+make_bench_images "$work" "$work"
 data_mib=$(( $(qemu-img map --output=json "$work/plain.qcow2" |
                python3 -c 'import json, sys
 print(sum(e["length"] for e in json.load(sys.stdin) if e["data"]))') / 1048576 ))

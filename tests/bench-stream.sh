@@ -47,17 +47,8 @@ trap cleanup EXIT
 mount -t tmpfs -o size=16G bench-stream "$work"
 mkdir "$work/www"
 
-echo "== image: ext4 of $fs_size from $tree" >&2
-mkfs.ext4 -q -d "$tree" "$work/fs.raw" "$fs_size"
-size=$(stat -c %s "$work/fs.raw")
-data=$(( $(stat -c %b "$work/fs.raw") * 512 ))
+make_bench_images "$work" "$work/www"
 settle_mib=$(( data * 2 / 1048576 ))
-qemu-img convert -O qcow2 -f raw "$work/fs.raw" "$work/www/plain.qcow2"
-qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=zlib -f raw \
-    "$work/fs.raw" "$work/www/zlib.qcow2"
-qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=zstd -f raw \
-    "$work/fs.raw" "$work/www/zstd.qcow2"
-echo "== size $size, data $data bytes; qcow2: $(du -h "$work"/www/*.qcow2 | tr '\t\n' ': ')" >&2
 
 port=$(python3 -c 'import socket; s = socket.socket();
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
