@@ -60,6 +60,8 @@ print_remote (FILE *fp, const struct device_facts *f)
   fprintf (fp, "  fast_zero: %s\n", yes_no (f->can_fast_zero));
   fprintf (fp, "  trim: %s\n", yes_no (f->can_trim));
   fprintf (fp, "  multi_conn: %s\n", yes_no (f->can_multi_conn));
+  fprintf (fp, "  reads as zero: %s\n",
+           f->all_zero ? "yes (block status): holes are skipped" : "no");
   if (f->discard_granularity > 0)
     fprintf (fp, "  discard_granularity: %" PRIu64 "\n",
              f->discard_granularity);

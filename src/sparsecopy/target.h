@@ -3,6 +3,7 @@
  * embeds struct target first, fills its facts (facts.h) when it opens,
  * and answers the operations of its struct target_ops:
  *   target-file.c  a regular file or a block device
+ *   target-nbd.c   an NBD export, through libnbd
  * target_open() picks the endpoint from the name; the planner decides from
  * the facts alone, zeroer.c and copy.c call through the table.
  *
@@ -129,7 +130,8 @@ struct target {
   struct device_facts facts;
 };
 
-/* Open the target NAME and probe it.  A target smaller than the source is refused here, before
+/* Open the target NAME (a path, or an NBD URI: nbd://, nbds://,
+ * nbd+unix://, nbds+unix://) and probe it.  A target smaller than the source is refused here, before
  * anything is written (ENOSPC).  Returns the target, or NULL (reported).
  */
 struct target *target_open (const char *name,
@@ -138,6 +140,8 @@ struct target *target_open (const char *name,
 /* The endpoints' own open functions, same contract (target_open picks). */
 struct target *target_file_open (const char *path,
                                  const struct target_options *options);
+struct target *target_nbd_open (const char *uri,
+                                const struct target_options *options);
 
 /* Refuse a target of facts.size smaller than the source.  Returns 0 or -1
  * (reported, ENOSPC).  For the endpoints' open functions.
