@@ -10,7 +10,7 @@
 #    nothing is zeroed; --show-probe says what it learned;
 #  - -j 4 keeps several requests in flight (a delay filter slows writes);
 #  - the nozero filter: no write-zeroes, so holes are written, with one
-#    warning;
+#    warning; fast zeroes refused: write-zeroes without FAST_ZERO;
 #  - qemu-nbd over a file of garbage as target: content and holes;
 #  - qemu-nbd over qcow2 images as source (holes from block status),
 #    --dry-run counts its data, --verify reads it again.
@@ -121,6 +121,24 @@ same_as_expected "$uri" "$name"
 [ "$(jq .zeroed.write "$dir/json")" -gt 0 ] || fail "nozero: nothing written"
 stop_server "$server"
 echo "ok: no write-zeroes: holes written, one warning"
+
+# A server that refuses fast zeroes (it would write them): punch drops to
+# zeroout, write-zeroes without FAST_ZERO.
+name=v3-c64k.qcow2
+start_nbdkit slowzero --filter=log --filter=nozero memory $export_size \
+    logfile="$dir/log" zeromode=plugin fastzeromode=slow
+nbdcopy "$dir/garbage" "$uri"
+: > "$dir/log"
+"$SPARSECOPY" --json "$corpus/images/$name" "$uri" > "$dir/json" 2> "$dir/err"
+same_as_expected "$uri" "$name"
+grep -q "punch is not supported.*falling back to zeroout" "$dir/err" ||
+    fail "fast zero refused: $(cat "$dir/err")"
+[ "$(grep -c " Zero .* fast=1" "$dir/log")" -eq 1 ] ||
+    fail "fast zero refused: tried $(grep -c " Zero .* fast=1" "$dir/log") times"
+[ "$(jq .zeroed.zeroout "$dir/json")" -gt 0 ] || fail "fast zero refused: no zeroout"
+[ "$(logged_count "$dir/log" Trim)" -eq 0 ] || fail "fast zero refused: trimmed"
+stop_server "$server"
+echo "ok: fast zero refused: write-zeroes without it"
 
 # qemu-nbd over a file of garbage as target; --discard=unmap lets it punch.
 for name in v3-c64k.qcow2 zstd-c64k.qcow2 el2-c64k.qcow2; do

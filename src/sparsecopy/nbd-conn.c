@@ -69,7 +69,7 @@ libnbd_reason (void)
   const char *msg = nbd_get_error ();
   const char *colon;
 
-  if (msg == NULL)
+  if (msg == NULL || msg[0] == '\0')
     return strerror (nbd_get_errno () ? nbd_get_errno () : EIO);
   colon = strstr (msg, ": ");
   if (strncmp (msg, "nbd_", 4) == 0 && colon)
@@ -102,6 +102,22 @@ wake_io_thread (struct nbd_conn *c)
     abort ();                   /* an eventfd write fails only if misused */
 }
 
+/* The connection died under a request, which libnbd failed with an error
+ * of its own (ENOTCONN, or EIO when a send failed): wait for the I/O
+ * thread to say why it died (it does once libnbd's call returns, which may
+ * be after the request's callback ran), and fail the request with
+ * ENOTCONN, so that nbd_conn_why() gives that reason.
+ */
+static int
+await_death (struct nbd_conn *c)
+{
+  pthread_mutex_lock (&c->lock);
+  while (!c->dead)
+    pthread_cond_wait (&c->replied, &c->lock);
+  pthread_mutex_unlock (&c->lock);
+  return ENOTCONN;
+}
+
 /* Wait for the reply to R, sent as COOKIE.  Returns 0 or -1 with errno. */
 static int
 await_reply (struct nbd_conn *c, struct request *r, int64_t cookie)
@@ -126,6 +142,10 @@ await_reply (struct nbd_conn *c, struct request *r, int64_t cookie)
   if (!r->done)
     r->error = ENOTCONN;
   pthread_mutex_unlock (&c->lock);
+  if (r->error == ENOTCONN
+      || (r->error != 0 && (nbd_aio_is_dead (c->h) == 1
+                            || nbd_aio_is_closed (c->h) == 1)))
+    r->error = await_death (c);
   if (r->error != 0) {
     errno = r->error;
     return -1;
@@ -172,6 +192,21 @@ io_step (struct nbd_conn *c)
   return 0;
 }
 
+/* Why the I/O thread saw the connection end.  A server gone between two
+ * replies is a clean close for libnbd, with no message; a send may fail
+ * in a worker, whose message this thread cannot see.
+ */
+static const char *
+death_reason (struct nbd_conn *c)
+{
+  const char *msg = nbd_get_error ();
+
+  if (msg != NULL && msg[0] != '\0')
+    return libnbd_reason ();
+  return nbd_aio_is_closed (c->h) == 1 ? "the server closed the connection"
+    : "the connection was lost";
+}
+
 static void *
 io_loop (void *opaque)
 {
@@ -180,7 +215,7 @@ io_loop (void *opaque)
   while (!atomic_load (&c->stopping)) {
     if (io_step (c) == -1 || nbd_aio_is_dead (c->h)
         || nbd_aio_is_closed (c->h)) {
-      mark_dead (c, libnbd_reason ());
+      mark_dead (c, death_reason (c));
       break;
     }
   }
