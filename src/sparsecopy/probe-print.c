@@ -56,6 +56,9 @@ static void
 print_remote (FILE *fp, const struct device_facts *f)
 {
   fprintf (fp, "  server: %s\n", f->remote_info);
+  fprintf (fp, "  logical_block_size: %" PRIu32 "\n", f->logical_block_size);
+  fprintf (fp, "  preferred_block_size: %" PRIu32 "\n",
+           f->physical_block_size);
   fprintf (fp, "  write_zeroes: %s\n", yes_no (f->can_write_zeroes));
   fprintf (fp, "  fast_zero: %s\n", yes_no (f->can_fast_zero));
   fprintf (fp, "  trim: %s\n", yes_no (f->can_trim));
