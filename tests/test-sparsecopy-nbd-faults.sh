@@ -67,35 +67,34 @@ expect 2 "/src-eio: read failed at offset [0-9]+: Input/output error" \
 stop_server "$server"
 echo "ok: the error filter fails reads"
 
-# The target's server killed mid-copy.
-start_nbdkit dying --filter=log --filter=delay memory $(( 8 * MiB )) \
-    logfile="$dir/log" delay-write=300ms
-timeout 120 "$SPARSECOPY" -j 2 --request-size=256K "$dir/data.raw" "$uri" \
-    2> "$dir/err" &
-copier=$!
-wait_for grep -q " Write " "$dir/log"
-kill -9 "$server"
-rc=0
-wait $copier || rc=$?
-[ $rc -eq 3 ] || fail "target killed: exit $rc: $(cat "$dir/err")"
-lost="(the server closed the connection|the connection was lost)"
-grep -Eq "^sparsecopy: nbd\+unix://.*/dying: write failed at offset [0-9]+: $lost" \
-    "$dir/err" || fail "target killed: message: $(cat "$dir/err")"
+# killed_mid_copy NAME WHAT STATUS SOURCE TARGET NBDKIT-ARGS...: nbdkit
+# (its requests slowed) on the socket NAME, killed once the log shows WHAT
+# (Read, Write): the copy from SOURCE to TARGET (one of them $uri) exits
+# with STATUS and says which request failed, and why.
+killed_mid_copy ()
+{
+    local name=$1 what=$2 status=$3 source=$4 target=$5 copier rc=0 op
+    shift 5
+    start_nbdkit "$name" --filter=log --filter=delay "$@" logfile="$dir/log"
+    [ "$source" = URI ] && source=$uri
+    [ "$target" = URI ] && target=$uri
+    : > "$dir/log"
+    timeout 120 "$SPARSECOPY" -j 2 --request-size=256K "$source" "$target" \
+        2> "$dir/err" &
+    copier=$!
+    wait_for grep -q " $what " "$dir/log"
+    kill -9 "$server"
+    wait $copier || rc=$?
+    [ $rc -eq "$status" ] || fail "$name killed: exit $rc: $(cat "$dir/err")"
+    op=$(echo "$what" | tr RW rw)
+    grep -Eq "^sparsecopy: nbd\+unix://.*/$name: $op failed at offset [0-9]+: (the server closed the connection|the connection was lost)" \
+        "$dir/err" || fail "$name killed: message: $(cat "$dir/err")"
+    echo "ok: $name killed mid-copy: $(head -1 "$dir/err")"
+}
+
+killed_mid_copy dying Write 3 "$dir/data.raw" URI \
+    memory $(( 8 * MiB )) delay-write=300ms
 grep -q "the target is incomplete" "$dir/err" ||
     fail "target killed: $(cat "$dir/err")"
-echo "ok: target server killed mid-copy: $(head -1 "$dir/err")"
-
-# The source's server killed mid-copy.
-start_nbdkit dying-src --filter=log --filter=delay file "$dir/data.raw" \
-    logfile="$dir/log" delay-read=300ms
-timeout 120 "$SPARSECOPY" -j 2 --request-size=256K "$uri" "$dir/copy.raw" \
-    2> "$dir/err" &
-copier=$!
-wait_for grep -q " Read " "$dir/log"
-kill -9 "$server"
-rc=0
-wait $copier || rc=$?
-[ $rc -eq 2 ] || fail "source killed: exit $rc: $(cat "$dir/err")"
-grep -Eq "^sparsecopy: nbd\+unix://.*/dying-src: read failed at offset [0-9]+: $lost" \
-    "$dir/err" || fail "source killed: message: $(cat "$dir/err")"
-echo "ok: source server killed mid-copy: $(head -1 "$dir/err")"
+killed_mid_copy dying-src Read 2 URI "$dir/copy.raw" \
+    file "$dir/data.raw" delay-read=300ms

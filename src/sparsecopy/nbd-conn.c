@@ -358,16 +358,19 @@ reply_to (struct request *r)
                                      .user_data = r };
 }
 
-int
-nbd_conn_pread (struct nbd_conn *c, void *buf, size_t count,
-                uint64_t offset)
+/* Read into or write from BUF, in requests the server takes. */
+static int
+transfer (struct nbd_conn *c, void *buf, size_t count, uint64_t offset,
+          bool write)
 {
   while (count > 0) {
     size_t n = MIN (count, c->info.max_request);
     struct request r = { .c = c };
+    int64_t cookie = write
+      ? nbd_aio_pwrite (c->h, buf, n, offset, reply_to (&r), 0)
+      : nbd_aio_pread (c->h, buf, n, offset, reply_to (&r), 0);
 
-    if (await_reply (c, &r, nbd_aio_pread (c->h, buf, n, offset,
-                                           reply_to (&r), 0)) == -1)
+    if (await_reply (c, &r, cookie) == -1)
       return -1;
     buf = (char *) buf + n;
     offset += n;
@@ -377,21 +380,18 @@ nbd_conn_pread (struct nbd_conn *c, void *buf, size_t count,
 }
 
 int
+nbd_conn_pread (struct nbd_conn *c, void *buf, size_t count,
+                uint64_t offset)
+{
+  return transfer (c, buf, count, offset, false);
+}
+
+/* libnbd's pwrite takes a const buffer: the cast is only for transfer(). */
+int
 nbd_conn_pwrite (struct nbd_conn *c, const void *buf, size_t count,
                  uint64_t offset)
 {
-  while (count > 0) {
-    size_t n = MIN (count, c->info.max_request);
-    struct request r = { .c = c };
-
-    if (await_reply (c, &r, nbd_aio_pwrite (c->h, buf, n, offset,
-                                            reply_to (&r), 0)) == -1)
-      return -1;
-    buf = (const char *) buf + n;
-    offset += n;
-    count -= n;
-  }
-  return 0;
+  return transfer (c, (void *) buf, count, offset, true);
 }
 
 /* Without NBD_CMD_FLAG_NO_HOLE: the server may punch. */

@@ -20,7 +20,6 @@
 
 #include "error.h"
 #include "nbd-conn.h"
-#include "rounding.h"
 #include "target.h"
 
 struct nbd_target {
@@ -48,10 +47,17 @@ report_failure (struct target *t, const char *op, uint64_t offset)
 }
 
 static int
+nbd_raw_write (struct target *t, const void *buf, size_t count,
+               uint64_t offset)
+{
+  return nbd_conn_pwrite (nbd_of (t)->conn, buf, count, offset);
+}
+
+static int
 nbd_pwrite (struct target *t, const void *buf, size_t count,
             uint64_t offset)
 {
-  if (nbd_conn_pwrite (nbd_of (t)->conn, buf, count, offset) == -1) {
+  if (nbd_raw_write (t, buf, count, offset) == -1) {
     report_failure (t, "write", offset);
     return -1;
   }
@@ -85,18 +91,7 @@ nbd_zeroout (struct target *t, uint64_t offset, uint64_t length)
 static int
 nbd_write_zeros (struct target *t, uint64_t offset, uint64_t length)
 {
-  size_t size;
-  const void *zeros = target_zero_buffer (&size);
-
-  while (length > 0) {
-    size_t n = MIN (length, size);
-
-    if (nbd_conn_pwrite (nbd_of (t)->conn, zeros, n, offset) == -1)
-      return -1;
-    offset += n;
-    length -= n;
-  }
-  return 0;
+  return target_write_zero_buffers (t, offset, length, nbd_raw_write);
 }
 
 static int

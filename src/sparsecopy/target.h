@@ -216,9 +216,14 @@ int target_close (struct target *t);
 /* An aligned buffer for O_DIRECT I/O, or NULL (reported). */
 void *alloc_io_buffer (size_t size);
 
-/* A shared buffer of *SIZE zero bytes for write_zeros, or NULL (reported).
- * Never written to.
+/* A write that does not report its failure: 0, or -1 with errno. */
+typedef int target_raw_write (struct target *t, const void *buf, size_t count,
+                              uint64_t offset);
+
+/* write_zeros for an endpoint: [OFFSET, OFFSET + LENGTH) written from a
+ * shared buffer of zeros with WRITE.  Returns 0, or -1 with errno.
  */
-const void *target_zero_buffer (size_t *size);
+int target_write_zero_buffers (struct target *t, uint64_t offset,
+                               uint64_t length, target_raw_write *write);
 
 #endif
