@@ -11,6 +11,8 @@
 #  - -j 4 keeps several requests in flight (a delay filter slows writes);
 #  - the nozero filter: no write-zeroes, so holes are written, with one
 #    warning; fast zeroes refused: write-zeroes without FAST_ZERO;
+#  - a server that takes whole 4 KiB blocks only, a source that ends off
+#    one;
 #  - qemu-nbd over a file of garbage as target: content and holes;
 #  - qemu-nbd over qcow2 images as source (holes from block status),
 #    --dry-run counts its data, --verify reads it again.
@@ -139,6 +141,22 @@ grep -q "punch is not supported.*falling back to zeroout" "$dir/err" ||
 [ "$(logged_count "$dir/log" Trim)" -eq 0 ] || fail "fast zero refused: trimmed"
 stop_server "$server"
 echo "ok: fast zero refused: write-zeroes without it"
+
+# A server that takes only whole 4 KiB blocks, and a source of 2049
+# sectors: the last, partial block is read, completed and written back.
+name=odd-size.qcow2
+start_nbdkit blocks --filter=blocksize-policy memory $export_size \
+    blocksize-minimum=4096 blocksize-preferred=4096 \
+    blocksize-error-policy=error
+nbdcopy "$dir/garbage" "$uri"
+"$SPARSECOPY" --verify "$corpus/images/$name" "$uri"
+same_as_expected "$uri" "$name"
+export_bytes "$uri" "$dir/out.raw"
+size=$(image_size "$name")
+cmp -i "$size" -n $(( 4096 - size % 4096 )) "$dir/garbage" "$dir/out.raw" ||
+    fail "4 KiB blocks: the bytes after the source's end were not kept"
+stop_server "$server"
+echo "ok: a server of 4 KiB blocks, a source of 2049 sectors"
 
 # qemu-nbd over a file of garbage as target; --discard=unmap lets it punch.
 for name in v3-c64k.qcow2 zstd-c64k.qcow2 el2-c64k.qcow2; do

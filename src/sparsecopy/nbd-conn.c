@@ -102,6 +102,12 @@ wake_io_thread (struct nbd_conn *c)
     abort ();                   /* an eventfd write fails only if misused */
 }
 
+static bool
+connection_ended (struct nbd_conn *c)
+{
+  return nbd_aio_is_dead (c->h) == 1 || nbd_aio_is_closed (c->h) == 1;
+}
+
 /* The connection died under a request, which libnbd failed with an error
  * of its own (ENOTCONN, or EIO when a send failed): wait for the I/O
  * thread to say why it died (it does once libnbd's call returns, which may
@@ -111,6 +117,7 @@ wake_io_thread (struct nbd_conn *c)
 static int
 await_death (struct nbd_conn *c)
 {
+  wake_io_thread (c);           /* it may be asleep on a socket now gone */
   pthread_mutex_lock (&c->lock);
   while (!c->dead)
     pthread_cond_wait (&c->replied, &c->lock);
@@ -122,6 +129,10 @@ await_death (struct nbd_conn *c)
 static int
 await_reply (struct nbd_conn *c, struct request *r, int64_t cookie)
 {
+  if (cookie == -1 && connection_ended (c)) {
+    errno = await_death (c);
+    return -1;
+  }
   if (cookie == -1) {
     int err = nbd_get_errno ();
 
@@ -142,9 +153,7 @@ await_reply (struct nbd_conn *c, struct request *r, int64_t cookie)
   if (!r->done)
     r->error = ENOTCONN;
   pthread_mutex_unlock (&c->lock);
-  if (r->error == ENOTCONN
-      || (r->error != 0 && (nbd_aio_is_dead (c->h) == 1
-                            || nbd_aio_is_closed (c->h) == 1)))
+  if (r->error == ENOTCONN || (r->error != 0 && connection_ended (c)))
     r->error = await_death (c);
   if (r->error != 0) {
     errno = r->error;

@@ -17,9 +17,11 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "nbd-conn.h"
+#include "rounding.h"
 #include "target.h"
 
 struct nbd_target {
@@ -53,21 +55,76 @@ nbd_raw_write (struct target *t, const void *buf, size_t count,
   return nbd_conn_pwrite (nbd_of (t)->conn, buf, count, offset);
 }
 
+/* A count ending off the export's minimum block happens once, at the end
+ * of a source of another size: the last block is read, the new bytes laid
+ * over it, and it is written back (a server may refuse a request that is
+ * not a whole number of its blocks).
+ */
+static int
+write_partial_block (struct target *t, const char *buf, size_t count,
+                     uint64_t offset)
+{
+  uint32_t block = t->facts.logical_block_size;
+  struct nbd_conn *c = nbd_of (t)->conn;
+  char *last = malloc (block);
+  int r = -1;
+
+  if (last == NULL)
+    return -1;
+  if (nbd_conn_pread (c, last, block, offset) == 0) {
+    memcpy (last, buf, count);
+    r = nbd_conn_pwrite (c, last, block, offset);
+  }
+  free (last);
+  return r;
+}
+
 static int
 nbd_pwrite (struct target *t, const void *buf, size_t count,
             uint64_t offset)
 {
-  if (nbd_raw_write (t, buf, count, offset) == -1) {
+  size_t whole = round_down (count, t->facts.logical_block_size);
+  int r = nbd_raw_write (t, buf, whole, offset);
+
+  if (r == 0 && whole < count)
+    r = write_partial_block (t, (const char *) buf + whole, count - whole,
+                             offset + whole);
+  if (r == -1) {
     report_failure (t, "write", offset);
     return -1;
   }
   return 0;
 }
 
+/* The read-back of write_partial_block's case (--verify). */
+static int
+read_partial_block (struct target *t, char *buf, size_t count,
+                    uint64_t offset)
+{
+  uint32_t block = t->facts.logical_block_size;
+  char *last = malloc (block);
+  int r = -1;
+
+  if (last == NULL)
+    return -1;
+  if (nbd_conn_pread (nbd_of (t)->conn, last, block, offset) == 0) {
+    memcpy (buf, last, count);
+    r = 0;
+  }
+  free (last);
+  return r;
+}
+
 static int
 nbd_pread (struct target *t, void *buf, size_t count, uint64_t offset)
 {
-  if (nbd_conn_pread (nbd_of (t)->conn, buf, count, offset) == -1) {
+  size_t whole = round_down (count, t->facts.logical_block_size);
+  int r = nbd_conn_pread (nbd_of (t)->conn, buf, whole, offset);
+
+  if (r == 0 && whole < count)
+    r = read_partial_block (t, (char *) buf + whole, count - whole,
+                            offset + whole);
+  if (r == -1) {
     report_failure (t, "read", offset);
     return -1;
   }
