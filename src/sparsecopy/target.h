@@ -9,6 +9,13 @@
  *
  * The contract of each operation (every endpoint keeps it):
  *
+ * Open.  The endpoint's open function (target_open's contract) fills
+ * facts: kind, size, logical_block_size (1 when any byte range goes) and
+ * what its zeroing operations need; sets reads_zero when the whole target
+ * reads zeros already (a new file or image, an export whose block status
+ * says so: holes are then skipped); refuses a target smaller than the
+ * source with target_check_size(); frees what it made when it fails.
+ *
  * Threads.  pwrite, pread and the zeroing operations are called by up to
  * -j worker threads at once, on ranges that never overlap.  An endpoint
  * with asynchronous calls keeps one request in flight per calling thread,
@@ -26,7 +33,9 @@
  *
  * Ranges.  Every range lies within facts.size and is aligned to
  * facts.logical_block_size (the planner and the copier guarantee it); a
- * data count may end off a block only at the end of the source.
+ * data count may end off a block only at the end of the source, and an
+ * endpoint that needs whole blocks completes that one itself (read the
+ * block, lay the bytes over it, write it back).
  *
  * The zeroing operations, each of which must leave the range reading zeros
  * when it returns 0 (what else it may do is the planner's business, from
