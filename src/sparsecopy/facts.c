@@ -66,3 +66,14 @@ driver_name (enum device_driver driver)
   default: return "unknown";
   }
 }
+
+const char *
+target_kind_name (enum target_kind kind)
+{
+  switch (kind) {
+  case TARGET_BLOCK_DEVICE: return "block device";
+  case TARGET_NBD: return "NBD export";
+  case TARGET_RBD: return "RBD image";
+  default: return "regular file";
+  }
+}

@@ -12,6 +12,8 @@
 enum target_kind {
   TARGET_REGULAR_FILE,
   TARGET_BLOCK_DEVICE,
+  TARGET_NBD,                   /* an NBD export */
+  TARGET_RBD,                   /* a Ceph RBD image, through librbd */
 };
 
 /* The driver behind a block device, as far as it changes zeroing. */
@@ -51,6 +53,20 @@ struct device_facts {
   bool rbd_clone;               /* rbd: the image has a parent */
   char scsi_zeroing_mode[FACT_STRING_MAX];       /* sd only */
   char scsi_provisioning_mode[FACT_STRING_MAX];  /* sd only */
+
+  /* Remote targets (TARGET_NBD, TARGET_RBD): what the server or the image
+   * offers.  The planner's ladder there: punch (write-zeroes that may
+   * deallocate, fast where offered), discard (only where discarded ranges
+   * are known to read zero: granules in discard_granularity), zeroout
+   * (write-zeroes without fast: may allocate), write.
+   */
+  bool can_write_zeroes;        /* NBD WRITE_ZEROES, rbd_write_zeroes */
+  bool can_fast_zero;           /* NBD FAST_ZERO: refused when slow */
+  bool can_trim;                /* NBD TRIM (never used for a hole) */
+  bool can_multi_conn;          /* NBD: consistent across connections */
+  bool all_zero;                /* block status: the whole target reads
+                                   zeros now (holes are skipped) */
+  char remote_info[FACT_STRING_MAX];  /* the server, for --show-probe */
 };
 
 /* Whether the driver is known to read discarded blocks back as zeros: a dm
@@ -68,5 +84,8 @@ bool facts_discard_reads_zero (const struct device_facts *facts);
 bool facts_write_zeroes_unmaps (const struct device_facts *facts);
 
 const char *driver_name (enum device_driver driver);
+
+/* "regular file", "block device", "NBD export", "RBD image". */
+const char *target_kind_name (enum target_kind kind);
 
 #endif

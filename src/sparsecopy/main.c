@@ -307,7 +307,7 @@ settle_policy (struct settings *s, const struct target *t)
   struct plan_policy *policy = &s->copy.policy;
   const char *why;
 
-  policy->target_is_zero = s->target_is_zero || t->created || t->would_create;
+  policy->target_is_zero = s->target_is_zero || t->reads_zero;
   if (policy->forced != METHOD_AUTO
       && !forced_method_allowed (&t->facts, policy->forced,
                                  policy->discard_zeroes, &why)) {
@@ -369,23 +369,13 @@ say_incomplete (const struct target *t, const struct copy_result *r)
   report_error ("%s: the target is incomplete", t->path);
 }
 
-/* A raw stream's size is known at its end: a file target grows to it (its
- * last blocks may have been holes, never written).
+/* A raw stream's size is known at its end: a target that can grow grows
+ * to it (its last blocks may have been holes, never written).
  */
 static int
-grow_to_source (const struct target *t, const struct source *src)
+grow_to_source (struct target *t, const struct source *src)
 {
-  struct stat st;
-
-  if (t->facts.kind != TARGET_REGULAR_FILE || fstat (t->fd, &st) == -1
-      || (uint64_t) st.st_size >= src->size)
-    return 0;
-  if (ftruncate (t->fd, src->size) == -1) {
-    report_error ("%s: cannot grow the file to %" PRIu64 ": %m", t->path,
-                  src->size);
-    return -1;
-  }
-  return 0;
+  return t->ops->grow ? t->ops->grow (t, src->size) : 0;
 }
 
 static int
@@ -424,9 +414,10 @@ copy_and_verify (struct settings *s, struct source *src, struct target *t)
 
 /* Open both ends, copy (or describe), close both ends. */
 static int
-run (struct settings *s, struct source **srcp, struct target *t)
+run (struct settings *s, struct source **srcp, struct target **tp)
 {
   struct source *src = *srcp = source_open (s->source_path, &s->source);
+  struct target *t;
 
   if (src == NULL)
     return EXIT_SOURCE;
@@ -436,7 +427,8 @@ run (struct settings *s, struct source **srcp, struct target *t)
     return EXIT_USAGE;
   }
   s->target.source_size = src->size;
-  if (target_open (t, s->target_path, &s->target) == -1)
+  t = *tp = target_open (s->target_path, &s->target);
+  if (t == NULL)
     return EXIT_TARGET;
   if (settle_policy (s, t) == -1)
     return EXIT_NOT_SUPPORTED;
@@ -457,7 +449,7 @@ main (int argc, char **argv)
 {
   struct settings s;
   struct source *src = NULL;
-  struct target t = { .fd = -1 };
+  struct target *t = NULL;
   int status;
 
   parse_command_line (&s, argc, argv);
@@ -465,7 +457,7 @@ main (int argc, char **argv)
   catch_signals ();
 
   status = run (&s, &src, &t);
-  if (target_close (&t) == -1 && status == EXIT_OK)
+  if (target_close (t) == -1 && status == EXIT_OK)
     status = EXIT_TARGET;
   source_close (src);
   return status;

@@ -42,10 +42,11 @@ is_disabled (unsigned disabled, enum hole_method method)
   return (disabled & METHOD_BIT (method)) != 0;
 }
 
+/* NBD never: a TRIMmed range has undefined content. */
 static bool
 can_discard (const struct device_facts *facts)
 {
-  return facts->kind == TARGET_BLOCK_DEVICE
+  return (facts->kind == TARGET_BLOCK_DEVICE || facts->kind == TARGET_RBD)
     && facts->discard_granularity > 0 && facts->discard_max_bytes > 0;
 }
 
@@ -74,17 +75,30 @@ zeroout_worth_a_call (const struct device_facts *facts)
     && !(facts->driver == DRIVER_LOOP && !can_discard (facts));
 }
 
-enum hole_method
-choose_method (const struct device_facts *facts,
-               const struct plan_policy *policy, unsigned disabled)
+/* A remote target (NBD, RBD): write-zeroes that may deallocate (with
+ * FAST_ZERO where offered), then a discard known to read zero, then
+ * write-zeroes without FAST_ZERO (the server may write: still less traffic
+ * than sending zeros), then writing zeros.  Without FAST_ZERO, zeroout is
+ * the same request as punch: not worth a second try.
+ */
+static enum hole_method
+choose_remote_method (const struct device_facts *facts,
+                      const struct plan_policy *policy, unsigned disabled)
 {
-  if (policy->forced != METHOD_AUTO)
-    return policy->forced;
-  if (policy->target_is_zero && !is_disabled (disabled, METHOD_SKIP))
-    return METHOD_SKIP;
-  if (facts->kind == TARGET_REGULAR_FILE)
-    return is_disabled (disabled, METHOD_PUNCH) ? METHOD_WRITE : METHOD_PUNCH;
+  if (!is_disabled (disabled, METHOD_PUNCH) && facts->can_write_zeroes)
+    return METHOD_PUNCH;
+  if (!is_disabled (disabled, METHOD_DISCARD) && discard_trusted (facts, policy))
+    return METHOD_DISCARD;
+  if (!is_disabled (disabled, METHOD_ZEROOUT) && facts->can_write_zeroes
+      && facts->can_fast_zero)
+    return METHOD_ZEROOUT;
+  return METHOD_WRITE;
+}
 
+static enum hole_method
+choose_block_method (const struct device_facts *facts,
+                     const struct plan_policy *policy, unsigned disabled)
+{
   /* Without write-zeroes, punch can only fail and BLKZEROOUT would make the
    * kernel write zero pages: neither is worth a call.
    */
@@ -97,6 +111,24 @@ choose_method (const struct device_facts *facts,
       && zeroout_worth_a_call (facts))
     return METHOD_ZEROOUT;
   return METHOD_WRITE;
+}
+
+enum hole_method
+choose_method (const struct device_facts *facts,
+               const struct plan_policy *policy, unsigned disabled)
+{
+  if (policy->forced != METHOD_AUTO)
+    return policy->forced;
+  if (policy->target_is_zero && !is_disabled (disabled, METHOD_SKIP))
+    return METHOD_SKIP;
+  switch (facts->kind) {
+  case TARGET_REGULAR_FILE:
+    return is_disabled (disabled, METHOD_PUNCH) ? METHOD_WRITE : METHOD_PUNCH;
+  case TARGET_BLOCK_DEVICE:
+    return choose_block_method (facts, policy, disabled);
+  default:
+    return choose_remote_method (facts, policy, disabled);
+  }
 }
 
 static void
@@ -186,7 +218,7 @@ plan_hole (const struct device_facts *facts,
   }
   if (method == METHOD_DISCARD)
     plan_granules (facts, method, offset, length, plan);
-  else if (method == METHOD_SKIP && facts->kind == TARGET_BLOCK_DEVICE
+  else if (method == METHOD_SKIP && can_discard (facts)
            && facts->discard_granularity > lbs)
     plan_granules (facts, method, offset, length, plan);
   else
@@ -194,31 +226,51 @@ plan_hole (const struct device_facts *facts,
   return 0;
 }
 
+static bool
+is_remote (const struct device_facts *facts)
+{
+  return facts->kind == TARGET_NBD || facts->kind == TARGET_RBD;
+}
+
+static bool
+discard_allowed (const struct device_facts *facts, bool discard_zeroes,
+                 const char **why)
+{
+  if (facts->kind == TARGET_NBD) {
+    *why = "an NBD trim leaves the range's content undefined";
+    return false;
+  }
+  if (facts->kind != TARGET_BLOCK_DEVICE && facts->kind != TARGET_RBD) {
+    *why = "discard needs a block device";
+    return false;
+  }
+  if (!can_discard (facts)) {
+    *why = "the device does not support discard";
+    return false;
+  }
+  if (!discard_zeroes && !facts_discard_reads_zero (facts)) {
+    *why = "the device is not known to read discarded blocks as zeros "
+      "(--discard-zeroes if it does)";
+    return false;
+  }
+  return true;
+}
+
 bool
 forced_method_allowed (const struct device_facts *facts,
                        enum hole_method method, bool discard_zeroes,
                        const char **why)
 {
-  bool block = facts->kind == TARGET_BLOCK_DEVICE;
-
   switch (method) {
   case METHOD_DISCARD:
-    if (!block) {
-      *why = "discard needs a block device";
-      return false;
-    }
-    if (!can_discard (facts)) {
-      *why = "the device does not support discard";
-      return false;
-    }
-    if (!discard_zeroes && !facts_discard_reads_zero (facts)) {
-      *why = "the device is not known to read discarded blocks as zeros "
-        "(--discard-zeroes if it does)";
-      return false;
-    }
-    return true;
+    return discard_allowed (facts, discard_zeroes, why);
+  case METHOD_PUNCH:
   case METHOD_ZEROOUT:
-    if (!block) {
+    if (is_remote (facts) && !facts->can_write_zeroes) {
+      *why = "the server has no write-zeroes";
+      return false;
+    }
+    if (method == METHOD_ZEROOUT && facts->kind == TARGET_REGULAR_FILE) {
       *why = "zeroout needs a block device";
       return false;
     }
@@ -236,11 +288,13 @@ method_keeps_thin (const struct device_facts *facts, enum hole_method method)
   case METHOD_DISCARD:
     return true;
   case METHOD_PUNCH:
-    return facts->kind == TARGET_REGULAR_FILE
+    /* Remote: write-zeroes without NO_HOLE, which the server may punch. */
+    return facts->kind == TARGET_REGULAR_FILE || is_remote (facts)
       || facts_write_zeroes_unmaps (facts);
   case METHOD_ZEROOUT:
     /* BLKZEROOUT asks not to unmap; rbd ignores that and stays thin. */
-    return facts->driver == DRIVER_RBD && facts->write_zeroes_max_bytes > 0;
+    return facts->kind == TARGET_BLOCK_DEVICE && facts->driver == DRIVER_RBD
+      && facts->write_zeroes_max_bytes > 0;
   default:
     return false;
   }

@@ -18,6 +18,11 @@
  *            the kernel writes zero pages and provisions every thin block
  *            (nor on a loop device that lost discard: see planner.c)
  *   write    zero buffers (allocates the target)
+ * On a remote target (NBD, RBD) punch is write-zeroes that may deallocate
+ * (NBD: FAST_ZERO where offered), discard only where the image reads
+ * discarded ranges as zeros (never NBD's trim), zeroout write-zeroes that
+ * may allocate (NBD: without FAST_ZERO, so only after a fast one was
+ * refused), write the same as anywhere.
  * Every range is aligned to the logical block size: the copier rounds holes
  * inward to it, the planner refuses anything else (EINVAL).
  */

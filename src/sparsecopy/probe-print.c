@@ -46,6 +46,51 @@ print_limits (FILE *fp, const struct device_facts *f)
     fprintf (fp, "  rotational: %d\n", f->rotational);
 }
 
+static const char *
+yes_no (bool b)
+{
+  return b ? "yes" : "no";
+}
+
+static void
+print_remote (FILE *fp, const struct device_facts *f)
+{
+  fprintf (fp, "  server: %s\n", f->remote_info);
+  fprintf (fp, "  logical_block_size: %" PRIu32 "\n", f->logical_block_size);
+  fprintf (fp, "  preferred_block_size: %" PRIu32 "\n",
+           f->physical_block_size);
+  fprintf (fp, "  write_zeroes: %s\n", yes_no (f->can_write_zeroes));
+  fprintf (fp, "  fast_zero: %s\n", yes_no (f->can_fast_zero));
+  fprintf (fp, "  trim: %s\n", yes_no (f->can_trim));
+  fprintf (fp, "  multi_conn: %s\n", yes_no (f->can_multi_conn));
+  fprintf (fp, "  reads as zero: %s\n",
+           f->all_zero ? "yes (block status): holes are skipped" : "no");
+  if (f->discard_granularity > 0)
+    fprintf (fp, "  discard_granularity: %" PRIu64 "\n",
+             f->discard_granularity);
+}
+
+/* The ladder on a remote target (see planner.h). */
+static void
+print_remote_methods (FILE *fp, const struct device_facts *f,
+                      const struct plan_policy *policy)
+{
+  const char *why;
+
+  fprintf (fp, "  punch: %s\n",
+           !f->can_write_zeroes ? "no (the server has no write-zeroes)"
+           : f->can_fast_zero
+           ? "yes, write-zeroes with fast-zero (may deallocate)"
+           : "yes, write-zeroes (may deallocate)");
+  fprintf (fp, "  discard: %s\n",
+           forced_method_allowed (f, METHOD_DISCARD, policy->discard_zeroes,
+                                  &why) ? "yes, reads back zeros" : why);
+  fprintf (fp, "  zeroout: %s\n",
+           f->can_write_zeroes && f->can_fast_zero
+           ? "yes, write-zeroes without fast-zero (may allocate)"
+           : "not used (the same request as punch, or none)");
+}
+
 /* Each method as the planner sees it.  Nothing was tried: the first real
  * hole proves the chosen one.
  */
@@ -55,7 +100,10 @@ print_methods (FILE *fp, const struct device_facts *f,
 {
   bool block = f->kind == TARGET_BLOCK_DEVICE;
 
-  fprintf (fp, "  punch: %s\n",
+  if (f->kind == TARGET_NBD || f->kind == TARGET_RBD)
+    print_remote_methods (fp, f, policy);
+  else
+    fprintf (fp, "  punch: %s\n",
            !block ? "hole in the file"
            : f->write_zeroes_max_bytes == 0
            ? "no (no write-zeroes: would fail with EOPNOTSUPP)"
@@ -89,9 +137,10 @@ void
 probe_print (FILE *fp, const char *path, const struct device_facts *f,
              const struct plan_policy *policy)
 {
-  fprintf (fp, "%s: %s\n", path,
-           f->kind == TARGET_BLOCK_DEVICE ? "block device" : "regular file");
+  fprintf (fp, "%s: %s\n", path, target_kind_name (f->kind));
   fprintf (fp, "  size: %" PRIu64 "\n", f->size);
+  if (f->kind == TARGET_NBD || f->kind == TARGET_RBD)
+    print_remote (fp, f);
   if (f->kind == TARGET_BLOCK_DEVICE) {
     fprintf (fp, "  disk: %s (%u:%u)", f->name, f->disk_major, f->disk_minor);
     if (f->is_partition)

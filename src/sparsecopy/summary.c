@@ -51,8 +51,7 @@ summary_print_json (FILE *fp, const struct summary *s)
            s->source->format);
   print_json_string (fp, s->target->path);
   fprintf (fp, ",\n  \"target_kind\": \"%s\",\n",
-           s->target->facts.kind == TARGET_BLOCK_DEVICE
-           ? "block device" : "regular file");
+           target_kind_name (s->target->facts.kind));
   fprintf (fp, "  \"size\": %" PRIu64 ",\n", s->source->size);
   fprintf (fp, "  \"bytes_read\": %" PRIu64 ",\n", r->bytes_read);
   fprintf (fp, "  \"bytes_written\": %" PRIu64 ",\n", r->bytes_written);

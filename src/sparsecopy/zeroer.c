@@ -3,10 +3,10 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "error.h"
-#include "probe.h"
 #include "rounding.h"
 #include "zeroer.h"
 
@@ -145,7 +145,7 @@ check_trial (struct zeroer *z, enum hole_method method)
 
   pthread_mutex_lock (&z->lock);
   if (trial_is_doubtful (z, method)) {
-    if (probe_refresh_limits (&z->target->facts) == -1)
+    if (target_refresh_facts (z->target) == -1)
       why = "its result cannot be checked: the queue limits are unreadable";
     else if (method == METHOD_DISCARD && facts->discard_max_bytes == 0)
       why = "the kernel said done, but the device then turned discard off: "
@@ -201,7 +201,8 @@ warn_if_allocating (struct zeroer *z, enum hole_method method)
 {
   const struct device_facts *facts = &z->target->facts;
 
-  if ((z->warned & METHOD_BIT (method)) || facts->kind != TARGET_BLOCK_DEVICE
+  if ((z->warned & METHOD_BIT (method))
+      || facts->kind == TARGET_REGULAR_FILE
       || method_keeps_thin (facts, method))
     return;
   z->warned |= METHOD_BIT (method);
@@ -255,7 +256,7 @@ drop_method (struct zeroer *z, enum hole_method method, uint64_t offset,
      * limits cannot be read, the old ones stay: the next method's trial
      * still checks what it did.
      */
-    probe_refresh_limits (&z->target->facts);
+    target_refresh_facts (z->target);
     fprintf (stderr, "%s: %s: %s is not supported (%s); falling back to %s\n",
              program_invocation_short_name, z->target->path,
              method_name (method), why,

@@ -585,11 +585,68 @@ test_regular_file (void **state)
   assert_true (forced_method_allowed (&f, METHOD_PUNCH, false, &why));
 }
 
+/* An NBD export: the ladder is write-zeroes (fast where offered), then
+ * write-zeroes without fast, then writing; a trim never makes a hole,
+ * whatever the server offers.
+ */
+static struct device_facts
+nbd_export (bool write_zeroes, bool fast_zero)
+{
+  struct device_facts f;
+
+  memset (&f, 0, sizeof f);
+  f.kind = TARGET_NBD;
+  f.size = 1 * GiB;
+  f.logical_block_size = 1;
+  f.can_write_zeroes = write_zeroes;
+  f.can_fast_zero = fast_zero;
+  f.can_trim = true;
+  return f;
+}
+
+static void
+test_nbd_ladder (void **state)
+{
+  struct device_facts f = nbd_export (true, true);
+  struct device_facts plain = nbd_export (true, false);
+  struct device_facts none = nbd_export (false, false);
+  struct plan_policy all_zero = { METHOD_AUTO, true };
+  struct plan_policy trusted = { METHOD_AUTO, false, true };
+  unsigned punch = METHOD_BIT (METHOD_PUNCH);
+  const char *why;
+  struct hole_plan p;
+
+  p = plan (&f, &auto_policy, 0, 100, 1000);
+  assert_int_equal (p.count, 1);
+  assert_op (&p, 0, METHOD_PUNCH, 100, 1000);
+  assert_true (method_keeps_thin (&f, METHOD_PUNCH));
+  p = plan (&f, &auto_policy, punch, 100, 1000);
+  assert_op (&p, 0, METHOD_ZEROOUT, 100, 1000);
+  assert_false (method_keeps_thin (&f, METHOD_ZEROOUT));
+  assert_int_equal (choose_method (&f, &auto_policy,
+                                   punch | METHOD_BIT (METHOD_ZEROOUT)),
+                    METHOD_WRITE);
+  /* Without fast-zero, zeroout would send the refused request again. */
+  assert_int_equal (choose_method (&plain, &auto_policy, 0), METHOD_PUNCH);
+  assert_int_equal (choose_method (&plain, &auto_policy, punch), METHOD_WRITE);
+  assert_int_equal (choose_method (&none, &auto_policy, 0), METHOD_WRITE);
+  assert_int_equal (choose_method (&none, &trusted, 0), METHOD_WRITE);
+  p = plan (&f, &all_zero, 0, 100, 1000);
+  assert_op (&p, 0, METHOD_SKIP, 100, 1000);
+
+  assert_false (forced_method_allowed (&f, METHOD_DISCARD, true, &why));
+  assert_true (forced_method_allowed (&f, METHOD_ZEROOUT, false, &why));
+  assert_true (forced_method_allowed (&f, METHOD_PUNCH, false, &why));
+  assert_false (forced_method_allowed (&none, METHOD_PUNCH, false, &why));
+  assert_false (forced_method_allowed (&none, METHOD_ZEROOUT, false, &why));
+  assert_true (forced_method_allowed (&none, METHOD_WRITE, false, &why));
+}
+
 /* Zeroing the whole range first pays only where auto would unmap anyway. */
 static bool
 zero_first (const struct fake_device *dev, struct plan_policy policy)
 {
-  struct target t = { .path = "fake", .fd = -1 };
+  struct target t = { .path = "fake" };
   atomic_bool stop = false;
   struct zeroer z;
   bool answer;
@@ -660,6 +717,7 @@ main (void)
     cmocka_unit_test (test_forced_methods),
     cmocka_unit_test (test_forced_method_disabled_is_not_supported),
     cmocka_unit_test (test_regular_file),
+    cmocka_unit_test (test_nbd_ladder),
     cmocka_unit_test (test_zero_first),
     cmocka_unit_test (test_method_names),
   };
