@@ -66,7 +66,7 @@ struct settings {
 
 enum {
   OPT_CACHE = 256, OPT_HOLES, OPT_TARGET_IS_ZERO, OPT_DISCARD_ZEROES,
-  OPT_FORCE, OPT_DRY_RUN, OPT_SHOW_PROBE, OPT_JSON, OPT_VERIFY, OPT_ALLOW_DIR,
+  OPT_FORCE, OPT_NO_CREATE, OPT_DRY_RUN, OPT_SHOW_PROBE, OPT_JSON, OPT_VERIFY, OPT_ALLOW_DIR,
   OPT_REQUEST_SIZE, OPT_STREAM_BUFFER, OPT_HEADER, OPT_CHECKSUM,
 };
 
@@ -80,6 +80,7 @@ static const struct option long_options[] = {
   { "target-is-zero", no_argument, NULL, OPT_TARGET_IS_ZERO },
   { "discard-zeroes", no_argument, NULL, OPT_DISCARD_ZEROES },
   { "force", no_argument, NULL, OPT_FORCE },
+  { "no-create", no_argument, NULL, OPT_NO_CREATE },
   { "dry-run", no_argument, NULL, OPT_DRY_RUN },
   { "show-probe", no_argument, NULL, OPT_SHOW_PROBE },
   { "json", no_argument, NULL, OPT_JSON },
@@ -100,7 +101,9 @@ usage (FILE *fp)
   fprintf (fp,
 "Usage: sparsecopy [OPTIONS] SOURCE TARGET\n"
 "Write SOURCE (a qcow2, VDI or VHD image, or any file read as raw) onto\n"
-"TARGET (a block device, or a regular file) without allocating its zeros.\n"
+"TARGET (a block device, a regular file, or a Ceph RBD image named\n"
+"rbd:POOL[/NAMESPACE]/IMAGE[:conf=FILE][:id=USER]) without allocating its\n"
+"zeros.\n"
 "SOURCE may be - (standard input), a FIFO or an http(s):// URL: it is then\n"
 "read once, front to back, and may be compressed with gzip, xz or zstd.\n"
 "\n"
@@ -120,6 +123,7 @@ usage (FILE *fp)
 "      --show-probe         print what was found about the target\n"
 "      --dry-run            probe and plan, write nothing\n"
 "      --force              write to a device in use (no O_EXCL)\n"
+"      --no-create          refuse a missing target file or RBD image\n"
 "      --allow-dir=DIR      a folder backing files may come from\n"
 "      --stream-buffer=SIZE memory for a stream's data that comes before its\n"
 "                           L2 table (default 256M)\n"
@@ -191,6 +195,7 @@ parse_option (struct settings *s, int opt, const char *arg)
   case OPT_TARGET_IS_ZERO: s->target_is_zero = true; break;
   case OPT_DISCARD_ZEROES: s->copy.policy.discard_zeroes = true; break;
   case OPT_FORCE: s->target.force = true; break;
+  case OPT_NO_CREATE: s->target.no_create = true; break;
   case OPT_DRY_RUN: s->dry_run = true; break;
   case OPT_SHOW_PROBE: s->show_probe = true; break;
   case OPT_JSON: s->json = true; break;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "rbd-name.h"
 #include "target.h"
 
 #define ZERO_BUFFER_SIZE (1024 * 1024)
@@ -69,6 +70,8 @@ target_open (const char *name, const struct target_options *options)
    */
   if (target_zero_buffer (&unused) == NULL)
     return NULL;
+  if (is_rbd_name (name))
+    return target_rbd_open (name, options);
   return target_file_open (name, options);
 }
 

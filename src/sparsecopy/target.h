@@ -3,6 +3,7 @@
  * embeds struct target first, fills its facts (facts.h) when it opens,
  * and answers the operations of its struct target_ops:
  *   target-file.c  a regular file or a block device
+ *   target-rbd.c   a Ceph RBD image (rbd:POOL/IMAGE), through librbd
  * target_open() picks the endpoint from the name; the planner decides from
  * the facts alone, zeroer.c and copy.c call through the table.
  *
@@ -67,6 +68,7 @@ enum cache_mode {
 struct target_options {
   bool force;                   /* no O_EXCL on block devices */
   bool dry_run;                 /* open read-only, create nothing */
+  bool no_create;               /* refuse a missing target (--no-create) */
   enum cache_mode cache;
   uint64_t source_size;
 };
@@ -138,6 +140,8 @@ struct target *target_open (const char *name,
 /* The endpoints' own open functions, same contract (target_open picks). */
 struct target *target_file_open (const char *path,
                                  const struct target_options *options);
+struct target *target_rbd_open (const char *name,
+                                const struct target_options *options);
 
 /* Refuse a target of facts.size smaller than the source.  Returns 0 or -1
  * (reported, ENOSPC).  For the endpoints' open functions.
