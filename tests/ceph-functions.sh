@@ -1,0 +1,148 @@
+# A one-host Ceph cluster for the RBD tests, sourced after functions.sh.
+#
+# start_ceph_cluster: one monitor and one memstore OSD on 127.0.0.1, auth
+# none, pool size 1, no manager, everything (data, sockets, logs) in a
+# folder of the test's scratch space; stopped by the test's cleanup.  It
+# sets:
+#   CEPH_CONF     the cluster's ceph.conf (exported: rbd, ceph, qemu-img and
+#                 sparsecopy all find the cluster through it)
+#   ceph_dir      the cluster's folder
+#   ceph_osd_pid  the OSD's pid (a fault test kills it)
+# and creates the pool "rbd".  Memstore keeps every object in RAM: keep the
+# images small.  Start to "1 up" takes a few seconds.
+
+requires_ceph ()
+{
+    requires ceph-mon --version
+    requires ceph-osd --version
+    requires ceph --version
+    requires rbd --version
+}
+
+# _ceph_port: a free TCP port on 127.0.0.1 for the monitor (tests may run
+# in parallel, each with its own cluster).
+_ceph_port ()
+{
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+_write_ceph_conf ()
+{
+    local dir=$1 port=$2
+    cat > "$dir/ceph.conf" <<EOF
+[global]
+fsid = $(cat /proc/sys/kernel/random/uuid)
+mon host = v1:127.0.0.1:$port
+public network = 127.0.0.1/32
+auth cluster required = none
+auth service required = none
+auth client required = none
+osd pool default size = 1
+osd pool default min size = 1
+mon allow pool size one = true
+mon allow pool delete = true
+osd crush chooseleaf type = 0
+run dir = $dir/run
+admin socket = $dir/run/\$name.asok
+log file = $dir/log/\$name.log
+pid file = $dir/run/\$name.pid
+mon data = $dir/mon/\$cluster-\$id
+osd data = $dir/osd/\$cluster-\$id
+osd objectstore = memstore
+memstore device bytes = ${CEPH_MEMSTORE_BYTES:-1073741824}
+osd op num threads per shard = 1
+osd op num shards = 1
+ms bind ipv4 = true
+ms bind ipv6 = false
+ms bind msgr2 = false
+mon initial members = a
+mon warn on pool no redundancy = false
+[client]
+rbd cache = false
+# A dead OSD must fail clients in seconds, not hang them.
+rados osd op timeout = 10
+rados mon op timeout = 10
+client mount timeout = 10
+[mon.a]
+public addr = v1:127.0.0.1:$port
+EOF
+}
+
+# _ceph_up: the OSD is up (and so pools can be created).
+_ceph_up ()
+{
+    ceph --connect-timeout 5 osd stat 2>/dev/null | grep -q '1 up'
+}
+
+start_ceph_cluster ()
+{
+    local port
+    ceph_dir=$(make_tmpdir)
+    mkdir -p "$ceph_dir/run" "$ceph_dir/log" "$ceph_dir/mon" \
+             "$ceph_dir/osd/ceph-0"
+    port=$(_ceph_port)
+    _write_ceph_conf "$ceph_dir" "$port"
+    export CEPH_CONF="$ceph_dir/ceph.conf"
+    # Every command-line tool below reads $CEPH_CONF; the keyring is never
+    # looked for (auth none), but ceph warns without one.
+    export CEPH_ARGS="--keyring=/dev/null"
+
+    monmaptool --create --addv a "[v1:127.0.0.1:$port]" \
+        --fsid "$(sed -n 's/^fsid = //p' "$CEPH_CONF")" \
+        "$ceph_dir/monmap" >/dev/null || fail "monmaptool failed"
+    ceph-mon --id a --mkfs --monmap "$ceph_dir/monmap" >/dev/null 2>&1 ||
+        fail "ceph-mon --mkfs failed (see $ceph_dir/log)"
+    ceph-mon -f --id a 2>>"$ceph_dir/log/mon.a.stderr" &
+    cleanup_fn _stop_ceph_daemon $!
+
+    [ "$(ceph --connect-timeout 20 osd create)" = 0 ] ||
+        fail "ceph osd create did not give OSD 0"
+    ceph osd crush add osd.0 1 root=default >/dev/null 2>&1 ||
+        fail "ceph osd crush add failed"
+    ceph-osd --id 0 --mkjournal --mkfs >/dev/null 2>&1 ||
+        fail "ceph-osd --mkfs failed (see $ceph_dir/log)"
+    ceph-osd -f --id 0 2>>"$ceph_dir/log/osd.0.stderr" &
+    ceph_osd_pid=$!
+    cleanup_fn _stop_ceph_daemon $!
+    wait_for _ceph_up
+
+    ceph osd pool create rbd 8 >/dev/null 2>&1 ||
+        fail "ceph osd pool create rbd failed"
+    rbd pool init rbd || fail "rbd pool init failed"
+}
+
+# _stop_ceph_daemon PID: SIGTERM the daemon, SIGKILL after 10 s.
+_stop_ceph_daemon ()
+{
+    local pid=$1 i
+    kill "$pid" 2>/dev/null || return 0
+    for i in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
+# rbd_used_bytes POOL/IMAGE: the bytes `rbd du` counts for the image (whole
+# objects: a written byte costs its object).
+rbd_used_bytes ()
+{
+    rbd du --format json "$1" | jq '.images[0].used_size'
+}
+
+# rbd_diff_bytes POOL/IMAGE: the bytes `rbd diff` lists as allocated.
+rbd_diff_bytes ()
+{
+    rbd diff --format json "$1" | jq '[.[] | .length] | add // 0'
+}
+
+# rbd_object_count POOL/IMAGE: how many data objects the image has.
+rbd_object_count ()
+{
+    local prefix
+    prefix=$(rbd info --format json "$1" | jq -r .block_name_prefix)
+    rados -p "${1%%/*}" ls | grep -c "^$prefix\." || true
+}
