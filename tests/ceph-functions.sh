@@ -126,23 +126,12 @@ _stop_ceph_daemon ()
     kill -9 "$pid" 2>/dev/null || true
 }
 
-# rbd_used_bytes POOL/IMAGE: the bytes `rbd du` counts for the image (whole
-# objects: a written byte costs its object).
-rbd_used_bytes ()
-{
-    rbd du --format json "$1" | jq '.images[0].used_size'
-}
-
-# rbd_diff_bytes POOL/IMAGE: the bytes `rbd diff` lists as allocated.
-rbd_diff_bytes ()
-{
-    rbd diff --format json "$1" | jq '[.[] | .length] | add // 0'
-}
-
-# rbd_object_count POOL/IMAGE: how many data objects the image has.
+# rbd_object_count POOL[/NAMESPACE]/IMAGE: how many data objects the image
+# holds in RADOS.
 rbd_object_count ()
 {
-    local prefix
+    local pool=${1%%/*} rest=${1#*/} ns="" prefix
+    case $rest in */*) ns=${rest%%/*} ;; esac
     prefix=$(rbd info --format json "$1" | jq -r .block_name_prefix)
-    rados -p "${1%%/*}" ls | grep -c "^$prefix\." || true
+    rados -p "$pool" -N "$ns" ls | grep -c "^$prefix\." || true
 }
