@@ -19,6 +19,7 @@
 #include "messages.h"
 #include "probe.h"
 #include "progress.h"
+#include "rbd-name.h"
 #include "rounding.h"
 #include "size.h"
 #include "source.h"
@@ -44,6 +45,10 @@ enum {
 #define MIN_DEFAULT_THREADS 4
 #define MAX_THREADS 256
 #define DEFAULT_REQUEST_SIZE (4 * 1024 * 1024)
+/* Into RBD, 1 MiB requests beat 4 MiB ones (whole 4 MiB objects) by about
+ * a third on the test cluster (bench-rbd.sh), at any -j.
+ */
+#define RBD_REQUEST_SIZE (1024 * 1024)
 #define MAX_REQUEST_SIZE (64 * 1024 * 1024)
 #define DEFAULT_STREAM_BUFFER (UINT64_C (256) << 20)
 
@@ -115,7 +120,7 @@ usage (FILE *fp)
 "      --discard-zeroes     the target reads discarded blocks as zeros: holes\n"
 "                           may be discarded\n"
 "  -j, --jobs=N             requests in flight (default: cores, at least %d)\n"
-"      --request-size=SIZE  bytes per data request (default 4M)\n"
+"      --request-size=SIZE  bytes per data request (default 4M, 1M into RBD)\n"
 "      --cache=none|writeback  O_DIRECT on block devices or not (default none)\n"
 "  -p, --progress           show a progress bar on a terminal\n"
 "      --json               print a JSON summary on stdout at the end\n"
@@ -256,7 +261,6 @@ parse_command_line (struct settings *s, int argc, char **argv)
 
   memset (s, 0, sizeof *s);
   s->copy.threads = default_threads ();
-  s->copy.request_size = DEFAULT_REQUEST_SIZE;
   s->copy.zero_block = 4096;
   s->copy.policy.forced = METHOD_AUTO;
   s->source.stream_buffer = DEFAULT_STREAM_BUFFER;
@@ -267,6 +271,9 @@ parse_command_line (struct settings *s, int argc, char **argv)
     usage_error ("%s", "expected SOURCE and TARGET");
   s->source_path = argv[optind];
   s->target_path = argv[optind + 1];
+  if (s->copy.request_size == 0)        /* no --request-size */
+    s->copy.request_size = is_rbd_name (s->target_path) ? RBD_REQUEST_SIZE
+      : DEFAULT_REQUEST_SIZE;
   s->source.allowed_dirs = s->n_allowed_dirs ? s->allowed_dirs : NULL;
   s->source.http.headers = s->headers;
   s->target.dry_run = s->dry_run;
