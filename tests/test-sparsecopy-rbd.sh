@@ -7,7 +7,7 @@
 # source's end, which keep their bytes).  Objects are 64 KiB here
 # (rbd_default_order=16) so that thinness shows on small images.  Then the
 # name's forms (namespace, conf=, id=) and the refusals: a missing pool, a
-# missing image with --no-create, an image too small, no monitor.
+# missing image with --no-create, an image too small, no monitor; streams.
 . "$srcdir/functions.sh"
 . "$srcdir/sparsecopy-functions.sh"
 . "$srcdir/ceph-functions.sh"
@@ -118,3 +118,16 @@ sed "s/^mon host = .*/mon host = v1:127.0.0.1:$(_ceph_port)/;
     "$CEPH_CONF" > "$dir/nomon.conf"
 expect_refusal "no monitor" "cannot connect to the Ceph cluster" \
     "$src" "rbd:rbd/x:conf=$dir/nomon.conf"
+
+# A qcow2 stream knows its size up front: a new image is made for it.  A
+# raw stream does not, so a new image cannot be sized: refused.
+cat "$src" | "$SPARSECOPY" - rbd:rbd/stream ||
+    fail "a qcow2 stream into a new image failed"
+check_image "$name" rbd/stream 0 0
+if head -c 100000 /dev/urandom | "$SPARSECOPY" -f raw - rbd:rbd/rawstream \
+       2>"$dir/err"; then
+    fail "a raw stream into a missing image succeeded"
+fi
+grep -q "size is not known" "$dir/err" ||
+    fail "a raw stream into a missing image: no clear message: $(cat "$dir/err")"
+echo "ok: raw stream: $(cat "$dir/err")"

@@ -196,6 +196,13 @@ open_image (struct rbd_target *r, const struct target_options *o)
     ? rbd_open_read_only (r->io, r->name.image, &r->image, NULL)
     : rbd_open (r->io, r->name.image, &r->image, NULL);
 
+  if (err == -ENOENT && !o->no_create && o->source_size == 0) {
+    report_error ("%s: the image does not exist, and the source's size is "
+                  "not known before its end (a raw stream): create the "
+                  "image first (rbd create --size)", r->t.path);
+    errno = ENOENT;
+    return -1;
+  }
   if (err == -ENOENT && !o->no_create) {
     if (o->dry_run) {
       r->t.would_create = r->t.reads_zero = true;
@@ -237,7 +244,7 @@ probe_image (struct rbd_target *r, uint64_t source_size)
 {
   struct device_facts *f = &r->t.facts;
   rbd_image_info_t info = { .obj_size = 4 << 20 };
-  int err;
+  int err, major, minor, extra;
 
   f->kind = TARGET_RBD;
   f->driver = DRIVER_RBD;
@@ -255,10 +262,10 @@ probe_image (struct rbd_target *r, uint64_t source_size)
   f->discard_max_bytes = UINT64_MAX;
   f->rbd_clone = r->image != NULL && has_parent (r->image);
   snprintf (f->name, sizeof f->name, "%s", r->name.image);
+  rbd_version (&major, &minor, &extra);
   snprintf (f->remote_info, sizeof f->remote_info,
-            "librbd %d.%d.%d, %" PRIu64 "-byte objects%s",
-            LIBRBD_VER_MAJOR, LIBRBD_VER_MINOR, LIBRBD_VER_EXTRA,
-            (uint64_t) info.obj_size, f->rbd_clone ? ", a clone" : "");
+            "librbd %d.%d.%d, %" PRIu64 "-byte objects%s", major, minor,
+            extra, (uint64_t) info.obj_size, f->rbd_clone ? ", a clone" : "");
   return 0;
 }
 
