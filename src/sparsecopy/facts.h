@@ -64,6 +64,8 @@ struct device_facts {
   bool can_fast_zero;           /* NBD FAST_ZERO: refused when slow */
   bool can_trim;                /* NBD TRIM (never used for a hole) */
   bool can_multi_conn;          /* NBD: consistent across connections */
+  bool all_zero;                /* block status: the whole target reads
+                                   zeros now (holes are skipped) */
   char remote_info[FACT_STRING_MAX];  /* the server, for --show-probe */
 };
 

@@ -56,10 +56,15 @@ static void
 print_remote (FILE *fp, const struct device_facts *f)
 {
   fprintf (fp, "  server: %s\n", f->remote_info);
+  fprintf (fp, "  logical_block_size: %" PRIu32 "\n", f->logical_block_size);
+  fprintf (fp, "  preferred_block_size: %" PRIu32 "\n",
+           f->physical_block_size);
   fprintf (fp, "  write_zeroes: %s\n", yes_no (f->can_write_zeroes));
   fprintf (fp, "  fast_zero: %s\n", yes_no (f->can_fast_zero));
   fprintf (fp, "  trim: %s\n", yes_no (f->can_trim));
   fprintf (fp, "  multi_conn: %s\n", yes_no (f->can_multi_conn));
+  fprintf (fp, "  reads as zero: %s\n",
+           f->all_zero ? "yes (block status): holes are skipped" : "no");
   if (f->discard_granularity > 0)
     fprintf (fp, "  discard_granularity: %" PRIu64 "\n",
              f->discard_granularity);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "nbd-conn.h"
 #include "source.h"
 
 /* A file that cannot seek is read as a stream. */
@@ -37,6 +38,13 @@ source_open (const char *path, const struct source_options *options)
   struct input *input;
   int fd;
 
+  if (nbd_conn_is_uri (path) && options->checksum) {
+    report_error ("%s: --checksum checks a streamed source (-, a FIFO, "
+                  "an http(s) URL), not an NBD export", path);
+    return NULL;
+  }
+  if (nbd_conn_is_uri (path))
+    return source_nbd_open (path);
   if (input_is_url (path))
     input = input_http_open (path, &options->http);
   else {

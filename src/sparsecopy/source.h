@@ -5,7 +5,9 @@
  *                    by SEEK_DATA/SEEK_HOLE (a sparse raw file, a file on a
  *                    sparsefs mount; a block device is all data);
  *   source-stream.c  standard input, a FIFO or a URL, decoded in file
- *                    order by the engine's stream decoder (stream.h).
+ *                    order by the engine's stream decoder (stream.h);
+ *   source-nbd.c     an NBD export (nbd://, nbds://, nbd+unix://), its
+ *                    holes from base:allocation block status.
  * The copier's workers take pieces with source_next() (one at a time, under
  * the copier's lock) and read their bytes with source_read() (in parallel:
  * decompression runs there, on every core).  They never ask where the
@@ -84,8 +86,9 @@ struct source_options {
   struct http_options http;
 };
 
-/* Open PATH: "-" (standard input), an http:// or https:// URL, a FIFO or
- * another file that cannot seek is a stream, anything else an image.
+/* Open PATH: an NBD URI is an export; "-" (standard input), an http:// or
+ * https:// URL, a FIFO or another file that cannot seek is a stream,
+ * anything else an image.
  * Returns NULL (reported).
  */
 struct source *source_open (const char *path,
@@ -127,6 +130,7 @@ struct source *source_image_open (const char *path,
                                   const struct source_options *options);
 struct source *source_stream_open (const char *path, struct input *input,
                                    const struct source_options *options);
+struct source *source_nbd_open (const char *uri);
 
 /* Fold the last message (the engine's) into "PATH: WHAT failed at offset
  * N: reason" and report that instead.

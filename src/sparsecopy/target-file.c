@@ -288,22 +288,16 @@ file_zeroout (struct target *t, uint64_t offset, uint64_t length)
 }
 
 static int
+file_raw_write (struct target *t, const void *buf, size_t count,
+                uint64_t offset)
+{
+  return full_pwrite (file_of (t)->fd, buf, count, offset);
+}
+
+static int
 file_write_zeros (struct target *t, uint64_t offset, uint64_t length)
 {
-  size_t size;
-  const void *zeros = target_zero_buffer (&size);
-
-  if (zeros == NULL)
-    return -1;
-  while (length > 0) {
-    size_t n = MIN (length, size);
-
-    if (full_pwrite (file_of (t)->fd, zeros, n, offset) == -1)
-      return -1;
-    offset += n;
-    length -= n;
-  }
-  return 0;
+  return target_write_zero_buffers (t, offset, length, file_raw_write);
 }
 
 static int

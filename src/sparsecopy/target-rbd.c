@@ -37,7 +37,6 @@
 
 #include "error.h"
 #include "rbd-name.h"
-#include "rounding.h"
 #include "target.h"
 
 struct rbd_target {
@@ -335,8 +334,21 @@ data_error (struct target *t, const char *op, ssize_t err, uint64_t offset)
   return -1;
 }
 
+/* librbd's -errno as -1 with errno, unreported. */
 static int
-rbd_target_pwrite (struct target *t, const void *buf, size_t count, uint64_t offset)
+errno_result (ssize_t r)
+{
+  if (r < 0) {
+    errno = -r;
+    return -1;
+  }
+  return 0;
+}
+
+/* One write, waited for: 0, or -1 with errno (not reported). */
+static int
+rbd_raw_write (struct target *t, const void *buf, size_t count,
+               uint64_t offset)
 {
   rbd_completion_t c;
   ssize_t r = new_completion (&c);
@@ -344,7 +356,16 @@ rbd_target_pwrite (struct target *t, const void *buf, size_t count, uint64_t off
   if (r == 0)
     r = complete (c, rbd_aio_write (rbd_of (t)->image, offset, count, buf,
                                     c));
-  return r < 0 ? data_error (t, "write", r, offset) : 0;
+  return errno_result (r);
+}
+
+static int
+rbd_target_pwrite (struct target *t, const void *buf, size_t count,
+                   uint64_t offset)
+{
+  if (rbd_raw_write (t, buf, count, offset) == -1)
+    return data_error (t, "write", -errno, offset);
+  return 0;
 }
 
 static int
@@ -360,17 +381,7 @@ rbd_target_pread (struct target *t, void *buf, size_t count, uint64_t offset)
   return r < 0 ? data_error (t, "read", r, offset) : 0;
 }
 
-/* The zeroing operations return -errno as errno, unreported. */
-static int
-zeroing_result (ssize_t r)
-{
-  if (r < 0) {
-    errno = -r;
-    return -1;
-  }
-  return 0;
-}
-
+/* The zeroing operations: -1 with errno, unreported. */
 static int
 rbd_target_punch (struct target *t, uint64_t offset, uint64_t length)
 {
@@ -380,7 +391,7 @@ rbd_target_punch (struct target *t, uint64_t offset, uint64_t length)
   if (r == 0)
     r = complete (c, rbd_aio_write_zeroes (rbd_of (t)->image, offset, length,
                                            c, 0, 0));
-  return zeroing_result (r);
+  return errno_result (r);
 }
 
 static int
@@ -391,25 +402,13 @@ rbd_target_discard (struct target *t, uint64_t offset, uint64_t length)
 
   if (r == 0)
     r = complete (c, rbd_aio_discard (rbd_of (t)->image, offset, length, c));
-  return zeroing_result (r);
+  return errno_result (r);
 }
 
 static int
 rbd_target_write_zeros (struct target *t, uint64_t offset, uint64_t length)
 {
-  size_t size, n;
-  const void *zeros = target_zero_buffer (&size);
-  rbd_completion_t c;
-  ssize_t r = 0;
-
-  for (; length > 0 && r >= 0; offset += n, length -= n) {
-    n = MIN (length, size);
-    r = new_completion (&c);
-    if (r == 0)
-      r = complete (c, rbd_aio_write (rbd_of (t)->image, offset, n, zeros,
-                                      c));
-  }
-  return zeroing_result (r);
+  return target_write_zero_buffers (t, offset, length, rbd_raw_write);
 }
 
 static int

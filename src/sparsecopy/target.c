@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "nbd-conn.h"
 #include "rbd-name.h"
 #include "target.h"
 
@@ -40,12 +41,24 @@ make_zero_buffer (void)
     memset (zero_buffer, 0, ZERO_BUFFER_SIZE);
 }
 
-const void *
-target_zero_buffer (size_t *size)
+int
+target_write_zero_buffers (struct target *t, uint64_t offset,
+                           uint64_t length, target_raw_write *write)
 {
   pthread_once (&zero_buffer_once, make_zero_buffer);
-  *size = ZERO_BUFFER_SIZE;
-  return zero_buffer;
+  if (zero_buffer == NULL) {
+    errno = ENOMEM;
+    return -1;
+  }
+  while (length > 0) {
+    size_t n = length < ZERO_BUFFER_SIZE ? length : ZERO_BUFFER_SIZE;
+
+    if (write (t, zero_buffer, n, offset) == -1)
+      return -1;
+    offset += n;
+    length -= n;
+  }
+  return 0;
 }
 
 int
@@ -63,15 +76,16 @@ target_check_size (const struct target *t, uint64_t source_size)
 struct target *
 target_open (const char *name, const struct target_options *options)
 {
-  size_t unused;
-
   /* Allocated once, before the workers start: failing later would be
    * failing in the middle of a hole.
    */
-  if (target_zero_buffer (&unused) == NULL)
+  pthread_once (&zero_buffer_once, make_zero_buffer);
+  if (zero_buffer == NULL)
     return NULL;
   if (is_rbd_name (name))
     return target_rbd_open (name, options);
+  if (nbd_conn_is_uri (name))
+    return target_nbd_open (name, options);
   return target_file_open (name, options);
 }
 

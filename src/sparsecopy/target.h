@@ -3,6 +3,7 @@
  * embeds struct target first, fills its facts (facts.h) when it opens,
  * and answers the operations of its struct target_ops:
  *   target-file.c  a regular file or a block device
+ *   target-nbd.c   an NBD export, through libnbd
  *   target-rbd.c   a Ceph RBD image (rbd:POOL/IMAGE), through librbd
  * target_open() picks the endpoint from the name; the planner decides from
  * the facts alone, zeroer.c and copy.c call through the table.
@@ -131,7 +132,8 @@ struct target {
   struct device_facts facts;
 };
 
-/* Open the target NAME and probe it.  A target smaller than the source is refused here, before
+/* Open the target NAME (a path, an NBD URI: nbd://, nbds://,
+ * nbd+unix://, nbds+unix://, or rbd:POOL/IMAGE) and probe it.  A target smaller than the source is refused here, before
  * anything is written (ENOSPC).  Returns the target, or NULL (reported).
  */
 struct target *target_open (const char *name,
@@ -140,6 +142,8 @@ struct target *target_open (const char *name,
 /* The endpoints' own open functions, same contract (target_open picks). */
 struct target *target_file_open (const char *path,
                                  const struct target_options *options);
+struct target *target_nbd_open (const char *uri,
+                                const struct target_options *options);
 struct target *target_rbd_open (const char *name,
                                 const struct target_options *options);
 
@@ -216,9 +220,14 @@ int target_close (struct target *t);
 /* An aligned buffer for O_DIRECT I/O, or NULL (reported). */
 void *alloc_io_buffer (size_t size);
 
-/* A shared buffer of *SIZE zero bytes for write_zeros, or NULL (reported).
- * Never written to.
+/* A write that does not report its failure: 0, or -1 with errno. */
+typedef int target_raw_write (struct target *t, const void *buf, size_t count,
+                              uint64_t offset);
+
+/* write_zeros for an endpoint: [OFFSET, OFFSET + LENGTH) written from a
+ * shared buffer of zeros with WRITE.  Returns 0, or -1 with errno.
  */
-const void *target_zero_buffer (size_t *size);
+int target_write_zero_buffers (struct target *t, uint64_t offset,
+                               uint64_t length, target_raw_write *write);
 
 #endif
