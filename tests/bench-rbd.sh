@@ -54,7 +54,9 @@ qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=zstd -f raw \
     "$work/fs.raw" "$work/zstd.qcow2"
 echo "== size $size, data $data bytes" >&2
 
-CEPH_MEMSTORE_BYTES=$(( 3 * size )) start_ceph_cluster
+# Each image is removed after its run, so the OSD holds one at a time.  A
+# cap of 12 GiB left the OSD dead at start (Ceph 16.2); 3 GiB works.
+CEPH_MEMSTORE_BYTES=$(( 3 << 30 )) start_ceph_cluster
 echo "== cluster up: $CEPH_CONF" >&2
 
 # run_tool TOOL IMAGE: TOOL writes IMAGE into the new RBD image rbd/x.

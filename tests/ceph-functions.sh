@@ -114,10 +114,12 @@ start_ceph_cluster ()
     rbd pool init rbd || fail "rbd pool init failed"
 }
 
-# _stop_ceph_daemon PID: SIGTERM the daemon, SIGKILL after 10 s.
+# _stop_ceph_daemon PID: SIGTERM the daemon, SIGKILL after 10 s; nothing
+# if it is gone (a fault test killed it: the pid may be another's now).
 _stop_ceph_daemon ()
 {
     local pid=$1 i
+    grep -qs '^ceph-' "/proc/$pid/comm" || return 0
     kill "$pid" 2>/dev/null || return 0
     for i in $(seq 100); do
         kill -0 "$pid" 2>/dev/null || return 0
