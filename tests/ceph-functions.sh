@@ -20,13 +20,21 @@ requires_ceph ()
 }
 
 # _ceph_port: a free TCP port on 127.0.0.1 for the monitor (tests may run
-# in parallel, each with its own cluster).
+# in parallel, each with its own cluster), below the ephemeral range: a
+# port from that range may be taken as a client's local port before the
+# monitor binds it, and clients of one cluster then reach another's.
 _ceph_port ()
 {
-    python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+    python3 -c 'import random, socket
+for _ in range(100):
+    port = random.randrange(10000, 30000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    print(port)
+    break'
 }
 
 _write_ceph_conf ()
@@ -79,7 +87,7 @@ _ceph_up ()
 
 start_ceph_cluster ()
 {
-    local port
+    local port osd_uuid
     ceph_dir=$(make_tmpdir)
     mkdir -p "$ceph_dir/run" "$ceph_dir/log" "$ceph_dir/mon" \
              "$ceph_dir/osd/ceph-0"
@@ -98,11 +106,14 @@ start_ceph_cluster ()
     ceph-mon -f --id a 2>>"$ceph_dir/log/mon.a.stderr" &
     cleanup_fn _stop_ceph_daemon $!
 
-    [ "$(ceph --connect-timeout 20 osd create)" = 0 ] ||
+    # The OSD's own uuid, given to both: an OSD made without one may be
+    # refused at boot ("wrong fsid").
+    osd_uuid=$(cat /proc/sys/kernel/random/uuid)
+    [ "$(ceph --connect-timeout 20 osd create "$osd_uuid")" = 0 ] ||
         fail "ceph osd create did not give OSD 0"
     ceph osd crush add osd.0 1 root=default >/dev/null 2>&1 ||
         fail "ceph osd crush add failed"
-    ceph-osd --id 0 --mkjournal --mkfs >/dev/null 2>&1 ||
+    ceph-osd --id 0 --mkjournal --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1 ||
         fail "ceph-osd --mkfs failed (see $ceph_dir/log)"
     ceph-osd -f --id 0 2>>"$ceph_dir/log/osd.0.stderr" &
     ceph_osd_pid=$!
