@@ -53,6 +53,11 @@ osd pool default min size = 1
 mon allow pool size one = true
 mon allow pool delete = true
 osd crush chooseleaf type = 0
+# The OSD is placed in the CRUSH map by hand; at boot it would send those
+# commands again, and a busy machine saw one sent before the OSD knew the
+# cluster's fsid, refused ("wrong fsid"), and the OSD exit.
+osd crush update on start = false
+osd class update on start = false
 run dir = $dir/run
 admin socket = $dir/run/\$name.asok
 log file = $dir/log/\$name.log
