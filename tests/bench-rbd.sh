@@ -38,10 +38,7 @@ builddir=$work srcdir=$here
 . "$here/ceph-functions.sh"
 cleanup_fn rmdir "$work"
 cleanup_fn umount -l "$work"
-now () { date +%s.%N; }
-seconds_since () { echo "$(now) - $1" | bc -l; }
-ratio () { echo "scale=2; $1 / $2" | bc -l; }
-is_less () { [ "$(echo "$1 < $2" | bc -l)" = 1 ]; }
+. "$here/bench-functions.sh"
 
 echo "== image: ext4 of $fs_size from $tree" >&2
 mkfs.ext4 -q -d "$tree" "$work/fs.raw" "$fs_size"
