@@ -92,7 +92,7 @@ _ceph_up ()
 
 start_ceph_cluster ()
 {
-    local port osd_uuid
+    local port osd_uuid out
     ceph_dir=$(make_tmpdir)
     mkdir -p "$ceph_dir/run" "$ceph_dir/log" "$ceph_dir/mon" \
              "$ceph_dir/osd/ceph-0"
@@ -116,8 +116,8 @@ start_ceph_cluster ()
     osd_uuid=$(cat /proc/sys/kernel/random/uuid)
     [ "$(ceph --connect-timeout 20 osd create "$osd_uuid")" = 0 ] ||
         fail "ceph osd create did not give OSD 0"
-    ceph osd crush add osd.0 1 root=default >/dev/null 2>&1 ||
-        fail "ceph osd crush add failed"
+    out=$(ceph osd crush add osd.0 1 root=default 2>&1) ||
+        fail "ceph osd crush add failed: $out"
     ceph-osd --id 0 --mkjournal --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1 ||
         fail "ceph-osd --mkfs failed (see $ceph_dir/log)"
     ceph-osd -f --id 0 2>>"$ceph_dir/log/osd.0.stderr" &
@@ -125,8 +125,8 @@ start_ceph_cluster ()
     cleanup_fn _stop_ceph_daemon $!
     wait_for _ceph_up
 
-    ceph osd pool create rbd 8 >/dev/null 2>&1 ||
-        fail "ceph osd pool create rbd failed"
+    out=$(ceph osd pool create rbd 8 2>&1) ||
+        fail "ceph osd pool create rbd failed: $out"
     rbd pool init rbd || fail "rbd pool init failed"
 }
 
