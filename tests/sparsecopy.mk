@@ -31,3 +31,17 @@ SPARSECOPY_TESTS = \
 
 TESTS += $(SPARSECOPY_TESTS)
 EXTRA_DIST += $(SPARSECOPY_TESTS)
+
+# The RBD tests: a one-host Ceph cluster (ceph-functions.sh), and a helper
+# that runs one librbd zeroing call, to prove what each call leaves.
+EXTRA_DIST += ceph-functions.sh bench-rbd.sh
+check_PROGRAMS += rbd-zero
+rbd_zero_SOURCES = rbd-zero.c
+rbd_zero_LDADD = $(RBD_LIBS)
+
+RBD_TESTS = \
+	test-sparsecopy-rbd-zeroing.sh \
+	test-sparsecopy-rbd.sh \
+	test-sparsecopy-rbd-faults.sh
+TESTS += $(RBD_TESTS)
+EXTRA_DIST += $(RBD_TESTS)

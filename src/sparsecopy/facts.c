@@ -8,6 +8,11 @@
 bool
 facts_discard_reads_zero (const struct device_facts *facts)
 {
+  /* librbd removes whole discarded objects, except in a clone (see
+   * target-rbd.c); the planner gives it whole objects only.
+   */
+  if (facts->kind == TARGET_RBD)
+    return !facts->rbd_clone;
   if (facts->kind != TARGET_BLOCK_DEVICE)
     return false;
   /* Not loop: its discard punches a hole in the backing file, which reads

@@ -218,8 +218,8 @@ plan_hole (const struct device_facts *facts,
   }
   if (method == METHOD_DISCARD)
     plan_granules (facts, method, offset, length, plan);
-  else if (method == METHOD_SKIP && can_discard (facts)
-           && facts->discard_granularity > lbs)
+  else if (method == METHOD_SKIP && facts->kind == TARGET_BLOCK_DEVICE
+           && can_discard (facts) && facts->discard_granularity > lbs)
     plan_granules (facts, method, offset, length, plan);
   else
     add_op (plan, method, offset, length);

@@ -112,9 +112,10 @@ open_by_type (struct file_target *f, const struct target_options *o)
   struct stat st;
 
   if (stat (path, &st) == -1) {
-    if (errno == ENOENT)
+    if (errno == ENOENT && !o->no_create)
       return open_new_file (f, o);
-    report_error ("%s: %m", path);
+    report_error ("%s: %m%s", path,
+                  errno == ENOENT ? " (and --no-create)" : "");
     return -1;
   }
   if (S_ISBLK (st.st_mode))

@@ -11,6 +11,7 @@
 
 #include "error.h"
 #include "nbd-conn.h"
+#include "rbd-name.h"
 #include "target.h"
 
 #define ZERO_BUFFER_SIZE (1024 * 1024)
@@ -81,6 +82,8 @@ target_open (const char *name, const struct target_options *options)
   pthread_once (&zero_buffer_once, make_zero_buffer);
   if (zero_buffer == NULL)
     return NULL;
+  if (is_rbd_name (name))
+    return target_rbd_open (name, options);
   if (nbd_conn_is_uri (name))
     return target_nbd_open (name, options);
   return target_file_open (name, options);

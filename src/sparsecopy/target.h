@@ -4,6 +4,7 @@
  * and answers the operations of its struct target_ops:
  *   target-file.c  a regular file or a block device
  *   target-nbd.c   an NBD export, through libnbd
+ *   target-rbd.c   a Ceph RBD image (rbd:POOL/IMAGE), through librbd
  * target_open() picks the endpoint from the name; the planner decides from
  * the facts alone, zeroer.c and copy.c call through the table.
  *
@@ -77,6 +78,7 @@ enum cache_mode {
 struct target_options {
   bool force;                   /* no O_EXCL on block devices */
   bool dry_run;                 /* open read-only, create nothing */
+  bool no_create;               /* refuse a missing target (--no-create) */
   enum cache_mode cache;
   uint64_t source_size;
 };
@@ -139,8 +141,8 @@ struct target {
   struct device_facts facts;
 };
 
-/* Open the target NAME (a path, or an NBD URI: nbd://, nbds://,
- * nbd+unix://, nbds+unix://) and probe it.  A target smaller than the source is refused here, before
+/* Open the target NAME (a path, an NBD URI: nbd://, nbds://,
+ * nbd+unix://, nbds+unix://, or rbd:POOL/IMAGE) and probe it.  A target smaller than the source is refused here, before
  * anything is written (ENOSPC).  Returns the target, or NULL (reported).
  */
 struct target *target_open (const char *name,
@@ -150,6 +152,8 @@ struct target *target_open (const char *name,
 struct target *target_file_open (const char *path,
                                  const struct target_options *options);
 struct target *target_nbd_open (const char *uri,
+                                const struct target_options *options);
+struct target *target_rbd_open (const char *name,
                                 const struct target_options *options);
 
 /* Refuse a target of facts.size smaller than the source.  Returns 0 or -1

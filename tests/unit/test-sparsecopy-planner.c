@@ -642,6 +642,55 @@ test_nbd_ladder (void **state)
   assert_true (forced_method_allowed (&none, METHOD_WRITE, false, &why));
 }
 
+/* An RBD image through librbd (see target-rbd.c): write-zeroes first,
+ * which frees whole objects; discard of whole objects only (librbd skips
+ * pieces under its granularity), never in a clone; a new image skips
+ * whole holes, edges included: an object reads zeros where it was never
+ * written.
+ */
+static struct device_facts
+rbd_image (bool clone)
+{
+  struct device_facts f;
+
+  memset (&f, 0, sizeof f);
+  f.kind = TARGET_RBD;
+  f.driver = DRIVER_RBD;
+  f.size = 1 * GiB;
+  f.logical_block_size = 512;
+  f.discard_granularity = 4 * MiB;
+  f.discard_max_bytes = UINT64_MAX;
+  f.can_write_zeroes = true;
+  f.can_trim = true;
+  f.rbd_clone = clone;
+  return f;
+}
+
+static void
+test_rbd_image_ladder (void **state)
+{
+  struct device_facts f = rbd_image (false), clone = rbd_image (true);
+  struct plan_policy all_zero = { METHOD_AUTO, true };
+  unsigned punch = METHOD_BIT (METHOD_PUNCH);
+  const char *why;
+  struct hole_plan p;
+
+  p = plan (&f, &auto_policy, 0, 512, 10 * MiB);
+  assert_int_equal (p.count, 1);
+  assert_op (&p, 0, METHOD_PUNCH, 512, 10 * MiB);
+  assert_true (method_keeps_thin (&f, METHOD_PUNCH));
+  p = plan (&f, &auto_policy, punch, 512, 10 * MiB);
+  assert_int_equal (p.count, 3);
+  assert_op (&p, 0, METHOD_WRITE, 512, 4 * MiB - 512);
+  assert_op (&p, 1, METHOD_DISCARD, 4 * MiB, 4 * MiB);
+  assert_op (&p, 2, METHOD_WRITE, 8 * MiB, 2 * MiB + 512);
+  assert_int_equal (choose_method (&clone, &auto_policy, punch), METHOD_WRITE);
+  assert_false (forced_method_allowed (&clone, METHOD_DISCARD, false, &why));
+  p = plan (&f, &all_zero, 0, 512, 10 * MiB);
+  assert_int_equal (p.count, 1);
+  assert_op (&p, 0, METHOD_SKIP, 512, 10 * MiB);
+}
+
 /* Zeroing the whole range first pays only where auto would unmap anyway. */
 static bool
 zero_first (const struct fake_device *dev, struct plan_policy policy)
@@ -693,6 +742,7 @@ int
 main (void)
 {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test (test_rbd_image_ladder),
     cmocka_unit_test (test_lvm_thin_probe),
     cmocka_unit_test (test_lvm_thin_aligned_hole_is_discarded),
     cmocka_unit_test (test_lvm_thin_unaligned_edges_are_written),
