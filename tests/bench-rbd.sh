@@ -40,16 +40,7 @@ cleanup_fn rmdir "$work"
 cleanup_fn umount -l "$work"
 . "$here/bench-functions.sh"
 
-echo "== image: ext4 of $fs_size from $tree" >&2
-mkfs.ext4 -q -d "$tree" "$work/fs.raw" "$fs_size"
-size=$(stat -c %s "$work/fs.raw")
-data=$(( $(stat -c %b "$work/fs.raw") * 512 ))
-qemu-img convert -O qcow2 -f raw "$work/fs.raw" "$work/plain.qcow2"
-qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=zlib -f raw \
-    "$work/fs.raw" "$work/zlib.qcow2"
-qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=zstd -f raw \
-    "$work/fs.raw" "$work/zstd.qcow2"
-echo "== size $size, data $data bytes" >&2
+make_bench_images "$work" "$work"
 
 # Each image is removed after its run, so the OSD holds one at a time.  A
 # cap of 12 GiB left the OSD dead at start (Ceph 16.2); 3 GiB works.
