@@ -25,7 +25,8 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-sparsefs.sh \
 	test-sparsecopy-faults.sh \
 	test-sparsecopy-stream.sh \
-	test-sparsecopy-stream-http.sh
+	test-sparsecopy-stream-http.sh \
+	test-sparsecopy-stream-blocks.sh
 
 TESTS += $(SPARSECOPY_TESTS)
 EXTRA_DIST += $(SPARSECOPY_TESTS)
