@@ -26,7 +26,8 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-faults.sh \
 	test-sparsecopy-stream.sh \
 	test-sparsecopy-stream-http.sh \
-	test-sparsecopy-stream-blocks.sh
+	test-sparsecopy-stream-blocks.sh \
+	test-sparsecopy-stream-scratch.sh
 
 TESTS += $(SPARSECOPY_TESTS)
 EXTRA_DIST += $(SPARSECOPY_TESTS)
