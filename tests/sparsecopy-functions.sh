@@ -103,21 +103,41 @@ json_field ()
     jq -r "$2" "$1"
 }
 
-# move_l2_to_end IMAGE: copy the L2 table of L1 entry 0 to the end of
-# IMAGE (64 KiB clusters) and point the L1 entry there, so that the data
-# come before the table that maps them; the old copy is zeroed.  The image
-# still reads the same (qemu-img check would find leaked clusters).
+# move_l2_to_end IMAGE [L1_INDEX]: copy the L2 table of L1 entry L1_INDEX
+# (default 0) to the end of IMAGE (64 KiB clusters) and point the L1 entry
+# there, so that the data come before the table that maps them; the old
+# copy is zeroed.  The image still reads the same (qemu-img check would
+# find leaked clusters).
 move_l2_to_end ()
 {
-    local image=$1 edit="python3 $srcdir/qcow2-edit.py" l2 end
-    l2=$($edit "$image" --get "l1[0] & 0x00fffffffffffe00")
+    local image=$1 i=${2:-0} edit="python3 $srcdir/qcow2-edit.py" l2 end
+    l2=$($edit "$image" --get "l1[$i] & 0x00fffffffffffe00")
     end=$(stat -c %s "$image")
     dd if="$image" of="$image" bs=65536 skip=$(( l2 / 65536 )) \
        seek=$(( end / 65536 )) count=1 conv=notrunc status=none
-    $edit "$image" "l1[0]=(l1[0] & ~0x00fffffffffffe00) | $end"
+    $edit "$image" "l1[$i]=(l1[$i] & ~0x00fffffffffffe00) | $end"
     $edit "$image" "u64[$l2]=0"
-    [ "$($edit "$image" --get "l1[0] & 0x00fffffffffffe00")" -eq "$end" ] ||
+    [ "$($edit "$image" --get "l1[$i] & 0x00fffffffffffe00")" -eq "$end" ] ||
         fail "the L2 table did not move past the data"
+}
+
+# scattered_image IMAGE SIZE COUNT [LATE]: a qcow2 image of SIZE bytes
+# (64 KiB clusters) with COUNT clusters of data spread evenly over it;
+# with LATE bytes, a run of that much data first, whose L2 table is then
+# moved past everything (move_l2_to_end): data that need the stream
+# buffer.
+scattered_image ()
+{
+    local image=$1 size=$2 count=$3 late=${4:-0} i step
+    qemu-img create -q -f qcow2 "$image" "$size"
+    step=$(( size / count / 65536 * 65536 ))
+    {
+        [ "$late" -eq 0 ] || echo "write -P 0x5a 0 $late"
+        for (( i = 1; i < count; i++ )); do
+            echo "write -P $(( i % 255 + 1 )) $(( i * step )) 65536"
+        done
+    } | qemu-io -f qcow2 "$image" >/dev/null
+    [ "$late" -eq 0 ] || move_l2_to_end "$image"
 }
 
 # late_l2_image IMAGE RAW: a 64 MiB image of 5 MiB of data and a zeroed
