@@ -60,37 +60,54 @@ image_size ()
 }
 
 # check_on_loop NAME TARGET BACKING TAIL: TARGET (a loop device over
-# BACKING, whose bytes past the image were saved in TAIL) holds the image:
-#  - its first bytes equal qemu-img's output,
+# BACKING, whose bytes past the image were saved in TAIL) holds corpus
+# image NAME (see check_raw_on_loop).
+check_on_loop ()
+{
+    check_raw_on_loop "$corpus/expected/$1.raw" "$2" "$3" "$4" "$1"
+}
+
+# check_raw_on_loop RAW TARGET BACKING TAIL WHAT: TARGET holds RAW
+# (qemu-img's output of image WHAT):
+#  - its first bytes equal RAW,
 #  - nothing past the image changed,
 #  - BACKING stayed thin: it holds about the image's data (what qemu-img
 #    allocated for it), the tail and a little rounding, not the image size.
-check_on_loop ()
+check_raw_on_loop ()
 {
-    local name=$1 target=$2 backing=$3 tail=$4 size slack
-    size=$(image_size "$name")
-    cmp -n "$size" "$corpus/expected/$name.raw" "$target" ||
+    local raw=$1 target=$2 backing=$3 tail=$4 name=$5 size slack
+    size=$(stat -c %s "$raw")
+    cmp -n "$size" "$raw" "$target" ||
         fail "$name: the target differs from qemu-img's output"
     cmp <(tail -c +$(( size + 1 )) "$backing") "$tail" ||
         fail "$name: bytes past the image changed"
     slack=$(( 128 * 1024 ))
     [ "$(allocated_bytes "$backing")" -le \
-      $(( $(allocated_bytes "$corpus/expected/$name.raw") \
-          + $(stat -c %s "$tail") + slack )) ] ||
+      $(( $(allocated_bytes "$raw") + $(stat -c %s "$tail") + slack )) ] ||
         fail "$name: backing file holds $(allocated_bytes "$backing") bytes," \
-             "qemu-img's output $(allocated_bytes "$corpus/expected/$name.raw")"
+             "qemu-img's output $(allocated_bytes "$raw")"
 }
 
 # prepare_loop NAME DIR [LOSETUP OPTIONS...]: a loop device over a garbage
-# file in DIR one MiB larger than image NAME; sets $target, $backing,
-# $tail (a copy of the garbage past the image).
+# file in DIR one MiB larger than corpus image NAME (see
+# prepare_raw_loop).
 prepare_loop ()
 {
-    local name=$1 dir=$2 size
+    local name=$1 dir=$2
     shift 2
-    size=$(image_size "$name")
-    backing=$dir/$name.back
-    tail=$dir/$name.tail
+    prepare_raw_loop "$corpus/expected/$name.raw" "$dir/$name" "$@"
+}
+
+# prepare_raw_loop RAW BASE [LOSETUP OPTIONS...]: a loop device over a
+# garbage file BASE.back one MiB larger than RAW; sets $target, $backing,
+# $tail (BASE.tail, a copy of the garbage past the image).
+prepare_raw_loop ()
+{
+    local raw=$1 base=$2 size
+    shift 2
+    size=$(stat -c %s "$raw")
+    backing=$base.back
+    tail=$base.tail
     garbage "$backing" $(( size + 1024 * 1024 ))
     tail -c +$(( size + 1 )) "$backing" > "$tail"
     loop_over "$backing" "$@"
