@@ -170,7 +170,6 @@ split_event (struct stream_source *ss, const struct source_cut *cut,
     messages_release ();
     bytes = ss->cluster;
   }
-  ss->blocks.block = cut->block;
   if (stream_blocks_add (&ss->blocks, e->offset, e->length, bytes,
                          stream_size (ss->stream), &middle,
                          &middle_length) == -1)
