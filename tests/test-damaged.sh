@@ -267,13 +267,13 @@ refused_by_stream ()
     # The seekable message names the file, or its resolved path.
     message=${message#"$image: "}
     message=${message#"$casedir/$image: "}
-    rule=$(stream_rule "$image" "$@")
-    [ -n "$rule" ] && message=$rule
-    [ -n "$stream_message" ] && message=$stream_message
     if [ ! -f "$cases/$image" ] || [ "$(stat -L -c %s "$cases/$image")" -gt $((1 << 30)) ]; then
         echo "not streamed: $image is not a file of at most 1 GiB"
         return 0
     fi
+    rule=$(stream_rule "$image" "$@")
+    [ -n "$rule" ] && message=$rule
+    [ -n "$stream_message" ] && message=$stream_message
     streamed "$image" "$@"
     case $status in
         0)
