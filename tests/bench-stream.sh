@@ -12,14 +12,25 @@
 # largest process of each way, and whether the targets are met: streamed
 # <= 0.5x the scratch way, streamed <= 1.15x the local copy.
 #
+# Then peak memory against image size: two 16 GiB qcow2 images piped to
+# sparsecopy (default --stream-buffer) under /usr/bin/time -v, one with
+# BENCH_MEMORY_DATA of 64 KiB clusters spread over it, one that also has
+# BENCH_MEMORY_LATE of data before the L2 table that maps them (held in the
+# stream buffer); and a 1 MiB image for the constant.  Peak RSS should be
+# the constant plus what the buffer holds, whatever the size.
+#
 # Usage: bench-stream.sh [SPARSECOPY]
 # Environment: BENCH_TREE (default /usr/share), BENCH_FS_SIZE (default 4G),
 # BENCH_RUNS (default 3 rounds; each way's best is kept; see
-# bench-functions.sh).  Needs root, nginx, curl, qemu-img, about 3 x the
-# tree's size of memory.
+# bench-functions.sh), BENCH_MEMORY_DATA (default 2G), BENCH_MEMORY_LATE
+# (default 192M), BENCH_ONLY=memory (the memory part alone).  Needs root,
+# nginx, curl, qemu-img, qemu-io, about 3 x the tree's size of memory.
 set -euo pipefail
 
-. "$(dirname "$0")/bench-functions.sh"
+srcdir=$(dirname "$0")
+. "$srcdir/bench-functions.sh"
+fail () { echo "bench: $*" >&2; exit 1; }
+. "$srcdir/sparsecopy-functions.sh"
 
 sparsecopy=${1:-${SPARSECOPY:-$(dirname "$0")/../src/sparsecopy/sparsecopy}}
 tree=${BENCH_TREE:-/usr/share}
@@ -46,6 +57,35 @@ cleanup ()
 trap cleanup EXIT
 mount -t tmpfs -o size=16G bench-stream "$work"
 mkdir "$work/www"
+
+# memory_table: peak RSS of piped copies of 16 GiB images (see the top).
+memory_table ()
+{
+    local data late name image rss
+    data=$(numfmt --from=iec "${BENCH_MEMORY_DATA:-2G}")
+    late=$(numfmt --from=iec "${BENCH_MEMORY_LATE:-192M}")
+    echo "== memory: 16 GiB images, $data bytes of data spread, $late before their L2 table" >&2
+    scattered_image "$work/small.qcow2" 1048576 1
+    scattered_image "$work/scattered.qcow2" $((16 << 30)) $(( data / 65536 ))
+    scattered_image "$work/late.qcow2" $((16 << 30)) $(( data / 65536 )) "$late"
+    printf "%-10s %12s %12s %14s\n" image "virtual" "file MiB" "peak RSS MiB"
+    for name in small scattered late; do
+        image=$work/$name.qcow2
+        rm -f "$work/out"
+        cat "$image" | /usr/bin/time -v -o "$work/time" "$sparsecopy" - "$work/out" ||
+            fail "$name: sparsecopy failed"
+        rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/time")
+        printf "%-10s %12s %12d %14d\n" "$name" \
+            "$(qemu-img info --output=json "$image" | python3 -c 'import json, sys; print(json.load(sys.stdin)["virtual-size"])')" \
+            $(( $(stat -c %s "$image") / 1048576 )) $(( rss / 1024 ))
+        rm -f "$work/out" "$image"
+    done
+    echo "(peak RSS: /usr/bin/time -v of sparsecopy; --stream-buffer 256M)"
+}
+if [ "${BENCH_ONLY:-}" = memory ]; then
+    memory_table
+    exit 0
+fi
 
 make_bench_images "$work" "$work/www"
 settle_mib=$(( data * 2 / 1048576 ))
@@ -125,3 +165,5 @@ for image in plain zlib zstd; do
 done
 echo "(image size $size, data $data; seconds: best of $runs rounds; peak RSS:"
 echo " the largest process of the way)"
+
+memory_table

@@ -5,6 +5,10 @@
 #       ASSIGNMENTs; imgdump must print exactly "imgdump: MESSAGE".
 #   refused QEMU MESSAGE IMAGE [IMGDUMP-OPTION]...   for images made otherwise
 #   accepted IMAGE [IMGDUMP-OPTION]...               must read like qemu
+#   stream_expects MESSAGE|qemu|"as BASE"            the next case through
+#                                                    the stream path, when
+#                                                    it differs (see
+#                                                    test-damaged.sh)
 #
 # QEMU is what qemu-img convert does with the file (see test-damaged.sh).
 
@@ -65,6 +69,7 @@ damaged l1-offset-unaligned.qcow2 good.qcow2 refuses \
     "l1-offset-unaligned.qcow2: qcow2 header: L1 table offset 0x30008 is not aligned to the cluster size" \
     'l1_table_offset=l1_table_offset + 8'
 # qemu reads the L1 table as zeros: an empty image.
+stream_expects "the stream ended at byte 458752, before the end of the L1 table (8 bytes at 0x470000)"
 damaged l1-offset-past-eof.qcow2 good.qcow2 accepts \
     "l1-offset-past-eof.qcow2: qcow2 header: L1 table (8 bytes at 0x470000) passes the end of the file (458752 bytes)" \
     "l1_table_offset=$past_eof"
@@ -84,14 +89,18 @@ damaged snapshot-offset-unaligned.qcow2 snap.qcow2 refuses \
     "snapshot-offset-unaligned.qcow2: qcow2 header: snapshot table offset 0xa0008 is not aligned to the cluster size" \
     'snapshots_offset=snapshots_offset + 8'
 # qemu reads the snapshot table as zeros.
+stream_expects qemu
 damaged snapshot-offset-past-eof.qcow2 snap.qcow2 accepts \
     "snapshot-offset-past-eof.qcow2: qcow2 header: snapshot table (80 bytes at 0x4a0000) passes the end of the file (655503 bytes)" \
     "snapshots_offset=$past_eof"
 # The first entry's name (u16 at +14) runs past the table and the file;
 # qemu reads zeros there.
+stream_expects qemu
 damaged snapshot-name-past-eof.qcow2 snap.qcow2 accepts \
     "snapshot-name-past-eof.qcow2: snapshot 0 at 0xa0000 (65600 bytes) passes the end of the file (655503 bytes)" \
     'u16[snapshots_offset + 14]=0xffff'
+# A stream never reads the snapshot table: it writes the active layer.
+stream_expects "as snap.qcow2"
 damaged snapshot-extra-data-huge.qcow2 snap.qcow2 refuses \
     "snapshot-extra-data-huge.qcow2: snapshot 0 at 0xa0000: extra data size 2147483647 is too large (at most 1024)" \
     'u32[snapshots_offset + 36]=0x7fffffff'
@@ -143,6 +152,7 @@ damaged l1-entry-unaligned.qcow2 good.qcow2 refuses \
     "l1-entry-unaligned.qcow2: L1 entry 0: L2 table offset 0x40200 is not aligned" \
     'l1[0]=l1[0] + 512'
 # qemu reads an L2 table past the end of the file as zeros.
+stream_expects "the stream ended at byte 458752, before the end of the L2 table of L1 entry 0 (at 0x470000)"
 damaged l1-entry-past-eof.qcow2 good.qcow2 accepts \
     "l1-entry-past-eof.qcow2: L1 entry 0: L2 table offset 0x470000 is past the end of the file (458752 bytes)" \
     "l1[0]=1 << 63 | $past_eof"
@@ -150,9 +160,11 @@ damaged l2-entry-unaligned.qcow2 good.qcow2 refuses \
     "l2-entry-unaligned.qcow2: L2 entry 16 of L1 entry 0: cluster offset 0x60200 is not aligned" \
     'l2[0][16]=l2[0][16] + 512'
 # qemu reads a data cluster past the end of the file as zeros.
+stream_expects "the stream ended at byte 458752, before the end of the data of guest offset 0x100000 (65536 bytes at 0x470000)"
 damaged l2-entry-past-eof.qcow2 good.qcow2 accepts \
     "l2-entry-past-eof.qcow2: L2 entry 16 of L1 entry 0: cluster offset 0x470000 is past the end of the file (458752 bytes)" \
     "l2[0][16]=1 << 63 | $past_eof"
+stream_expects "the stream ended at byte 20524, before the end of the compressed cluster of guest offset 0x1000 (at 0x1502c)"
 damaged compressed-past-eof.qcow2 zlib.qcow2 refuses \
     "compressed-past-eof.qcow2: L2 entry 1 of L1 entry 0: compressed cluster at 0x1502c is past the end of the file (20524 bytes)" \
     'l2[0][1]=l2[0][1] - compressed_offset(l2[0][1]) + file_size + 65536'
@@ -199,10 +211,12 @@ damaged truncated-header.qcow2 good.qcow2 refuses \
     "truncated-header.qcow2: file is too short for a qcow2 header (50 bytes)" \
     truncate=50
 # Cuts the L2 table in half.  qemu reads the missing half as zeros.
+stream_expects "the stream ended at byte 294912, before the end of the L2 table of L1 entry 0 (at 0x40000)"
 damaged truncated-l2.qcow2 good.qcow2 accepts \
     "truncated-l2.qcow2: L1 entry 0: L2 table offset 0x40000 is past the end of the file (294912 bytes)" \
     'truncate=(l1[0] & 0xfffffffffffe00) + 32768'
 # Cuts the last data cluster.  qemu reads the missing part as zeros.
+stream_expects "the stream ended at byte 458652, before the end of the data of guest offset 0x100000 (65536 bytes at 0x60000)"
 damaged truncated-data.qcow2 good.qcow2 accepts \
     "truncated-data.qcow2: L2 entry 16 of L1 entry 0: cluster (65536 bytes at 0x60000) passes the end of the file (458652 bytes)" \
     'truncate=file_size - 100'

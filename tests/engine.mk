@@ -25,6 +25,7 @@ ENGINE_TESTS = \
 	test-engine-info.sh \
 	test-engine-sample.sh \
 	test-damaged.sh \
+	test-damaged-stream.sh \
 	test-engine-cli.sh \
 	test-damaged-fuzz.sh \
 	test-engine-chain-work.sh

@@ -60,37 +60,54 @@ image_size ()
 }
 
 # check_on_loop NAME TARGET BACKING TAIL: TARGET (a loop device over
-# BACKING, whose bytes past the image were saved in TAIL) holds the image:
-#  - its first bytes equal qemu-img's output,
+# BACKING, whose bytes past the image were saved in TAIL) holds corpus
+# image NAME (see check_raw_on_loop).
+check_on_loop ()
+{
+    check_raw_on_loop "$corpus/expected/$1.raw" "$2" "$3" "$4" "$1"
+}
+
+# check_raw_on_loop RAW TARGET BACKING TAIL WHAT: TARGET holds RAW
+# (qemu-img's output of image WHAT):
+#  - its first bytes equal RAW,
 #  - nothing past the image changed,
 #  - BACKING stayed thin: it holds about the image's data (what qemu-img
 #    allocated for it), the tail and a little rounding, not the image size.
-check_on_loop ()
+check_raw_on_loop ()
 {
-    local name=$1 target=$2 backing=$3 tail=$4 size slack
-    size=$(image_size "$name")
-    cmp -n "$size" "$corpus/expected/$name.raw" "$target" ||
+    local raw=$1 target=$2 backing=$3 tail=$4 name=$5 size slack
+    size=$(stat -c %s "$raw")
+    cmp -n "$size" "$raw" "$target" ||
         fail "$name: the target differs from qemu-img's output"
     cmp <(tail -c +$(( size + 1 )) "$backing") "$tail" ||
         fail "$name: bytes past the image changed"
     slack=$(( 128 * 1024 ))
     [ "$(allocated_bytes "$backing")" -le \
-      $(( $(allocated_bytes "$corpus/expected/$name.raw") \
-          + $(stat -c %s "$tail") + slack )) ] ||
+      $(( $(allocated_bytes "$raw") + $(stat -c %s "$tail") + slack )) ] ||
         fail "$name: backing file holds $(allocated_bytes "$backing") bytes," \
-             "qemu-img's output $(allocated_bytes "$corpus/expected/$name.raw")"
+             "qemu-img's output $(allocated_bytes "$raw")"
 }
 
 # prepare_loop NAME DIR [LOSETUP OPTIONS...]: a loop device over a garbage
-# file in DIR one MiB larger than image NAME; sets $target, $backing,
-# $tail (a copy of the garbage past the image).
+# file in DIR one MiB larger than corpus image NAME (see
+# prepare_raw_loop).
 prepare_loop ()
 {
-    local name=$1 dir=$2 size
+    local name=$1 dir=$2
     shift 2
-    size=$(image_size "$name")
-    backing=$dir/$name.back
-    tail=$dir/$name.tail
+    prepare_raw_loop "$corpus/expected/$name.raw" "$dir/$name" "$@"
+}
+
+# prepare_raw_loop RAW BASE [LOSETUP OPTIONS...]: a loop device over a
+# garbage file BASE.back one MiB larger than RAW; sets $target, $backing,
+# $tail (BASE.tail, a copy of the garbage past the image).
+prepare_raw_loop ()
+{
+    local raw=$1 base=$2 size
+    shift 2
+    size=$(stat -c %s "$raw")
+    backing=$base.back
+    tail=$base.tail
     garbage "$backing" $(( size + 1024 * 1024 ))
     tail -c +$(( size + 1 )) "$backing" > "$tail"
     loop_over "$backing" "$@"
@@ -103,21 +120,41 @@ json_field ()
     jq -r "$2" "$1"
 }
 
-# move_l2_to_end IMAGE: copy the L2 table of L1 entry 0 to the end of
-# IMAGE (64 KiB clusters) and point the L1 entry there, so that the data
-# come before the table that maps them; the old copy is zeroed.  The image
-# still reads the same (qemu-img check would find leaked clusters).
+# move_l2_to_end IMAGE [L1_INDEX]: copy the L2 table of L1 entry L1_INDEX
+# (default 0) to the end of IMAGE (64 KiB clusters) and point the L1 entry
+# there, so that the data come before the table that maps them; the old
+# copy is zeroed.  The image still reads the same (qemu-img check would
+# find leaked clusters).
 move_l2_to_end ()
 {
-    local image=$1 edit="python3 $srcdir/qcow2-edit.py" l2 end
-    l2=$($edit "$image" --get "l1[0] & 0x00fffffffffffe00")
+    local image=$1 i=${2:-0} edit="python3 $srcdir/qcow2-edit.py" l2 end
+    l2=$($edit "$image" --get "l1[$i] & 0x00fffffffffffe00")
     end=$(stat -c %s "$image")
     dd if="$image" of="$image" bs=65536 skip=$(( l2 / 65536 )) \
        seek=$(( end / 65536 )) count=1 conv=notrunc status=none
-    $edit "$image" "l1[0]=(l1[0] & ~0x00fffffffffffe00) | $end"
+    $edit "$image" "l1[$i]=(l1[$i] & ~0x00fffffffffffe00) | $end"
     $edit "$image" "u64[$l2]=0"
-    [ "$($edit "$image" --get "l1[0] & 0x00fffffffffffe00")" -eq "$end" ] ||
+    [ "$($edit "$image" --get "l1[$i] & 0x00fffffffffffe00")" -eq "$end" ] ||
         fail "the L2 table did not move past the data"
+}
+
+# scattered_image IMAGE SIZE COUNT [LATE]: a qcow2 image of SIZE bytes
+# (64 KiB clusters) with COUNT clusters of data spread evenly over it;
+# with LATE bytes, a run of that much data first, whose L2 table is then
+# moved past everything (move_l2_to_end): data that need the stream
+# buffer.
+scattered_image ()
+{
+    local image=$1 size=$2 count=$3 late=${4:-0} i step
+    qemu-img create -q -f qcow2 "$image" "$size"
+    step=$(( size / count / 65536 * 65536 ))
+    {
+        [ "$late" -eq 0 ] || echo "write -P 0x5a 0 $late"
+        for (( i = 1; i < count; i++ )); do
+            echo "write -P $(( i % 255 + 1 )) $(( i * step )) 65536"
+        done
+    } | qemu-io -f qcow2 "$image" >/dev/null
+    [ "$late" -eq 0 ] || move_l2_to_end "$image"
 }
 
 # late_l2_image IMAGE RAW: a 64 MiB image of 5 MiB of data and a zeroed

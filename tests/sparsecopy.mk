@@ -27,7 +27,10 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-stream.sh \
 	test-sparsecopy-stream-http.sh \
 	test-sparsecopy-nbd.sh \
-	test-sparsecopy-nbd-faults.sh
+	test-sparsecopy-nbd-faults.sh \
+	test-sparsecopy-stream-blocks.sh \
+	test-sparsecopy-stream-scratch.sh \
+	test-sparsecopy-stream-memory.sh
 
 TESTS += $(SPARSECOPY_TESTS)
 EXTRA_DIST += $(SPARSECOPY_TESTS)

@@ -12,12 +12,22 @@
 #             (the CVE-2022-47951 class of disclosure) -- we refuse anyway;
 #   hangs     qemu loops (backing loops): not run.
 # All cases run; the test fails at the end if any failed.
+#
+# With THROUGH=stream (test-damaged-stream.sh) the same table runs through
+# sparsecopy's stream path instead: each case is fed through a FIFO named
+# like the image (a pipe: read once, front to back), under the same
+# 10-second limit.  Where qemu reads the file, sparsecopy may write what
+# qemu-img convert writes; otherwise it must exit 2 with the case's
+# message -- the seekable one, or the one stream_expects gives just before
+# the case, when a stream sees the damage differently (it has no end of
+# file to measure, nor files beside it).
 . "$srcdir/functions.sh"
 . "$srcdir/image-helpers.sh"
 requires qemu-img --version
 requires qemu-io --version
 requires python3 --version
 requires xxd -v
+through=${THROUGH:-file}
 
 tmp=$(make_tmpdir)
 bases=$tmp/bases
@@ -86,10 +96,36 @@ qemu_verdict ()
     rm -f "$tmp/qemu.raw"
 }
 
-# refused QEMU MESSAGE IMAGE [IMGDUMP-OPTION]...: imgdump, run in $cases
-# on IMAGE (a name relative to it), prints exactly "imgdump: MESSAGE" and
-# exits 1; qemu does what QEMU says.
+# refused QEMU MESSAGE IMAGE [IMGDUMP-OPTION]...: IMAGE (a name relative to
+# $cases) is refused with MESSAGE (see refused_by_file, refused_by_stream).
 refused ()
+{
+    "refused_by_$through" "$@"
+    stream_message=
+}
+
+# accepted IMAGE [IMGDUMP-OPTION]...: IMAGE reads exactly as qemu reads it.
+accepted ()
+{
+    "accepted_by_$through" "$@"
+    stream_message=
+}
+
+# stream_expects MESSAGE|qemu|"as BASE": what the stream path does with
+# the next case, when it differs from the file path: refuse it with
+# MESSAGE (the image's name left out), read it as qemu does, or read it as
+# qemu reads base image BASE (the damage is in a part a stream never
+# needs, such as the snapshot table).
+stream_message=
+stream_expects ()
+{
+    stream_message=$1
+}
+
+# refused_by_file QEMU MESSAGE IMAGE [IMGDUMP-OPTION]...: imgdump, run in
+# $cases on IMAGE, prints exactly "imgdump: MESSAGE" and exits 1; qemu
+# does what QEMU says.
+refused_by_file ()
 {
     local qemu=$1 message=$2 image=$3 status verdict problems=()
     shift 3
@@ -111,8 +147,9 @@ refused ()
     report "$image${*:+ $*}" "${problems[@]}"
 }
 
-# accepted IMAGE [IMGDUMP-OPTION]...: imgdump reads IMAGE exactly as qemu.
-accepted ()
+# accepted_by_file IMAGE [IMGDUMP-OPTION]...: imgdump reads IMAGE exactly
+# as qemu.
+accepted_by_file ()
 {
     local image=$1 problems=()
     shift
@@ -125,6 +162,140 @@ accepted ()
     fi
     rm -f "$tmp/qemu.raw"
     report "$image${*:+ $*} (accepted)" "${problems[@]}"
+}
+
+# ---- checking one case through the stream path -----------------------------------
+
+# streamed IMAGE [OPTION]...: IMAGE fed to sparsecopy through a FIFO named
+# like it, in $tmp/streams (so that messages name IMAGE), written to
+# $tmp/out.raw; its exit status in $status, stderr in $tmp/stderr.
+streamed ()
+{
+    local image=$1 writer
+    shift
+    mkdir -p "$tmp/streams"
+    rm -f "$tmp/streams/$image" "$tmp/out.raw"
+    mkfifo "$tmp/streams/$image"
+    timeout 10 cat "$cases/$image" > "$tmp/streams/$image" 2>/dev/null &
+    writer=$!
+    (cd "$tmp/streams" &&
+     timeout 10 "$SPARSECOPY" "$@" "$image" "$tmp/out.raw") \
+        > "$tmp/stdout" 2> "$tmp/stderr" && status=0 || status=$?
+    kill "$writer" 2>/dev/null || true
+    wait "$writer" 2>/dev/null || true
+    rm -f "$tmp/streams/$image"
+}
+
+# stream_refusal IMAGE MESSAGE: what is wrong with $tmp/stderr, if
+# anything, for a stream of IMAGE refused with MESSAGE: its first line is
+# "sparsecopy: IMAGE: MESSAGE", or that folded into "sparsecopy: IMAGE:
+# read failed at offset N: IMAGE: MESSAGE"; nothing else follows but the
+# note that the target is incomplete.
+stream_refusal ()
+{
+    local image=$1 message=$2 first rest
+    first=$(head -1 "$tmp/stderr")
+    rest=$(tail -n +2 "$tmp/stderr")
+    [[ $first =~ ^"sparsecopy: $image: "("read failed at offset "[0-9]+": $image: ")?(.*)$ ]] &&
+        [ "${BASH_REMATCH[2]}" = "$message" ] ||
+        echo "message: $first -- expected: sparsecopy: $image: [read failed at offset N: $image: ]$message"
+    [ -z "$rest" ] || [ "$rest" = "sparsecopy: $tmp/out.raw: the target is incomplete" ] ||
+        echo "more messages: $rest"
+}
+
+# stream_verdict IMAGE [BASE]: what is wrong with sparsecopy's output of
+# IMAGE ($tmp/out.raw), if anything: it must be qemu-img's of IMAGE (of
+# base image BASE when given).
+stream_verdict ()
+{
+    if [ $# -eq 2 ]; then
+        qemu-img convert -O raw "$bases/$2" "$tmp/qemu.raw"
+    else
+        (cd "$cases" && qemu-img convert -O raw "$1" "$tmp/qemu.raw")
+    fi
+    cmp -s "$tmp/qemu.raw" "$tmp/out.raw" || echo "reads unlike qemu"
+    rm -f "$tmp/qemu.raw"
+}
+
+# stream_rule IMAGE [OPTION]...: the refusal a stream of IMAGE owes before
+# any damage is looked at, or nothing: a format read from local files
+# only (VDI or VHD by their magic, as the stream probes, or forced), or a
+# qcow2 image that names another file (qemu-img info tells, without
+# opening that file).
+stream_rule ()
+{
+    local image=$1 info
+    shift
+    local format
+    case "$*" in
+        *"--format vpc"*) format=vpc ;;
+        *) format=$(python3 -c '
+import struct, sys
+head = open(sys.argv[1], "rb").read(0x44)
+if head[:8] == b"conectix":
+    print("VHD")
+elif len(head) == 0x44 and struct.unpack("<I", head[0x40:])[0] == 0xbeda107f:
+    print("VDI")' "$cases/$image") ;;
+    esac
+    if [ -n "$format" ]; then
+        echo "a $format image cannot be read as a stream yet: copy it from a local file"
+        return
+    fi
+    info=$(cd "$cases" && timeout 10 qemu-img info -U --output=json "$image" 2>/dev/null) || return 0
+    python3 -c '
+import json, sys
+info = json.loads(sys.argv[1])
+backing = info.get("backing-filename")
+data = info.get("format-specific", {}).get("data", {}).get("data-file")
+if backing:
+    print("the image has a backing file (%s), which a stream cannot open: "
+          "flatten it first (qemu-img convert -O qcow2) or copy from the "
+          "local file" % backing)
+elif data:
+    print("the image keeps its data in an external data file (%s), which "
+          "a stream cannot open: copy from the local file" % data)' "$info"
+}
+
+# refused_by_stream QEMU MESSAGE IMAGE [OPTION]...: the stream of IMAGE is
+# refused with MESSAGE, or read as qemu-img reads it when MESSAGE is
+# "qemu" (and QEMU "accepts").  OPTIONs are imgdump's, which sparsecopy
+# shares (--allow-dir, --format).
+refused_by_stream ()
+{
+    local qemu=$1 message=$2 image=$3 problems=() problem rule
+    shift 3
+    # The seekable message names the file, or its resolved path.
+    message=${message#"$image: "}
+    message=${message#"$casedir/$image: "}
+    if [ ! -f "$cases/$image" ] || [ "$(stat -L -c %s "$cases/$image")" -gt $((1 << 30)) ]; then
+        echo "not streamed: $image is not a file of at most 1 GiB"
+        return 0
+    fi
+    rule=$(stream_rule "$image" "$@")
+    [ -n "$rule" ] && message=$rule
+    [ -n "$stream_message" ] && message=$stream_message
+    streamed "$image" "$@"
+    case $status in
+        0)
+            if [ "$qemu" = accepts ] && [ "$message" = qemu ]; then
+                problem=$(stream_verdict "$image")
+            elif [[ $message == "as "* ]]; then
+                problem=$(stream_verdict "$image" "${message#as }")
+            else
+                problem="accepted"
+            fi
+            [ -z "$problem" ] || problems+=("$problem") ;;
+        2) problem=$(stream_refusal "$image" "$message")
+           [ -z "$problem" ] || problems+=("$problem") ;;
+        124) problems+=("hung (killed after 10 s)") ;;
+        *) problems+=("exit status $status: $(cat "$tmp/stderr")") ;;
+    esac
+    report "$image${*:+ $*} (stream)" "${problems[@]}"
+}
+
+accepted_by_stream ()
+{
+    refused_by_stream accepts qemu "$@"
 }
 
 report ()

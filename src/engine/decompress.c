@@ -1,6 +1,9 @@
 #include <config.h>
 
+#include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -9,6 +12,8 @@
 #endif
 
 #include "decompress.h"
+#include "error.h"
+#include "qcow2-format.h"
 
 /* Decide exactly as qemu does: window bits -12, and a full output buffer is
  * success even if the stream goes on.
@@ -148,4 +153,23 @@ unzstd_cluster (void *out, size_t out_size, const void *in, size_t in_size)
   if (output.pos == output.size && r == 0)
     result = 0;
   return result;
+}
+
+int
+decompress_cluster (const struct compressed_cluster *c, void *out,
+                    size_t out_size, const void *in, size_t in_size)
+{
+  bool zstd = c->compression_type == QCOW2_COMPRESSION_ZSTD;
+  int r = zstd ? unzstd_cluster (out, out_size, in, in_size)
+               : inflate_cluster (out, out_size, in, in_size);
+
+  if (r == -1) {
+    report_error ("%s: L2 entry %" PRIu64 " of L1 entry %" PRIu64 ": "
+                  "compressed cluster at 0x%" PRIx64 " (%zu bytes) does not "
+                  "decompress to %zu bytes (%s)", c->path, c->l2_index,
+                  c->l1_index, c->host, in_size, out_size,
+                  zstd ? "zstd" : "zlib");
+    errno = EIO;
+  }
+  return r;
 }

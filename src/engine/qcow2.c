@@ -202,17 +202,11 @@ fill_cluster (void *buf, size_t size, void *opaque)
   }
   r = read_at (img, img->fd, "a compressed cluster", payload, n, c.offset);
   if (r == 0) {
-    r = q->compression_type == QCOW2_COMPRESSION_ZSTD
-        ? unzstd_cluster (buf, size, payload, n)
-        : inflate_cluster (buf, size, payload, n);
-    if (r == -1) {
-      report_error ("%s: L2 entry %" PRIu64 " of L1 entry %" PRIu64 ": "
-                    "compressed cluster at 0x%" PRIx64 " (%zu bytes) "
-                    "does not decompress to %zu bytes (%s)", img->path,
-                    f->run->l2_index, f->run->l1_index,
-                    c.offset, n, size, img->desc.compression);
-      errno = EIO;
-    }
+    struct compressed_cluster where = {
+      img->path, f->run->l1_index, f->run->l2_index, c.offset,
+      q->compression_type
+    };
+    r = decompress_cluster (&where, buf, size, payload, n);
   }
   free (payload);
   return r;

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,11 @@
 
 /* Bytes read at once while skipping or holding. */
 #define STEP_BYTES (1024 * 1024)
+
+/* Room for a structure's name in messages: "the L2 table of L1 entry N
+ * (65536 bytes at 0xN)".
+ */
+#define WHAT_BYTES 128
 
 enum record_kind { RECORD_L1, RECORD_L2, RECORD_DATA, RECORD_COMPRESSED };
 
@@ -267,10 +273,9 @@ copy_held (struct stream *s, unsigned char *dst, uint64_t offset,
     if (h == NULL && s->qcow2->dropped)
       return s->in.read_at (s->in.opaque, dst, count, offset);
     if (h == NULL) {
-      report_error ("%s: %s at 0x%" PRIx64 " was read before the table "
-                    "naming it and was not kept (it overlaps another "
-                    "structure): read this image from a seekable file",
-                    s->path, what, offset);
+      report_error ("%s: %s was read before the table naming it and was "
+                    "not kept (it overlaps another structure): read this "
+                    "image from a seekable file", s->path, what);
       errno = EINVAL;
       return -1;
     }
@@ -315,8 +320,8 @@ fetch (struct stream *s, unsigned char *dst, uint64_t offset, uint64_t count,
     return -1;
   *got += n;
   if (*got == 0) {
-    report_error ("%s: the stream ended at byte %" PRIu64 ", before %s at "
-                  "0x%" PRIx64, s->path, s->pos, what, offset);
+    report_error ("%s: the stream ended at byte %" PRIu64 ", before %s",
+                  s->path, s->pos, what);
     errno = EIO;
     return -1;
   }
@@ -459,9 +464,13 @@ walk_l2_unit (struct stream *s, uint64_t unit, struct stream_event *event)
   case QCOW2_SC_UNALLOCATED:
     return add_hole (s, guest, length, event);
   case QCOW2_SC_DATA:
-    if (!is_aligned (host, q->cluster_size))
-      return corrupt (s, w->l1_index, l2_index, "cluster offset is not "
-                      "aligned:", host);
+    if (!is_aligned (host, q->cluster_size)) {
+      report_error ("%s: L2 entry %" PRIu64 " of L1 entry %" PRIu64 ": "
+                    "cluster offset 0x%" PRIx64 " is not aligned", s->path,
+                    l2_index, w->l1_index, host);
+      errno = EINVAL;
+      return -1;
+    }
     return add_data (s, guest, length, host + ((uint64_t) sc << q->unit_bits));
   }
   return 0;
@@ -509,8 +518,14 @@ read_table (struct stream *s, const struct record *r)
 {
   struct qcow2_stream *q = s->qcow2;
   uint64_t got;
-  const char *what = r->kind == RECORD_L1 ? "the L1 table" : "an L2 table";
+  char what[WHAT_BYTES];
 
+  if (r->kind == RECORD_L1)
+    snprintf (what, sizeof what, "the L1 table (%" PRIu64 " bytes at 0x%"
+              PRIx64 ")", r->host_length, r->host);
+  else
+    snprintf (what, sizeof what, "the L2 table of L1 entry %" PRIu64
+              " (at 0x%" PRIx64 ")", r->entry, r->host);
   if (fetch (s, q->table, r->host, r->host_length, what, false, &got) == -1)
     return -1;
   q->tables_ahead--;
@@ -532,10 +547,13 @@ serve_data (struct stream *s, unsigned char *buf, size_t max_data,
   struct qcow2_stream *q = s->qcow2;
   struct record *r = &q->heap[0];
   uint64_t n = MIN (r->host_length, max_data), got;
+  char what[WHAT_BYTES];
 
-  if (fetch (s, buf, r->host, n, "cluster data", false, &got) == -1)
+  snprintf (what, sizeof what, "the data of guest offset 0x%" PRIx64
+            " (%" PRIu64 " bytes at 0x%" PRIx64 ")", r->guest, n, r->host);
+  if (fetch (s, buf, r->host, n, what, false, &got) == -1)
     return -1;
-  *event = (struct stream_event) { STREAM_DATA, r->guest, n, n };
+  *event = (struct stream_event) { STREAM_DATA, r->guest, n, n, r->host };
   if (n == r->host_length)
     pop_record (q);
   else {
@@ -558,15 +576,18 @@ serve_compressed (struct stream *s, unsigned char *buf,
   struct qcow2_stream *q = s->qcow2;
   struct record r = q->heap[0];
   uint64_t length = r.host_length, got;
+  char what[WHAT_BYTES];
 
   pop_record (q);
   if (q->heap_len > 0 && q->heap[0].host > r.host)
     length = MIN (length, q->heap[0].host - r.host);
-  if (fetch (s, buf, r.host, length, "a compressed cluster", true, &got)
-      == -1)
+  snprintf (what, sizeof what, "the compressed cluster of guest offset 0x%"
+            PRIx64 " (at 0x%" PRIx64 ")", r.guest, r.host);
+  if (fetch (s, buf, r.host, length, what, true, &got) == -1)
     return -1;
   *event = (struct stream_event) {
-    STREAM_COMPRESSED, r.guest, MIN (q->cluster_size, s->size - r.guest), got
+    STREAM_COMPRESSED, r.guest, MIN (q->cluster_size, s->size - r.guest), got,
+    r.host
   };
   return 1;
 }
@@ -629,6 +650,11 @@ qcow2_stream_decompress (const struct stream *s,
                          const void *payload, void *out)
 {
   const struct qcow2_stream *q = s->qcow2;
+  uint64_t cluster_index = event->offset >> q->cluster_bits;
+  struct compressed_cluster where = {
+    s->path, cluster_index / q->l2_entries, cluster_index % q->l2_entries,
+    event->host, q->header.compression_type
+  };
   unsigned char *cluster = out;
   int r;
 
@@ -640,19 +666,14 @@ qcow2_stream_decompress (const struct stream *s,
       return -1;
     }
   }
-  r = q->header.compression_type == QCOW2_COMPRESSION_ZSTD
-    ? unzstd_cluster (cluster, q->cluster_size, payload, event->payload_bytes)
-    : inflate_cluster (cluster, q->cluster_size, payload,
-                       event->payload_bytes);
+  r = decompress_cluster (&where, cluster, q->cluster_size, payload,
+                          event->payload_bytes);
   if (r == -1)
-    report_error ("%s: compressed cluster at guest offset 0x%" PRIx64
-                  " does not decompress", s->path, event->offset);
+    errno = EINVAL;             /* a damaged stream, as stream.h says */
   else if (cluster != out)
     memcpy (out, cluster, event->length);
   if (cluster != out)
     free (cluster);
-  if (r == -1)
-    errno = EINVAL;
   return r;
 }
 

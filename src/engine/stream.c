@@ -48,8 +48,8 @@ stream_read_exact (struct stream *s, void *buf, size_t count,
   if (n == -1)
     return -1;
   if ((size_t) n < count) {
-    report_error ("%s: the stream ended at byte %" PRIu64 ", inside %s",
-                  s->path, s->pos, what);
+    report_error ("%s: the stream ended at byte %" PRIu64 ", before the end "
+                  "of %s", s->path, s->pos, what);
     errno = EIO;
     return -1;
   }
@@ -179,7 +179,7 @@ raw_next (struct stream *s, void *buf, size_t max_data,
   padded = round_up (n, 512);
   memset ((char *) buf + n, 0, padded - n);
   event->type = STREAM_DATA;
-  event->offset = s->size;
+  event->offset = event->host = s->size;
   event->length = event->payload_bytes = padded;
   s->size += padded;
   return 1;

@@ -80,6 +80,8 @@ struct stream_event {
   uint64_t offset;              /* in the raw view */
   uint64_t length;
   size_t payload_bytes;         /* DATA: = length; COMPRESSED: payload */
+  uint64_t host;                /* DATA, COMPRESSED: where the bytes were
+                                 * in the input (for messages) */
 };
 
 /* PATH names the stream in messages.  Returns NULL after reporting. */

@@ -7,6 +7,11 @@
  * cluster, in the worker, so that decompression still uses every core.  A
  * worker holds one piece at a time: there are never more slots than
  * workers.
+ *
+ * A target whose logical blocks are larger than the decoder's 512-byte
+ * sectors takes whole blocks only: the parts of ranges that cover a block
+ * in part wait in stream-blocks.c for the rest of it, and the block is
+ * handed out once complete.
  */
 #include <config.h>
 
@@ -22,7 +27,13 @@
 #include "messages.h"
 #include "rounding.h"
 #include "source.h"
+#include "stream-blocks.h"
 #include "stream.h"
+
+/* The largest target block assembled from smaller ranges (stream-blocks.h
+ * keeps a bit per sector in 64 bits).
+ */
+#define MAX_ASSEMBLED_BLOCK (64 * 512)
 
 struct slot {
   bool used;
@@ -39,6 +50,8 @@ struct stream_source {
   struct slot *slots;
   unsigned n_slots;
   size_t slot_size;
+  struct stream_blocks blocks;  /* partial target blocks */
+  unsigned char *cluster;       /* a compressed cluster split into blocks */
   /* A stream that failed cannot go on: every later call fails the same
    * way, so that whichever worker reports first tells the cause.
    */
@@ -113,23 +126,110 @@ release_slot (struct stream_source *ss, unsigned slot)
   pthread_mutex_unlock (&ss->lock);
 }
 
-/* The decoder's ranges are whole 512-byte sectors at least; a target with
- * larger blocks would need pieces merged across ranges.
+/* The decoder's ranges are whole 512-byte sectors; blocks larger than
+ * MAX_ASSEMBLED_BLOCK are not assembled from them.
  */
 static int
-check_block (struct stream_source *ss, const struct source_cut *cut,
-             const struct stream_event *e)
+refuse_block (struct stream_source *ss, const struct source_cut *cut,
+              const struct stream_event *e)
 {
-  if (is_aligned (e->offset, cut->block)
-      && (is_aligned (e->length, cut->block)
-          || e->offset + e->length == stream_size (ss->stream)))
-    return 0;
   report_error ("%s: the range at offset %" PRIu64 " is not aligned to the "
                 "target's %" PRIu64 "-byte blocks: a stream of this image "
-                "can only be written to a target with smaller blocks",
-                ss->source.path, e->offset, cut->block);
+                "can only be written to a target with blocks of at most %d "
+                "bytes", ss->source.path, e->offset, cut->block,
+                MAX_ASSEMBLED_BLOCK);
   errno = ENOTSUP;
   return -1;
+}
+
+/* E covers target blocks in part: keep those parts (stream-blocks.h) and
+ * leave in E the whole blocks between them, their bytes moved to the start
+ * of BUF (E's length 0 when there are none).  Returns 0 or -1 (reported).
+ */
+static int
+split_event (struct stream_source *ss, const struct source_cut *cut,
+             struct stream_event *e, unsigned char *buf)
+{
+  const unsigned char *bytes = e->type == STREAM_HOLE ? NULL : buf;
+  uint64_t middle, middle_length;
+
+  if (cut->block > MAX_ASSEMBLED_BLOCK)
+    return refuse_block (ss, cut, e);
+  if (e->type == STREAM_COMPRESSED) {
+    if (ss->cluster == NULL
+        && (ss->cluster = malloc (stream_max_payload (ss->stream))) == NULL) {
+      report_error ("%s: %m", ss->source.path);
+      return -1;
+    }
+    messages_hold ();
+    if (stream_decompress (ss->stream, e, buf, ss->cluster) == -1) {
+      messages_release ();
+      source_report_failure (&ss->source, "read", e->offset);
+      return -1;
+    }
+    messages_release ();
+    bytes = ss->cluster;
+  }
+  if (stream_blocks_add (&ss->blocks, e->offset, e->length, bytes,
+                         stream_size (ss->stream), &middle,
+                         &middle_length) == -1)
+    return -1;
+  if (bytes)
+    memmove (buf, bytes + (middle - e->offset), middle_length);
+  e->type = bytes ? STREAM_DATA : STREAM_HOLE;
+  e->offset = middle;
+  e->length = e->payload_bytes = middle_length;
+  return 0;
+}
+
+/* Hand out E as the piece in SLOT. */
+static int
+hand_out (struct stream_source *ss, unsigned slot,
+          const struct stream_event *e, struct source_piece *p)
+{
+  if (e->type == STREAM_HOLE)
+    release_slot (ss, slot);
+  else {
+    pthread_mutex_lock (&ss->lock);
+    ss->slots[slot].event = *e;
+    pthread_mutex_unlock (&ss->lock);
+  }
+  *p = (struct source_piece) {
+    e->type == STREAM_HOLE ? SOURCE_PIECE_HOLE : SOURCE_PIECE_DATA,
+    e->offset, e->length, slot
+  };
+  return 1;
+}
+
+/* The next range from the decoder into SLOT (BUF), fitted to the target's
+ * blocks.  Returns 1 with *E (length 0: nothing to hand out yet), 0 at the
+ * end, -1 (reported).
+ */
+static int
+next_event (struct stream_source *ss, const struct source_cut *cut,
+            unsigned char *buf, struct stream_event *e)
+{
+  int r;
+
+  messages_hold ();
+  r = stream_next (ss->stream, buf, ss->slot_size, cut->data_max, e);
+  messages_release ();
+  ss->source.size = stream_size (ss->stream);
+  if (r == -1)
+    source_report_failure (&ss->source, "read",
+                           stream_position (ss->stream));
+  if (r == 1 && !stream_blocks_aligned (&ss->blocks, e->offset, e->length,
+                                        ss->source.size)
+      && split_event (ss, cut, e, buf) == -1)
+    return -1;
+  if (r == 0 && stream_blocks_waiting (&ss->blocks) > 0) {
+    report_error ("%s: the stream ended with %zu target blocks in part "
+                  "unwritten", ss->source.path,
+                  stream_blocks_waiting (&ss->blocks));
+    errno = EIO;
+    return -1;
+  }
+  return r;
 }
 
 static int
@@ -137,40 +237,33 @@ stream_source_next (struct source *s, const struct source_cut *cut,
                     struct source_piece *p)
 {
   struct stream_source *ss = (struct stream_source *) s;
-  struct stream_event e;
+  struct stream_event e = { 0 };
   unsigned char *buf;
+  bool hole;
   int slot, r;
 
   if (ss->failure[0]) {
     report_error ("%s", ss->failure);
     return -1;
   }
-  slot = free_slot (ss, cut, &buf);
-  if (slot == -1)
-    return -1;
-  messages_hold ();
-  r = stream_next (ss->stream, buf, ss->slot_size, cut->data_max, &e);
-  messages_release ();
-  s->size = stream_size (ss->stream);
-  if (r == -1)
-    source_report_failure (s, "read", stream_position (ss->stream));
-  if (r == 1 && check_block (ss, cut, &e) == -1)
-    r = -1;
-  if (r == -1)
-    snprintf (ss->failure, sizeof ss->failure, "%s", last_error ());
-  if (r != 1 || e.type == STREAM_HOLE) {
-    release_slot (ss, slot);
-    if (r != 1)
-      return r;
-  }
-  pthread_mutex_lock (&ss->lock);
-  ss->slots[slot].event = e;
-  pthread_mutex_unlock (&ss->lock);
-  *p = (struct source_piece) {
-    e.type == STREAM_HOLE ? SOURCE_PIECE_HOLE : SOURCE_PIECE_DATA,
-    e.offset, e.length, slot
-  };
-  return 1;
+  ss->blocks.block = cut->block;
+  do {
+    slot = free_slot (ss, cut, &buf);
+    if (slot == -1)
+      return -1;
+    if (stream_blocks_take (&ss->blocks, &e.offset, &e.length, &hole, buf,
+                            s->size) == 1) {
+      e.type = hole ? STREAM_HOLE : STREAM_DATA;
+      e.payload_bytes = e.length;
+      return hand_out (ss, slot, &e, p);
+    }
+    r = next_event (ss, cut, buf, &e);
+    if (r == -1)
+      snprintf (ss->failure, sizeof ss->failure, "%s", last_error ());
+    if (r != 1 || e.length == 0)
+      release_slot (ss, slot);
+  } while (r == 1 && e.length == 0);
+  return r == 1 ? hand_out (ss, slot, &e, p) : r;
 }
 
 static int
@@ -216,6 +309,8 @@ stream_source_close (struct source *s)
   for (i = 0; i < ss->n_slots; i++)
     free (ss->slots[i].buf);
   free (ss->slots);
+  stream_blocks_free (&ss->blocks);
+  free (ss->cluster);
   pthread_mutex_destroy (&ss->lock);
   free (ss);
 }
@@ -244,6 +339,8 @@ source_stream_open (const char *path, struct input *input,
   pthread_mutex_init (&ss->lock, NULL);
   ss->source.ops = &stream_source_ops;
   ss->source.path = path;
+  ss->blocks = (struct stream_blocks) { .path = path,
+                                        .limit = o->stream_buffer };
   if (o->checksum)
     ss->checksum = input;
   ss->input = input_unwrap (input);

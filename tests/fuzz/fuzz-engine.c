@@ -19,6 +19,14 @@
  * past the end, a failure with errno 0 or without a message, a file
  * descriptor left open.
  *
+ * Then the image part goes through the stream decoder (stream.h) too, as
+ * a pipe would bring it: once with no way to read again and once able to
+ * read ranges again through a small buffer (so that held bytes are
+ * dropped and fetched again).  Besides the sanitizers, the target aborts
+ * when the events break stream.h's contract (outside the raw view,
+ * overlapping, not covering it at the end, a failure without a message),
+ * or when a range read both ways reads differently.
+ *
  * Built with -DFUZZ_REPLAY_MAIN it is a plain program: each argument (a
  * file, or a folder of files) is run once, stdin when there is none.  That
  * serves `make check` (regressions and seeds) and AFL++ (`@@`).
@@ -39,6 +47,7 @@
 
 #include "error.h"
 #include "image.h"
+#include "stream.h"
 
 #define PART_MARKER "@@PART@@"
 #define AT_MARKER "@@AT@@"
@@ -52,6 +61,11 @@
 #define WINDOW_BYTES (128u << 10)
 #define WINDOW_PIECE 509        /* prime: pieces straddle every boundary */
 #define BLOCK 4096
+#define STREAM_MAX_BYTES (64u << 20)    /* of a part's file, streamed */
+#define STREAM_DATA_MAX (64u << 10)
+#define STREAM_MAX_EVENTS 4096
+#define STREAM_SMALL_BUFFER (64u << 10)
+#define STREAM_BUFFER (1u << 20)
 
 static const char *const part_names[MAX_PARTS] = { "i", "b", "d" };
 
@@ -61,6 +75,19 @@ static unsigned char *read_buf, *window_buf;
 static unsigned reports;        /* report_error() calls since reset */
 static struct image_extent walked[MAX_EXTENTS];
 static unsigned walked_count;
+
+/* The image part as its file reads, for the stream decoder: HEAD, zeros,
+ * TAIL at TAIL_AT; cut at STREAM_MAX_BYTES.
+ */
+struct streamed_part {
+  const uint8_t *head, *tail;
+  size_t head_len, tail_len;
+  uint64_t tail_at, end, pos;
+};
+static struct streamed_part image_part;
+static struct stream_event stream_events[STREAM_MAX_EVENTS];
+static unsigned stream_event_count;
+static unsigned char *stream_buf, *stream_out, *image_bytes;
 
 static void __attribute__ ((noreturn, format (printf, 1, 2)))
 contract_broken (const char *fmt, ...)
@@ -134,7 +161,11 @@ setup (void)
   set_error_sink (count_report);
   read_buf = malloc (READ_CHUNK);
   window_buf = malloc (WINDOW_BYTES);
-  if (read_buf == NULL || window_buf == NULL)
+  stream_buf = malloc (STREAM_DATA_MAX + (2u << 20) + 512);
+  stream_out = malloc (2u << 20);
+  image_bytes = malloc (2u << 20);
+  if (read_buf == NULL || window_buf == NULL || stream_buf == NULL
+      || stream_out == NULL || image_bytes == NULL)
     abort ();
 }
 
@@ -221,6 +252,12 @@ write_part (const char *name, const uint8_t *data, size_t len)
     abort ();
   }
   close (fd);
+  if (strcmp (name, part_names[0]) == 0) {
+    image_part = (struct streamed_part) { data, tail, head_len, tail_len,
+                                          tail_at, tail_at + tail_len, 0 };
+    if (image_part.end > STREAM_MAX_BYTES)
+      image_part.end = STREAM_MAX_BYTES;
+  }
 }
 
 static void
@@ -494,6 +531,186 @@ count_descriptors (void)
   return n;
 }
 
+/* ---- the stream decoder ---- */
+
+/* Bytes [OFFSET, OFFSET + COUNT) of the image part's file. */
+static void
+part_bytes (const struct streamed_part *p, uint8_t *buf, size_t count,
+            uint64_t offset)
+{
+  size_t n;
+
+  while (count > 0) {
+    if (offset < p->head_len) {
+      n = p->head_len - offset < count ? p->head_len - offset : count;
+      memcpy (buf, p->head + offset, n);
+    }
+    else if (offset >= p->tail_at && offset - p->tail_at < p->tail_len) {
+      n = p->tail_len - (offset - p->tail_at);
+      n = n < count ? n : count;
+      memcpy (buf, p->tail + (offset - p->tail_at), n);
+    }
+    else {
+      n = offset < p->tail_at && p->tail_at - offset < count
+          ? p->tail_at - offset : count;
+      memset (buf, 0, n);
+    }
+    buf += n;
+    offset += n;
+    count -= n;
+  }
+}
+
+static ssize_t
+part_read (void *opaque, void *buf, size_t count)
+{
+  struct streamed_part *p = opaque;
+
+  /* Short reads, as a pipe gives them. */
+  if (count > 4093)
+    count = 4093;
+  if (count > p->end - p->pos)
+    count = p->end - p->pos;
+  part_bytes (p, buf, count, p->pos);
+  p->pos += count;
+  return count;
+}
+
+static int
+part_read_at (void *opaque, void *buf, size_t count, uint64_t offset)
+{
+  struct streamed_part *p = opaque;
+
+  if (offset > p->end || count > p->end - offset) {
+    report_error ("fuzz: a range past the end of the stream");
+    errno = EIO;
+    return -1;
+  }
+  part_bytes (p, buf, count, offset);
+  return 0;
+}
+
+/* The event's bytes, as the image engine reads them: the same, when it
+ * reads them at all.
+ */
+static void
+compare_with_image (const struct stream *st, struct image *img,
+                    const struct stream_event *e, const unsigned char *bytes)
+{
+  if (img == NULL || image_describe (img)->format != stream_format (st)
+      || e->offset + e->length > image_size (img)
+      || e->length > (2u << 20))
+    return;
+  expect_call ();
+  if (image_pread (img, image_bytes, e->length, e->offset) == -1)
+    return;
+  if (memcmp (image_bytes, bytes, e->length) != 0)
+    contract_broken ("the stream's %llu bytes at %llu (event type %d) differ "
+                     "from the image's", (unsigned long long) e->length,
+                     (unsigned long long) e->offset, (int) e->type);
+}
+
+static int
+compare_events (const void *a, const void *b)
+{
+  const struct stream_event *x = a, *y = b;
+
+  return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* The events tile the raw view: no overlap; the whole of it once the
+ * stream ended (COMPLETE).
+ */
+static void
+check_tiling (const struct stream *st, bool complete)
+{
+  uint64_t at = 0;
+  unsigned i;
+
+  qsort (stream_events, stream_event_count, sizeof *stream_events,
+         compare_events);
+  for (i = 0; i < stream_event_count; i++) {
+    if (stream_events[i].offset < at)
+      contract_broken ("stream events overlap at %llu",
+                       (unsigned long long) stream_events[i].offset);
+    if (complete && stream_events[i].offset != at)
+      contract_broken ("no stream event covers %llu",
+                       (unsigned long long) at);
+    at = stream_events[i].offset + stream_events[i].length;
+  }
+  if (complete && at != stream_size (st))
+    contract_broken ("stream events end at %llu, the raw view at %llu",
+                     (unsigned long long) at,
+                     (unsigned long long) stream_size (st));
+}
+
+static void
+check_event (const struct stream *st, struct image *img,
+             const struct stream_event *e)
+{
+  const unsigned char *bytes = stream_buf;
+
+  if (e->length == 0 || (stream_format (st) == IMAGE_FORMAT_QCOW2
+                         && e->offset + e->length > stream_size (st)))
+    contract_broken ("stream event at %llu, %llu bytes (size %llu)",
+                     (unsigned long long) e->offset,
+                     (unsigned long long) e->length,
+                     (unsigned long long) stream_size (st));
+  if (e->type == STREAM_COMPRESSED) {
+    expect_call ();
+    if (stream_decompress (st, e, stream_buf, stream_out) == -1) {
+      check_failure ("stream_decompress");
+      return;
+    }
+    bytes = stream_out;
+  }
+  if (e->type == STREAM_HOLE) {
+    memset (stream_out, 0, e->length < (2u << 20) ? e->length : 2u << 20);
+    bytes = stream_out;
+  }
+  compare_with_image (st, img, e, bytes);
+}
+
+/* Decode the image part as a stream, BUFFER bytes held at most; with
+ * REREAD the input can read ranges again.
+ */
+static void
+exercise_stream (struct image *img, uint64_t buffer, bool reread)
+{
+  struct stream_input in = { part_read, reread ? part_read_at : NULL,
+                             &image_part };
+  struct stream_options options = { IMAGE_FORMAT_AUTO, buffer };
+  struct stream_event e;
+  struct stream *st;
+  size_t buf_size;
+  int r = 1;
+
+  image_part.pos = 0;
+  stream_event_count = 0;
+  expect_call ();
+  st = stream_open (image_path, &in, &options);
+  if (st == NULL) {
+    check_failure ("stream_open");
+    return;
+  }
+  buf_size = STREAM_DATA_MAX > stream_max_payload (st)
+             ? STREAM_DATA_MAX : stream_max_payload (st);
+  if (buf_size > STREAM_DATA_MAX + (2u << 20) + 512)
+    contract_broken ("a payload of %zu bytes", buf_size);
+  while (stream_event_count < STREAM_MAX_EVENTS) {
+    expect_call ();
+    r = stream_next (st, stream_buf, buf_size, STREAM_DATA_MAX, &e);
+    if (r != 1)
+      break;
+    stream_events[stream_event_count++] = e;
+    check_event (st, img, &e);
+  }
+  if (r == -1)
+    check_failure ("stream_next");
+  check_tiling (st, r == 0);
+  stream_close (st);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
@@ -516,8 +733,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   else {
     check_probe (img);
     exercise (img);
-    image_close (img);
   }
+  exercise_stream (img, STREAM_BUFFER, false);
+  exercise_stream (img, STREAM_SMALL_BUFFER, true);
+  image_close (img);
   image_cache_free (options.cache);
   if (count_descriptors () != descriptors)
     contract_broken ("%d file descriptors were left open",

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Replay every input the fuzzer ever crashed on (regressions/) and the seed
 # corpus through fuzz-replay, the fuzz target built with AddressSanitizer
-# and UBSan.  The engine may refuse any of them; what fails the test is a
-# signal, a sanitizer report, a broken contract (the target aborts: see
+# and UBSan: each input is opened as a file and decoded as a stream.  The
+# engine may refuse any of them; what fails the test is a signal, a
+# sanitizer report, a broken contract (the target aborts: see
 # fuzz-engine.c), a leak or an input that takes more than 60 seconds.
 # All inputs run; the test fails at the end if any failed.
 . "$top_srcdir/tests/functions.sh"
