@@ -99,8 +99,9 @@ make_public_tmpdir ()
 }
 
 # ---- the oracle corpus --------------------------------------------------
-# corpus: build the oracle corpus once per build tree (the first test to
-# ask builds it, the others wait on the lock) and print its folder.
+# corpus: build the oracle corpus once per build tree, and again when the
+# scripts that make it change (the first test to ask builds it, the others
+# wait on the lock) and print its folder.
 # Layout: images/ holds the images (entry points listed in MANIFEST, one
 # file name per line), expected/NAME.raw what `qemu-img convert -O raw`
 # makes of images/NAME.
@@ -109,7 +110,9 @@ corpus ()
     local dir="$builddir/corpus"
     (
         flock 9
-        if [ ! -f "$dir/.complete" ]; then
+        # Built again when the scripts that make it changed since.
+        if [ ! "$dir/.complete" -nt "$srcdir/make-corpus.sh" ] ||
+               [ ! "$dir/.complete" -nt "$srcdir/image-helpers.sh" ]; then
             rm -rf "$dir"
             bash "$srcdir/make-corpus.sh" "$dir" >&2
             touch "$dir/.complete"
