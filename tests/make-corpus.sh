@@ -159,6 +159,27 @@ io tiny-compressed.qcow2 "write -c -s tiny-compressed.pat 4096 4096"
 rm -f tiny-compressed.pat
 entry tiny-compressed.qcow2
 
+# Compressed clusters packed across the span of an L2 table (2 MiB with 4 KiB
+# clusters): qemu allocates the next table in the middle of its packing, so
+# the first clusters the new table names lie before it in the file, sharing
+# a sector with clusters the previous table names.  The 8 clusters around
+# the boundary hold one byte value each and compress to a few bytes:
+# several share one sector.
+across_l2 ()
+{
+    local name=$1 type=$2 i letters=abcdefgh
+    stamp "$name.src" $((4 * MiB)) $((3 * MiB / 2)):$MiB
+    for i in 0 1 2 3 4 5 6 7; do
+        head -c 4096 /dev/zero | tr '\0' "${letters:i:1}" |
+            dd of="$name.src" bs=4096 seek=$((2 * MiB / 4096 - 4 + i)) \
+               conv=notrunc status=none
+    done
+    from_raw "$name" "$name.src" "cluster_size=4096,compression_type=$type" -c
+    entry "$name"
+}
+across_l2 zlib-c4k-across-l2.qcow2 zlib
+across_l2 zstd-c4k-across-l2.qcow2 zstd
+
 # ---- preallocation ---------------------------------------------------------
 
 for mode in metadata falloc full; do

@@ -185,7 +185,8 @@ drop_held (struct qcow2_stream *q)
 }
 
 static int
-hold (struct stream *s, unsigned char *bytes, uint64_t length)
+hold (struct stream *s, uint64_t offset, unsigned char *bytes,
+      uint64_t length)
 {
   struct qcow2_stream *q = s->qcow2;
   struct held *grown;
@@ -204,7 +205,7 @@ hold (struct stream *s, unsigned char *bytes, uint64_t length)
     free (bytes);
     bytes = NULL;
   }
-  q->held[q->held_len++] = (struct held) { s->pos - length, length, bytes };
+  q->held[q->held_len++] = (struct held) { offset, length, bytes };
   if (bytes)
     q->held_bytes += length;
   if (memory_used (q) <= s->buffer_limit)
@@ -234,7 +235,7 @@ advance_to (struct stream *s, uint64_t offset, const char *what)
         free (buf);
       return -1;
     }
-    if (buf != q->skip && hold (s, buf, n) == -1)
+    if (buf != q->skip && hold (s, s->pos - n, buf, n) == -1)
       return -1;
   }
   return 0;
@@ -263,15 +264,27 @@ find_held (const struct qcow2_stream *q, uint64_t offset)
  */
 static int
 copy_held (struct stream *s, unsigned char *dst, uint64_t offset,
-           uint64_t count, const char *what)
+           uint64_t count, const char *what, bool short_ok, uint64_t *copied)
 {
   const struct held *h;
   uint64_t n;
 
+  *copied = 0;
   while (count > 0) {
     h = find_held (s->qcow2, offset);
-    if (h == NULL && s->qcow2->dropped)
-      return s->in.read_at (s->in.opaque, dst, count, offset);
+    if (h == NULL && s->qcow2->dropped) {
+      if (s->in.read_at (s->in.opaque, dst, count, offset) == -1)
+        return -1;
+      *copied += count;
+      return 0;
+    }
+    /* Not held after the first byte: a record the stream knew of took
+     * those bytes (while a table was to come, nothing else is dropped).
+     * A compressed cluster's extent is whole sectors, an upper bound: its
+     * data ends before that record.
+     */
+    if (h == NULL && short_ok && *copied > 0)
+      return 0;
     if (h == NULL) {
       report_error ("%s: %s was read before the table naming it and was "
                     "not kept (it overlaps another structure): read this "
@@ -287,6 +300,7 @@ copy_held (struct stream *s, unsigned char *dst, uint64_t offset,
     dst += n;
     offset += n;
     count -= n;
+    *copied += n;
   }
   return 0;
 }
@@ -299,13 +313,17 @@ static int
 fetch (struct stream *s, unsigned char *dst, uint64_t offset, uint64_t count,
        const char *what, bool short_ok, uint64_t *got)
 {
-  uint64_t before = 0;
+  uint64_t before = 0, copied;
   ssize_t n;
 
   if (offset < s->pos) {
     before = MIN (count, s->pos - offset);
-    if (copy_held (s, dst, offset, before, what) == -1)
+    if (copy_held (s, dst, offset, before, what, short_ok, &copied) == -1)
       return -1;
+    if (copied < before) {
+      *got = copied;
+      return 0;
+    }
   }
   else if (advance_to (s, offset, what) == -1)
     return -1;
@@ -569,13 +587,37 @@ serve_data (struct stream *s, unsigned char *buf, size_t max_data,
  * them, and its last sector may be shared with the next one or pass the
  * end of the file.
  */
+/* Compressed clusters are packed byte after byte, and an L2 entry names
+ * whole 512-byte sectors: the next cluster begins in this one's last
+ * sector.  qemu allocates a new L2 table in the middle of such packing, so
+ * the next cluster often comes before the table that names it.  While
+ * tables are to come, keep that sector (the part of it the input gave now:
+ * BUF holds [HOST, END), of which [FROM, END) was read just now).
+ */
+static int
+hold_shared_sector (struct stream *s, const unsigned char *buf,
+                    uint64_t host, uint64_t from, uint64_t end)
+{
+  uint64_t start;
+  unsigned char *copy;
+
+  if (s->qcow2->tables_ahead == 0 || end <= from)
+    return 0;
+  start = MAX (round_down (end - 1, QCOW2_COMPRESSED_SECTOR), from);
+  copy = malloc (end - start);
+  if (copy == NULL)
+    return out_of_memory (s);
+  memcpy (copy, buf + (start - host), end - start);
+  return hold (s, start, copy, end - start);
+}
+
 static int
 serve_compressed (struct stream *s, unsigned char *buf,
                   struct stream_event *event)
 {
   struct qcow2_stream *q = s->qcow2;
   struct record r = q->heap[0];
-  uint64_t length = r.host_length, got;
+  uint64_t length = r.host_length, got, from;
   char what[WHAT_BYTES];
 
   pop_record (q);
@@ -583,7 +625,9 @@ serve_compressed (struct stream *s, unsigned char *buf,
     length = MIN (length, q->heap[0].host - r.host);
   snprintf (what, sizeof what, "the compressed cluster of guest offset 0x%"
             PRIx64 " (at 0x%" PRIx64 ")", r.guest, r.host);
-  if (fetch (s, buf, r.host, length, what, true, &got) == -1)
+  from = MAX (r.host, s->pos);
+  if (fetch (s, buf, r.host, length, what, true, &got) == -1
+      || hold_shared_sector (s, buf, r.host, from, r.host + got) == -1)
     return -1;
   *event = (struct stream_event) {
     STREAM_COMPRESSED, r.guest, MIN (q->cluster_size, s->size - r.guest), got,
