@@ -28,7 +28,8 @@ defined=$( { compgen -b; compgen -k
 required_tools=$(sed -n 's/^[[:space:]]*requires  *\([A-Za-z0-9_./+-][^ ]*\).*/\1/p' "${scripts[@]}" |
                      grep -vxF -f <(echo "$defined") | sort -u)
 words=$(python3 "$srcdir/command-words.py" "${scripts[@]}" |
-            grep -E '^[A-Za-z0-9_.+-]+$|^\[$' | grep -vxF -f <(echo "$defined") || true)
+            grep -E '^[A-Za-z0-9_.+-]+$|^\[$|^/[A-Za-z0-9_./+-]+$' |
+            grep -vxF -f <(echo "$defined") || true)
 [ -n "$words" ] || fail "command-words.py found no command in the scripts"
 for tool in $required_tools; do
     grep -qxF -- "$tool" <<< "$words" || fail "command-words.py misses '$tool' of a requires line"
