@@ -26,9 +26,27 @@ rm "$tmp/data.raw"
 
 cache_mib=32
 margin_mib=24
-# Under AddressSanitizer, freed memory is held in a quarantine: not ours.
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0" \
-    start_sparsefs "$src" "$mnt" -o cache=${cache_mib}M
+
+# mount_with_cache: $src on $mnt with the cache of $cache_mib MiB.  Under
+# AddressSanitizer, freed memory is held in a quarantine: not ours.
+mount_with_cache ()
+{
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0" \
+        start_sparsefs "$src" "$mnt" -o cache=${cache_mib}M
+}
+
+# check_peak LABEL CONTEXT: the daemon's peak resident memory so far is under the
+# cache plus the margin.
+check_peak ()
+{
+    local peak_kib
+    peak_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$sparsefs_pid/status")
+    echo "peak resident memory$1: $((peak_kib / 1024)) MiB (cache ${cache_mib} MiB)"
+    [ "$peak_kib" -lt $(( (cache_mib + margin_mib) * 1024 )) ] ||
+        fail "peak resident memory $((peak_kib / 1024)) MiB$2, over ${cache_mib} MiB of cache + ${margin_mib} MiB"
+}
+
+mount_with_cache
 pids=()
 for i in 1 2 3 4; do
     cmp "$tmp/image$i.expected" "$mnt/image$i.raw" &
@@ -37,10 +55,7 @@ done
 for pid in "${pids[@]}"; do
     wait "$pid" || fail "a raw file differs from its data"
 done
-peak_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$sparsefs_pid/status")
-echo "peak resident memory: $((peak_kib / 1024)) MiB (cache ${cache_mib} MiB)"
-[ "$peak_kib" -lt $(( (cache_mib + margin_mib) * 1024 )) ] ||
-    fail "peak resident memory $((peak_kib / 1024)) MiB, over ${cache_mib} MiB of cache + ${margin_mib} MiB"
+check_peak "" ""
 
 # The cache full of L2 tables, filled and emptied by several threads at
 # once: four sparse images, each with 512 clusters scattered over 1 TiB
@@ -57,8 +72,7 @@ for c in sorted(rng.sample(range(1 << 24), 512)):
     print("write -P %d %d 64k" % (c % 251 + 1, c << 16))' "$i" |
         qemu-io -f qcow2 "$src/sparse$i.qcow2" > /dev/null
 done
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0:thread_local_quarantine_size_kb=0" \
-    start_sparsefs "$src" "$mnt" -o cache=${cache_mib}M
+mount_with_cache
 huge_file_dir
 copies=$huge
 pids=()
@@ -75,7 +89,4 @@ for i in 1 2 3 4; do
         fail "sparse$i.raw differs from qemu-img convert"
     rm "$copies/expected.raw"
 done
-peak_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$sparsefs_pid/status")
-echo "peak resident memory, sparse images: $((peak_kib / 1024)) MiB (cache ${cache_mib} MiB)"
-[ "$peak_kib" -lt $(( (cache_mib + margin_mib) * 1024 )) ] ||
-    fail "peak resident memory $((peak_kib / 1024)) MiB reading sparse images, over ${cache_mib} MiB of cache + ${margin_mib} MiB"
+check_peak ", sparse images" " reading sparse images"
