@@ -105,14 +105,23 @@ make_public_tmpdir ()
 # Layout: images/ holds the images (entry points listed in MANIFEST, one
 # file name per line), expected/NAME.raw what `qemu-img convert -O raw`
 # makes of images/NAME.
+# corpus_is_fresh STAMP: STAMP is newer than every script that makes the corpus.
+corpus_is_fresh ()
+{
+    local script
+    for script in "$srcdir/make-corpus.sh" "$srcdir/image-helpers.sh" "$srcdir"/corpus-*.sh; do
+        [ -e "$script" ] || continue
+        [ "$1" -nt "$script" ] || return 1
+    done
+}
+
 corpus ()
 {
     local dir="$builddir/corpus"
     (
         flock 9
         # Built again when the scripts that make it changed since.
-        if [ ! "$dir/.complete" -nt "$srcdir/make-corpus.sh" ] ||
-               [ ! "$dir/.complete" -nt "$srcdir/image-helpers.sh" ]; then
+        if ! corpus_is_fresh "$dir/.complete"; then
             rm -rf "$dir"
             bash "$srcdir/make-corpus.sh" "$dir" >&2
             touch "$dir/.complete"

@@ -431,6 +431,14 @@ qcow2 over-vhd.qcow2 $((11 * MiB)) backing_file=vhd-dynamic.vhd,backing_fmt=vpc
 io over-vhd.qcow2 "write -P 0xc2 $((2 * MiB - 100)) 200" "discard $((4 * MiB)) $((64 * KiB))"
 entry over-vhd.qcow2
 
+# ---- more formats, one file each (corpus-FORMAT.sh) -------------------------------
+# Each is sourced here, in name order, with the helpers above; it adds its
+# images with `entry` and names qemu's format in QEMU-FORMATS where needed.
+for part in "$here"/corpus-*.sh; do
+    [ -e "$part" ] || continue
+    . "$part"
+done
+
 # ---- what qemu reads ---------------------------------------------------------------
 
 while read -r name; do
