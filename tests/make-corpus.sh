@@ -439,6 +439,18 @@ for part in "$here"/corpus-*.sh; do
     . "$part"
 done
 
+# ---- no unwritten extents ----------------------------------------------------------
+# qemu grows image files with fallocate, which leaves unwritten extents.  Whether
+# SEEK_DATA calls those data or hole depends on what the page cache holds at
+# that moment, so two maps of one image could differ by a few pages.  Copying
+# each such file turns its unwritten extents into holes: every later map agrees.
+for name in *; do
+    if filefrag -v "$name" 2>/dev/null | grep -q unwritten; then
+        cp --sparse=always "$name" "$name.settled"
+        mv "$name.settled" "$name"
+    fi
+done
+
 # ---- what qemu reads ---------------------------------------------------------------
 
 while read -r name; do
