@@ -10,6 +10,15 @@ set -u
 : "${builddir:=$PWD}"
 : "${top_srcdir:=$srcdir/..}"
 
+# ---- python3 ------------------------------------------------------------
+# Where python3 is a version manager's shim (pyenv), every call first runs a
+# few shell scripts: tens of milliseconds idle, seconds under load, and the
+# tests call python3 hundreds of times.  Put the interpreter's folder first.
+_python=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || _python=
+if [ -n "$_python" ] && [ "$_python" != "$(command -v python3)" ]; then
+    PATH=${_python%/*}:$PATH
+fi
+
 # ---- cleanup ------------------------------------------------------------
 _cleanup_hooks=()
 
