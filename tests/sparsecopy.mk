@@ -28,6 +28,7 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-stream-http.sh \
 	test-sparsecopy-nbd.sh \
 	test-sparsecopy-nbd-faults.sh \
+	test-sparsecopy-nbd-tls.sh \
 	test-sparsecopy-stream-blocks.sh \
 	test-sparsecopy-stream-scratch.sh \
 	test-sparsecopy-stream-memory.sh

@@ -1,0 +1,95 @@
+#!/bin/bash
+# NBD over TLS: nbds:// (TCP on 127.0.0.1) and nbds+unix://, to an nbdkit
+# that requires TLS, with a certificate authority and a server certificate
+# the test makes with openssl; the client finds the authority through the
+# URI's tls-certificates= folder.  Content checked against qemu-img's raw
+# view, as target and as source.  A client that trusts another authority
+# is refused with a message that names the URI.
+. "$srcdir/functions.sh"
+. "$srcdir/sparsecopy-functions.sh"
+. "$srcdir/nbd-functions.sh"
+requires qemu-img --version
+requires openssl version
+requires python3 --version
+
+dir=$(make_tmpdir)
+MiB=$(( 1024 * 1024 ))
+
+# make_authority DIR: a certificate authority (DIR/ca-cert.pem) and a
+# server certificate it signed for 127.0.0.1 and localhost, in the file
+# names nbdkit and libnbd look for.
+make_authority ()
+{
+    mkdir -p "$1"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$1/ca-key.pem" -out "$1/ca-cert.pem" -days 2 \
+        -subj "/CN=sparsecopy test authority" 2>> "$dir/openssl.log"
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        -keyout "$1/server-key.pem" -out "$1/server.csr" \
+        -subj "/CN=localhost" 2>> "$dir/openssl.log"
+    printf '%s\n' "subjectAltName = DNS:localhost, IP:127.0.0.1" \
+           "extendedKeyUsage = serverAuth" > "$1/server.ext"
+    openssl x509 -req -in "$1/server.csr" -CA "$1/ca-cert.pem" \
+        -CAkey "$1/ca-key.pem" -CAcreateserial -days 2 \
+        -extfile "$1/server.ext" -out "$1/server-cert.pem" 2>> "$dir/openssl.log"
+}
+make_authority "$dir/pki" || fail "openssl: $(cat "$dir/openssl.log")"
+make_authority "$dir/other" || fail "openssl: $(cat "$dir/openssl.log")"
+
+# The source: data, a zero cluster and holes.
+src=$dir/src.qcow2
+qemu-img create -q -f qcow2 "$src" 8M
+qemu-io -f qcow2 -c "write -P 0x5a 64k 1M" -c "write -z 2M 1M" \
+    -c "write -P 0x33 6M 512k" "$src" > /dev/null
+qemu-img convert -O raw "$src" "$dir/expected.raw"
+
+certs="tls-certificates=$dir/pki"
+
+# Over TCP: nbds://127.0.0.1:PORT.
+port=$(python3 -c 'import socket; s = socket.socket();
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+nbdkit -f -i 127.0.0.1 -p "$port" --tls=require --tls-certificates="$dir/pki" \
+    memory $(( 8 * MiB )) 2> "$dir/tcp.log" &
+server=$!
+cleanup_fn stop_server "$server"
+tcp_uri="nbds://127.0.0.1:$port/?$certs"
+wait_for nbdinfo --size "$tcp_uri"
+"$SPARSECOPY" "$src" "$tcp_uri" 2> "$dir/err" ||
+    fail "nbds:// target: $(cat "$dir/err")"
+export_bytes "$tcp_uri" "$dir/back.raw"
+cmp "$dir/expected.raw" "$dir/back.raw" || fail "nbds:// target: content"
+rm -f "$dir/copy.raw"
+"$SPARSECOPY" "$tcp_uri" "$dir/copy.raw" 2> "$dir/err" ||
+    fail "nbds:// source: $(cat "$dir/err")"
+cmp "$dir/expected.raw" "$dir/copy.raw" || fail "nbds:// source: content"
+echo "ok: nbds:// as target and as source"
+
+# A plain connection to a server that requires TLS, and TLS with another
+# authority: refused, the URI named.
+plain_uri="nbd://127.0.0.1:$port/"
+rc=0
+"$SPARSECOPY" "$src" "$plain_uri" > /dev/null 2> "$dir/err" || rc=$?
+[ $rc -eq 3 ] || fail "no TLS: exit $rc: $(cat "$dir/err")"
+grep -q "^sparsecopy: $plain_uri: connect: " "$dir/err" ||
+    fail "no TLS: $(cat "$dir/err")"
+rc=0
+"$SPARSECOPY" "$src" "nbds://127.0.0.1:$port/?tls-certificates=$dir/other" \
+    > /dev/null 2> "$dir/err" || rc=$?
+[ $rc -eq 3 ] || fail "other authority: exit $rc: $(cat "$dir/err")"
+grep -q "^sparsecopy: nbds://127.0.0.1:$port/?tls-certificates=$dir/other: connect: " \
+    "$dir/err" || fail "other authority: $(cat "$dir/err")"
+stop_server "$server"
+echo "ok: refused without TLS and with another authority"
+
+# Over a Unix socket: nbds+unix://.
+nbdkit -f -U "$sockets/tls" --tls=require --tls-certificates="$dir/pki" \
+    memory $(( 8 * MiB )) 2> "$dir/unix.log" &
+server=$!
+cleanup_fn stop_server "$server"
+unix_uri="nbds+unix:///?socket=$sockets/tls&$certs"
+wait_for nbdinfo --size "$unix_uri"
+"$SPARSECOPY" "$src" "$unix_uri" 2> "$dir/err" ||
+    fail "nbds+unix:// target: $(cat "$dir/err")"
+export_bytes "$unix_uri" "$dir/back.raw"
+cmp "$dir/expected.raw" "$dir/back.raw" || fail "nbds+unix:// target: content"
+echo "ok: nbds+unix:// as target"
