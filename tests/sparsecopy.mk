@@ -46,6 +46,7 @@ rbd_zero_LDADD = $(RBD_LIBS)
 RBD_TESTS = \
 	test-sparsecopy-rbd-zeroing.sh \
 	test-sparsecopy-rbd.sh \
-	test-sparsecopy-rbd-faults.sh
+	test-sparsecopy-rbd-faults.sh \
+	test-sparsecopy-rbd-auth.sh
 TESTS += $(RBD_TESTS)
 EXTRA_DIST += $(RBD_TESTS)
