@@ -45,19 +45,44 @@ qemu-img convert -O raw "$src" "$dir/expected.raw"
 
 certs="tls-certificates=$dir/pki"
 
-# Over TCP: nbds://127.0.0.1:PORT.
+# start_tls_server URI NBDKIT-ARGS...: nbdkit requiring TLS with the
+# authority's server certificate, listening as NBDKIT-ARGS say, serving an
+# 8 MiB memory export; ready once a client reaches it at URI.
+start_tls_server ()
+{
+    local uri=$1
+    shift
+    nbdkit -f "$@" --tls=require --tls-certificates="$dir/pki" \
+        memory $(( 8 * MiB )) 2>> "$dir/nbdkit.log" &
+    server=$!
+    cleanup_fn stop_server "$server"
+    wait_for nbdinfo --size "$uri"
+}
+
+# copy_to URI: the source onto the export at URI, read back and compared.
+copy_to ()
+{
+    "$SPARSECOPY" "$src" "$1" 2> "$dir/err" || fail "$1: $(cat "$dir/err")"
+    export_bytes "$1" "$dir/back.raw"
+    cmp "$dir/expected.raw" "$dir/back.raw" || fail "$1: content"
+}
+
+# refused LABEL URI: sparsecopy to URI exits 3, the URI named.
+refused ()
+{
+    local rc=0
+    "$SPARSECOPY" "$src" "$2" > /dev/null 2> "$dir/err" || rc=$?
+    [ $rc -eq 3 ] || fail "$1: exit $rc: $(cat "$dir/err")"
+    grep -qF "sparsecopy: $2: connect: " "$dir/err" ||
+        fail "$1: $(cat "$dir/err")"
+}
+
+# Over TCP: nbds://127.0.0.1:PORT, as target and as source.
 port=$(python3 -c 'import socket; s = socket.socket();
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-nbdkit -f -i 127.0.0.1 -p "$port" --tls=require --tls-certificates="$dir/pki" \
-    memory $(( 8 * MiB )) 2> "$dir/tcp.log" &
-server=$!
-cleanup_fn stop_server "$server"
 tcp_uri="nbds://127.0.0.1:$port/?$certs"
-wait_for nbdinfo --size "$tcp_uri"
-"$SPARSECOPY" "$src" "$tcp_uri" 2> "$dir/err" ||
-    fail "nbds:// target: $(cat "$dir/err")"
-export_bytes "$tcp_uri" "$dir/back.raw"
-cmp "$dir/expected.raw" "$dir/back.raw" || fail "nbds:// target: content"
+start_tls_server "$tcp_uri" -i 127.0.0.1 -p "$port"
+copy_to "$tcp_uri"
 rm -f "$dir/copy.raw"
 "$SPARSECOPY" "$tcp_uri" "$dir/copy.raw" 2> "$dir/err" ||
     fail "nbds:// source: $(cat "$dir/err")"
@@ -65,31 +90,14 @@ cmp "$dir/expected.raw" "$dir/copy.raw" || fail "nbds:// source: content"
 echo "ok: nbds:// as target and as source"
 
 # A plain connection to a server that requires TLS, and TLS with another
-# authority: refused, the URI named.
-plain_uri="nbd://127.0.0.1:$port/"
-rc=0
-"$SPARSECOPY" "$src" "$plain_uri" > /dev/null 2> "$dir/err" || rc=$?
-[ $rc -eq 3 ] || fail "no TLS: exit $rc: $(cat "$dir/err")"
-grep -q "^sparsecopy: $plain_uri: connect: " "$dir/err" ||
-    fail "no TLS: $(cat "$dir/err")"
-rc=0
-"$SPARSECOPY" "$src" "nbds://127.0.0.1:$port/?tls-certificates=$dir/other" \
-    > /dev/null 2> "$dir/err" || rc=$?
-[ $rc -eq 3 ] || fail "other authority: exit $rc: $(cat "$dir/err")"
-grep -q "^sparsecopy: nbds://127.0.0.1:$port/?tls-certificates=$dir/other: connect: " \
-    "$dir/err" || fail "other authority: $(cat "$dir/err")"
+# authority: refused.
+refused "no TLS" "nbd://127.0.0.1:$port/"
+refused "another authority" "nbds://127.0.0.1:$port/?tls-certificates=$dir/other"
 stop_server "$server"
 echo "ok: refused without TLS and with another authority"
 
 # Over a Unix socket: nbds+unix://.
-nbdkit -f -U "$sockets/tls" --tls=require --tls-certificates="$dir/pki" \
-    memory $(( 8 * MiB )) 2> "$dir/unix.log" &
-server=$!
-cleanup_fn stop_server "$server"
 unix_uri="nbds+unix:///?socket=$sockets/tls&$certs"
-wait_for nbdinfo --size "$unix_uri"
-"$SPARSECOPY" "$src" "$unix_uri" 2> "$dir/err" ||
-    fail "nbds+unix:// target: $(cat "$dir/err")"
-export_bytes "$unix_uri" "$dir/back.raw"
-cmp "$dir/expected.raw" "$dir/back.raw" || fail "nbds+unix:// target: content"
+start_tls_server "$unix_uri" -U "$sockets/tls"
+copy_to "$unix_uri"
 echo "ok: nbds+unix:// as target"
