@@ -10,6 +10,10 @@
 #   ceph_osd_pid  the OSD's pid (a fault test kills it)
 # and creates the pool "rbd".  Memstore keeps every object in RAM: keep the
 # images small.  Start to "1 up" takes a few seconds.
+#
+# CEPH_AUTH=cephx turns on cephx (for a test of caps): every daemon and
+# client then finds its key in one keyring, $ceph_dir/keyring (mon.,
+# client.admin, osd.0), named by CEPH_ARGS; ceph_add_client adds clients.
 
 requires_ceph ()
 {
@@ -45,9 +49,9 @@ _write_ceph_conf ()
 fsid = $(cat /proc/sys/kernel/random/uuid)
 mon host = v1:127.0.0.1:$port
 public network = 127.0.0.1/32
-auth cluster required = none
-auth service required = none
-auth client required = none
+auth cluster required = ${CEPH_AUTH:-none}
+auth service required = ${CEPH_AUTH:-none}
+auth client required = ${CEPH_AUTH:-none}
 osd pool default size = 1
 osd pool default min size = 1
 mon allow pool size one = true
@@ -99,9 +103,13 @@ start_ceph_cluster ()
     port=$(_ceph_port)
     _write_ceph_conf "$ceph_dir" "$port"
     export CEPH_CONF="$ceph_dir/ceph.conf"
-    # Every command-line tool below reads $CEPH_CONF; the keyring is never
-    # looked for (auth none), but ceph warns without one.
+    # Every command-line tool below reads $CEPH_CONF; with auth none the
+    # keyring is never looked for, but ceph warns without one.
     export CEPH_ARGS="--keyring=/dev/null"
+    if [ "${CEPH_AUTH:-none}" = cephx ]; then
+        _make_ceph_keyring "$ceph_dir/keyring"
+        export CEPH_ARGS="--keyring=$ceph_dir/keyring"
+    fi
 
     monmaptool --create --addv a "[v1:127.0.0.1:$port]" \
         --fsid "$(sed -n 's/^fsid = //p' "$CEPH_CONF")" \
@@ -128,6 +136,31 @@ start_ceph_cluster ()
     out=$(ceph osd pool create rbd 8 2>&1) ||
         fail "ceph osd pool create rbd failed: $out"
     rbd pool init rbd || fail "rbd pool init failed"
+}
+
+# _make_ceph_keyring FILE: the keys of mon., client.admin and osd.0, with
+# their caps (the monitor takes them all in at --mkfs), in FILE.
+_make_ceph_keyring ()
+{
+    {
+        ceph-authtool --create-keyring "$1" --gen-key -n mon. \
+            --cap mon 'allow *' &&
+        ceph-authtool "$1" --gen-key -n client.admin --cap mon 'allow *' \
+            --cap osd 'allow *' --cap mgr 'allow *' &&
+        ceph-authtool "$1" --gen-key -n osd.0 --cap mon 'allow profile osd' \
+            --cap osd 'allow *'
+    } > /dev/null || fail "ceph-authtool failed"
+}
+
+# ceph_add_client NAME CAPS...: (cephx) the client client.NAME with CAPS
+# (as `ceph auth get-or-create` takes them), its key in the keyring.
+ceph_add_client ()
+{
+    local name=$1 out
+    shift
+    out=$(ceph auth get-or-create "client.$name" "$@" 2>&1) ||
+        fail "ceph auth get-or-create client.$name failed: $out"
+    printf '%s\n' "$out" >> "$ceph_dir/keyring"
 }
 
 # _stop_ceph_daemon PID: SIGTERM the daemon, SIGKILL after 10 s; nothing

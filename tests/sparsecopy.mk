@@ -28,6 +28,7 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-stream-http.sh \
 	test-sparsecopy-nbd.sh \
 	test-sparsecopy-nbd-faults.sh \
+	test-sparsecopy-nbd-tls.sh \
 	test-sparsecopy-stream-blocks.sh \
 	test-sparsecopy-stream-scratch.sh \
 	test-sparsecopy-stream-memory.sh
@@ -45,6 +46,7 @@ rbd_zero_LDADD = $(RBD_LIBS)
 RBD_TESTS = \
 	test-sparsecopy-rbd-zeroing.sh \
 	test-sparsecopy-rbd.sh \
-	test-sparsecopy-rbd-faults.sh
+	test-sparsecopy-rbd-faults.sh \
+	test-sparsecopy-rbd-auth.sh
 TESTS += $(RBD_TESTS)
 EXTRA_DIST += $(RBD_TESTS)

@@ -19,6 +19,12 @@ for opt in --format --sparse --holes --target-is-zero --jobs --cache \
            --discard-zeroes; do
     grep -q -e "$opt" "$dir/help" || fail "--help does not mention $opt"
 done
+# Every form of target and source, in --help as in the man page.
+for form in nbd:// nbds:// nbd+unix:// nbds+unix:// rbd: http:// https://; do
+    grep -qF -e "$form" "$dir/help" || fail "--help does not name $form"
+    grep -qF -e "$form" "$srcdir/../docs/sparsecopy.1" ||
+        fail "sparsecopy(1) does not name $form"
+done
 "$SPARSECOPY" --version | grep -Eq '^sparsecopy [0-9]+\.[0-9]+' || fail "--version"
 echo "ok: --help, --version"
 

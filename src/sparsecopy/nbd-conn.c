@@ -263,11 +263,16 @@ read_export_info (struct nbd_conn *c)
   i->protocol = nbd_get_protocol (c->h);
 }
 
+/* The URI is the operator's own, from the command line: its
+ * tls-certificates= and tls-psk-file= name files to read, which libnbd
+ * refuses unless told (it guards URIs that come from elsewhere).
+ */
 static int
 connect_handle (struct nbd_conn *c)
 {
   c->h = nbd_create ();
   if (c->h == NULL
+      || nbd_set_uri_allow_local_file (c->h, true) == -1
       || nbd_add_meta_context (c->h, LIBNBD_CONTEXT_BASE_ALLOCATION) == -1
       || nbd_connect_uri (c->h, c->uri) == -1) {
     const char *why = libnbd_reason ();
