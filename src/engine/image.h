@@ -52,6 +52,7 @@ enum image_format {
   IMAGE_FORMAT_QCOW2,
   IMAGE_FORMAT_VDI,             /* VirtualBox: static and dynamic */
   IMAGE_FORMAT_VPC,             /* VHD (qemu's name): fixed and dynamic */
+  IMAGE_FORMAT_VHDX,            /* Hyper-V: fixed and dynamic */
 };
 
 /* Longest backing chain accepted, counting the top image. */
