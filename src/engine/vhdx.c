@@ -62,6 +62,28 @@ check_bat (struct image *img, const struct vhdx *v)
   return 0;
 }
 
+/* What the probe checks, again for a format forced by name. */
+static int
+check_file_identifier (struct image *img)
+{
+  unsigned char signature[VHDX_SIGNATURE_BYTES];
+
+  if (img->file_size < VHDX_REGION_TABLE_OFFSET + VHDX_REGION_TABLE_BYTES) {
+    report_error ("%s: file is too short for the VHDX headers and region "
+                  "table (%" PRIu64 " bytes)", img->path, img->file_size);
+    return refused (EINVAL);
+  }
+  if (read_at (img, img->fd, "the VHDX file identifier", signature,
+               sizeof signature, 0) == -1)
+    return -1;
+  if (!vhdx_probe (img->fd, signature, sizeof signature)) {
+    report_error ("%s: not a VHDX image (no \"%s\" signature)", img->path,
+                  VHDX_FILE_SIGNATURE);
+    return refused (EINVAL);
+  }
+  return 0;
+}
+
 static void
 describe (struct image *img, const struct vhdx *v)
 {
@@ -81,13 +103,8 @@ vhdx_open (struct image *img)
     report_error ("%s: %m", img->path);
     return -1;
   }
-  if (!range_fits (0, VHDX_HEADER_SECTION_BYTES, img->file_size)) {
-    report_error ("%s: file is too short for the VHDX header section (%"
-                  PRIu64 " bytes)", img->path, img->file_size);
-    errno = EINVAL;
-    goto fail;
-  }
-  if (vhdx_current_header (img, header) == -1
+  if (check_file_identifier (img) == -1
+      || vhdx_current_header (img, header) == -1
       || vhdx_check_log (img, v, header) == -1
       || vhdx_read_region_table (img, v) == -1
       || vhdx_read_metadata (img, v) == -1
