@@ -6,8 +6,8 @@
 
 # vhdx NAME SIZE OPTIONS: SIZE bytes from stamps and random runs, then
 # writes into a stored block, across a block edge, into a never-written
-# block, and zeros written over a stored block (a ZERO block in a dynamic
-# disk).
+# block, and zeros written over a stored block (qemu stores them: it has
+# no zero writes); blocks never stored are zero blocks.
 vhdx ()
 {
     local name=$1 size=$2 opts=$3
@@ -26,12 +26,12 @@ vhdx vhdx-dynamic-1m.vhdx $((12 * MiB)) subformat=dynamic,block_size=1M
 vhdx vhdx-fixed-8m.vhdx $((24 * MiB)) subformat=fixed,block_size=8M
 vhdx vhdx-dynamic-32m.vhdx $((40 * MiB + 1536)) subformat=dynamic,block_size=32M,log_size=2M
 
-# Blocks 1, 3 and 7 of the 1 MiB disk marked unmapped, undefined and
-# unmapped the way the 0.95 draft wrote it (state 5): holes, as qemu
-# reads them.
+# Blocks 1, 3, 7 and 9 of the 1 MiB disk marked unmapped, undefined,
+# unmapped the way the 0.95 draft wrote it (state 5) and not present (qemu
+# writes blocks it never stored as zero blocks): holes, as qemu reads them.
 cp vhdx-dynamic-1m.vhdx vhdx-states.vhdx
 python3 "$_image_helpers_dir/vhdx-edit.py" vhdx-states.vhdx \
-    'bat[1]=3' 'bat[3]=1' 'bat[7]=bat(7) & ~7 | 5'
+    'bat[1]=3' 'bat[3]=1' 'bat[7]=bat(7) & ~7 | 5' 'bat[9]=0'
 entry vhdx-states.vhdx
 
 # 64 GiB in 1 MiB blocks: 16 sector bitmap entries sit among the BAT's

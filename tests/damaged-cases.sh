@@ -491,18 +491,18 @@ vhdx_damaged vhdx-bat-too-small.vhdx refuses \
     bat_length=8
 # qemu reads a BAT past the end of the file as zeros: an empty disk.
 vhdx_damaged vhdx-bat-past-eof.vhdx accepts \
-    "vhdx-bat-past-eof.vhdx: VHDX BAT region (1048576 bytes at 0x10000000000) is empty or passes the end of the file (6291456 bytes)" \
+    "vhdx-bat-past-eof.vhdx: VHDX BAT region (1048576 bytes at 0x10000000000) is empty or passes the end of the file (10485760 bytes)" \
     'bat_offset=1 << 40'
 # qemu reads overlapping items; the specification forbids them.
 vhdx_damaged vhdx-metadata-overlap.vhdx accepts \
     "vhdx-metadata-overlap.vhdx: VHDX metadata: virtual disk size item (8 bytes at 0x10000) overlaps the file parameters item" \
     'size_item_offset=size_item_offset - 8'
 vhdx_damaged vhdx-block-past-eof.vhdx refuses \
-    "vhdx-block-past-eof.vhdx: VHDX BAT entry 2: block 2 (1048576 bytes at 0x10000000000) lies in the header section, the log, the BAT or the metadata region, or passes the end of the file (6291456 bytes)" \
+    "vhdx-block-past-eof.vhdx: VHDX BAT entry 2: block 2 (1048576 bytes at 0x10000000000) lies in the header section, the log, the BAT or the metadata region, or passes the end of the file (10485760 bytes)" \
     'bat[2]=1 << 40 | 6'
 # qemu reads the file identifier as the block's data.
 vhdx_damaged vhdx-block-in-header.vhdx accepts \
-    "vhdx-block-in-header.vhdx: VHDX BAT entry 0: block 0 (1048576 bytes at 0x0) lies in the header section, the log, the BAT or the metadata region, or passes the end of the file (6291456 bytes)" \
+    "vhdx-block-in-header.vhdx: VHDX BAT entry 0: block 0 (1048576 bytes at 0x0) lies in the header section, the log, the BAT or the metadata region, or passes the end of the file (10485760 bytes)" \
     'bat[0]=6'
 vhdx_damaged vhdx-partially-present.vhdx refuses \
     "vhdx-partially-present.vhdx: VHDX BAT entry 0: block state 7 is partially present, which only a differencing disk may hold" \

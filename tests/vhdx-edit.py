@@ -29,6 +29,7 @@ NAME is one of:
 EXPR is a Python expression over the same names (not parent, dirty_log),
 file_size, and bat(I) for BAT entry I.
 """
+import builtins
 import os
 import struct
 import sys
@@ -154,7 +155,9 @@ class Image:
         raise SystemExit(f"vhdx-edit: unknown field {name}")
 
     def evaluate(self, expr):
-        return eval(expr, {}, _Names(self))
+        # bat in the globals: generator expressions see only those.
+        bat = lambda i: self.read(*self.location(f"bat[{i}]"))
+        return eval(expr, {"bat": bat}, _Names(self))
 
     def assign(self, name, value):
         if name in HEADER_FIELDS:
@@ -214,10 +217,12 @@ class Image:
 
 class _Names(dict):
     def __init__(self, image):
-        super().__init__(bat=lambda i: image.read(*image.location(f"bat[{i}]")))
+        super().__init__()
         self.image = image
 
     def __missing__(self, key):
+        if key == "bat" or hasattr(builtins, key):
+            raise KeyError(key)     # looked up in the globals next
         if key == "file_size":
             return self.image.size()
         if key in HEADER_FIELDS:
