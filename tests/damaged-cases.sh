@@ -426,3 +426,99 @@ cp "$bases/fixed.vhd" "$cases/vhd-truncated.vhd"
 truncate -s 100 "$cases/vhd-truncated.vhd"
 refused accepts "vhd-truncated.vhd: file is too short for a VHD footer (100 bytes)" \
     vhd-truncated.vhd --format vpc
+
+# ---- vhdx -------------------------------------------------------------------------
+
+# good.vhdx: 4 MiB in 1 MiB blocks, blocks 0 and 2 written.  Cases are
+# patched with vhdx-edit.py, which makes header and region table
+# checksums hold again after a field changes.
+(cd "$bases" &&
+ qemu-img create -q -f vhdx -o block_size=1M good.vhdx $((4 * MiB)) &&
+ io_as vhdx good.vhdx "write -P 0x81 0 4096" "write -P 0x82 $((2 * MiB)) 4096")
+
+# vhdx_damaged NAME QEMU MESSAGE ASSIGNMENT...: as damaged, from good.vhdx.
+vhdx_damaged ()
+{
+    local name=$1 qemu=$2 message=$3
+    shift 3
+    cp "$bases/good.vhdx" "$cases/$name"
+    python3 "$srcdir/vhdx-edit.py" "$cases/$name" "$@"
+    refused "$qemu" "$message" "$name"
+}
+
+# Without its signature the file is raw, to qemu too; forced, refused.
+cp "$bases/good.vhdx" "$cases/vhdx-signature.vhdx"
+python3 "$srcdir/vhdx-edit.py" "$cases/vhdx-signature.vhdx" signature=0
+accepted vhdx-signature.vhdx
+refused accepts "vhdx-signature.vhdx: not a VHDX image (no \"vhdxfile\" signature)" \
+    vhdx-signature.vhdx --format vhdx
+vhdx_damaged vhdx-headers-checksum.vhdx refuses \
+    "vhdx-headers-checksum.vhdx: VHDX headers: neither header at 0x10000 nor at 0x20000 is valid (checksum, \"head\" signature, version 1)" \
+    'h_checksum=h_checksum ^ 1'
+vhdx_damaged vhdx-headers-version.vhdx refuses \
+    "vhdx-headers-version.vhdx: VHDX headers: neither header at 0x10000 nor at 0x20000 is valid (checksum, \"head\" signature, version 1)" \
+    h_version=2
+sequence=$(python3 "$srcdir/vhdx-edit.py" "$bases/good.vhdx" --get h_sequence)
+vhdx_damaged vhdx-headers-tie.vhdx refuses \
+    "vhdx-headers-tie.vhdx: VHDX headers: both have sequence number $sequence but differ" \
+    h_sequence=h_sequence
+checksum=$(python3 "$srcdir/vhdx-edit.py" "$bases/good.vhdx" --get rt_checksum)
+vhdx_damaged vhdx-region-checksum.vhdx refuses \
+    "vhdx-region-checksum.vhdx: VHDX region table: checksum $(printf 0x%08x $((checksum ^ 1))) does not match its contents $(printf '(0x%08x)' "$checksum")" \
+    'rt_checksum=rt_checksum ^ 1'
+vhdx_damaged vhdx-region-overlap.vhdx refuses \
+    "vhdx-region-overlap.vhdx: VHDX region table entry 1: region of 1048576 bytes at 0x200000 overlaps entry 0" \
+    metadata_offset=bat_offset
+vhdx_damaged vhdx-block-size-3m.vhdx refuses \
+    "vhdx-block-size-3m.vhdx: VHDX file parameters: block size 3145728 is not a power of 2 from 1 MiB to 256 MiB" \
+    'block_size=3 << 20'
+vhdx_damaged vhdx-block-size-0.vhdx refuses \
+    "vhdx-block-size-0.vhdx: VHDX file parameters: block size 0 is not a power of 2 from 1 MiB to 256 MiB" \
+    block_size=0
+vhdx_damaged vhdx-block-size-huge.vhdx refuses \
+    "vhdx-block-size-huge.vhdx: VHDX file parameters: block size 2147483648 is not a power of 2 from 1 MiB to 256 MiB" \
+    'block_size=1 << 31'
+# 2^23 sectors times this sector size overflows 32 bits (qemu's chunk
+# ratio): refused by the sector size first.
+vhdx_damaged vhdx-sector-size-huge.vhdx refuses \
+    "vhdx-sector-size-huge.vhdx: VHDX metadata: logical sector size 2147483648 is not 512 or 4096" \
+    'logical_sector_size=1 << 31'
+vhdx_damaged vhdx-size-huge.vhdx refuses \
+    "vhdx-size-huge.vhdx: VHDX metadata: virtual disk size 1125899906842624 is too large (at most 70368744177664, 64 TiB)" \
+    'virtual_size=1 << 50'
+vhdx_damaged vhdx-bat-too-small.vhdx refuses \
+    "vhdx-bat-too-small.vhdx: VHDX BAT region of 8 bytes is too small for the 4 entries of a 4194304-byte disk in 1048576-byte blocks" \
+    bat_length=8
+# qemu reads a BAT past the end of the file as zeros: an empty disk.
+vhdx_damaged vhdx-bat-past-eof.vhdx accepts \
+    "vhdx-bat-past-eof.vhdx: VHDX BAT region (1048576 bytes at 0x10000000000) is empty or passes the end of the file (10485760 bytes)" \
+    'bat_offset=1 << 40'
+# qemu reads overlapping items; the specification forbids them.
+vhdx_damaged vhdx-metadata-overlap.vhdx accepts \
+    "vhdx-metadata-overlap.vhdx: VHDX metadata: virtual disk size item (8 bytes at 0x10000) overlaps the file parameters item" \
+    'size_item_offset=size_item_offset - 8'
+vhdx_damaged vhdx-block-past-eof.vhdx refuses \
+    "vhdx-block-past-eof.vhdx: VHDX BAT entry 2: block 2 (1048576 bytes at 0x10000000000) lies in the header section, the log, the BAT or the metadata region, or passes the end of the file (10485760 bytes)" \
+    'bat[2]=1 << 40 | 6'
+# qemu reads the file identifier as the block's data.
+vhdx_damaged vhdx-block-in-header.vhdx accepts \
+    "vhdx-block-in-header.vhdx: VHDX BAT entry 0: block 0 (1048576 bytes at 0x0) lies in the header section, the log, the BAT or the metadata region, or passes the end of the file (10485760 bytes)" \
+    'bat[0]=6'
+vhdx_damaged vhdx-partially-present.vhdx refuses \
+    "vhdx-partially-present.vhdx: VHDX BAT entry 0: block state 7 is partially present, which only a differencing disk may hold" \
+    'bat[0]=bat(0) | 7'
+vhdx_damaged vhdx-log-unaligned.vhdx refuses \
+    "vhdx-log-unaligned.vhdx: VHDX header: log of 1048576 bytes at 0x101000 is not aligned to 1 MiB past the header section" \
+    'h_log_offset=h_log_offset + 4096'
+vhdx_damaged vhdx-dirty-log.vhdx refuses \
+    "vhdx-dirty-log.vhdx: VHDX log: it holds entries that need replaying (entry at 0x100000), which a read-only open does not do; to replay them, run \`qemu-img check -r all\` on a copy of the file" \
+    dirty_log=1
+# Differencing disks are refused before their parent is looked for: qemu
+# 7.2 refuses them too, so a locator naming a host file opens nothing.
+vhdx_damaged vhdx-parent-etc-passwd.vhdx refuses \
+    "vhdx-parent-etc-passwd.vhdx: VHDX file parameters: differencing disks are not supported (has_parent set), as qemu does not read them" \
+    'parent="/etc/passwd"'
+cp "$bases/good.vhdx" "$cases/vhdx-truncated.vhdx"
+truncate -s 300 "$cases/vhdx-truncated.vhdx"
+refused refuses "vhdx-truncated.vhdx: file is too short for the VHDX headers and region table (300 bytes)" \
+    vhdx-truncated.vhdx

@@ -180,7 +180,7 @@ print_string (const char *key, const char *value)
     printf ("%s: %s\n", key, value);
 }
 
-/* The VDI and VHD fields: the subformat, the block size (as qemu's
+/* The VDI, VHD and VHDX fields: the subformat, the block size (as qemu's
  * cluster_size, where qemu has one) and the VHD creator.
  */
 static void
@@ -223,6 +223,7 @@ print_description (const struct image_description *d)
     break;
   case IMAGE_FORMAT_VDI:
   case IMAGE_FORMAT_VPC:
+  case IMAGE_FORMAT_VHDX:
     print_block_format (d);
     break;
   case IMAGE_FORMAT_RAW:

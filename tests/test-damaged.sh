@@ -4,7 +4,7 @@
 # within 10 seconds and without dying of a signal.
 #
 # Each case is a good image made here by qemu-img/qemu-io, then patched by
-# qcow2-edit.py (block-edit.py for VDI and VHD).  The QEMU column says what
+# qcow2-edit.py (block-edit.py for VDI and VHD, vhdx-edit.py for VHDX).  The QEMU column says what
 # `qemu-img convert -O raw` does with the same file, and is checked too:
 #   refuses   qemu fails as well (at open or at read);
 #   accepts   qemu reads it: it reads zeros past the end of the file,
@@ -219,7 +219,7 @@ stream_verdict ()
 
 # stream_rule IMAGE [OPTION]...: the refusal a stream of IMAGE owes before
 # any damage is looked at, or nothing: a format read from local files
-# only (VDI or VHD by their magic, as the stream probes, or forced), or a
+# only (VDI, VHD or VHDX by their magic, as the stream probes, or forced), or a
 # qcow2 image that names another file (qemu-img info tells, without
 # opening that file).
 stream_rule ()
@@ -229,11 +229,14 @@ stream_rule ()
     local format
     case "$*" in
         *"--format vpc"*) format=vpc ;;
+        *"--format vhdx"*) format=vhdx ;;
         *) format=$(python3 -c '
 import struct, sys
 head = open(sys.argv[1], "rb").read(0x44)
 if head[:8] == b"conectix":
     print("VHD")
+elif head[:8] == b"vhdxfile":
+    print("VHDX")
 elif len(head) == 0x44 and struct.unpack("<I", head[0x40:])[0] == 0xbeda107f:
     print("VDI")' "$cases/$image") ;;
     esac

@@ -2,7 +2,7 @@
 # `imgdump info` must describe every image of every corpus chain as
 # `qemu-img info --output=json --backing-chain` does: the chain itself,
 # format; for qcow2 version, cluster size, extended L2, compression, flags,
-# snapshots, backing and data file names; for VDI and VHD the virtual size
+# snapshots, backing and data file names; for VDI, VHD and VHDX the virtual size
 # and the block size (qemu's cluster size).  Its data_bytes must add up the
 # map's data runs and stay within qemu's "data": true extents.
 . "$srcdir/functions.sh"
@@ -41,7 +41,7 @@ qemu_description ()
           ($d."data-file" // empty | "data_file: \(.)"),
           if $d | has("data-file-raw") then
             "data_file_raw: \($d."data-file-raw")" else empty end
-        elif .format == "vdi" or .format == "vpc" then
+        elif .format == "vdi" or .format == "vpc" or .format == "vhdx" then
           "virtual_size: \(."virtual-size")",
           (."cluster-size" // empty | "cluster_size: \(.)")
         else empty end,
@@ -49,7 +49,7 @@ qemu_description ()
 }
 
 # imgdump's blocks (each ends with a blank line) with the same keys: no
-# file size, data bytes or fields qemu does not show (VDI and VHD
+# file size, data bytes or fields qemu does not show (VDI, VHD and VHDX
 # subformat, VHD creator), image names as base names, qcow2 sizes rounded
 # down to 512.
 our_description ()

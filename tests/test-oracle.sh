@@ -40,6 +40,20 @@ corpus_holds el2-c64k.qcow2 "a compressed cluster with extended L2" \
 corpus_holds snapshots.qcow2 "clusters shared with a snapshot (no copied bit)" \
     "any(l2[0][j] & $offset and not l2[0][j] & $copied for j in range(32))"
 
+# vhdx_holds IMAGE WHAT EXPR: the same for a VHDX image, EXPR over
+# vhdx-edit.py names (bat(I): BAT entry I; its state is bits 0-2).
+vhdx_holds ()
+{
+    [ "$(python3 "$srcdir/vhdx-edit.py" "$corpus/images/$1" --get "$3")" = True ] ||
+        fail "$1: the corpus lacks $2"
+}
+vhdx_holds vhdx-dynamic-1m.vhdx "fully present and zero blocks" \
+    "bat(0) & 7 == 6 and bat(3) & 7 == 2"
+vhdx_holds vhdx-states.vhdx "unmapped, undefined, v0.95 unmapped, absent blocks" \
+    "[bat(i) & 7 for i in (1, 3, 7, 9)] == [3, 1, 5, 0]"
+vhdx_holds vhdx-sparse-64g.vhdx "payload entries after a sector bitmap entry" \
+    "bat(4095) & 7 == 6 and bat(4096) & 7 == 0 and bat(4097) & 7 == 6"
+
 check_image ()
 {
     local name=$1 img=$corpus/images/$1 exp=$corpus/expected/$1

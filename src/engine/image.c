@@ -47,6 +47,7 @@ static const struct driver {
   { IMAGE_FORMAT_QCOW2, &qcow2_format, qcow2_probe },
   { IMAGE_FORMAT_VDI, &vdi_format, vdi_probe },
   { IMAGE_FORMAT_VPC, &vpc_format, vpc_probe },
+  { IMAGE_FORMAT_VHDX, &vhdx_format, vhdx_probe },
   { IMAGE_FORMAT_RAW, &raw_format, NULL },
 };
 #define N_DRIVERS (sizeof drivers / sizeof drivers[0])

@@ -3,7 +3,8 @@
  * Contract
  * --------
  * image_open() probes the format by content (the qcow2 magic, the VDI
- * signature, a VHD footer at either end of the file; anything else is raw),
+ * signature, a VHD footer at either end of the file, the VHDX signature;
+ * anything else is raw),
  * validates every header field and table location against the
  * file's size and qemu's own limits, and opens the whole backing chain.  An
  * image is data from a stranger: nothing read from it is trusted before it
@@ -52,6 +53,7 @@ enum image_format {
   IMAGE_FORMAT_QCOW2,
   IMAGE_FORMAT_VDI,             /* VirtualBox: static and dynamic */
   IMAGE_FORMAT_VPC,             /* VHD (qemu's name): fixed and dynamic */
+  IMAGE_FORMAT_VHDX,            /* Hyper-V: fixed and dynamic */
 };
 
 /* Longest backing chain accepted, counting the top image. */

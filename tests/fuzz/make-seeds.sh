@@ -253,3 +253,60 @@ qemu-img create -q -f vpc -o force_size=on i $((8 * MiB))
 io_as vpc i "write -P 0x93 0 4096"
 truncate -s 8192 i
 seed vhd-qem2-block-cut
+
+# ---- VHDX ---------------------------------------------------------------------------
+# A VHDX file places its BAT and metadata past its first MiB, beyond
+# -max_len.  vhdx_compact moves them into the header section's unused
+# space (the metadata table at 0x11000 with its items inside it, at most
+# 60 KiB of BAT at 0x21000), then cuts the file after its region table
+# (256 KiB): headers, region table, metadata and BAT stay in range, the
+# blocks lie past the end, where the fuzzer may bring them back.
+vhdx_compact ()
+{
+    python3 - "$1" <<'PY'
+import struct, sys
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+rt = 0x30000
+count = struct.unpack_from("<I", data, rt + 8)[0]
+META_GUID = bytes.fromhex("06a27c8b90479a4bb8fe575f050f886e")
+BAT_GUID = bytes.fromhex("6677c22d23f600429d64115e9bfd4a08")
+new_meta, new_bat = 0x11000, 0x21000
+for i in range(count):
+    e = rt + 16 + 32 * i
+    offset, length = struct.unpack_from("<QI", data, e + 16)
+    if data[e:e + 16] == META_GUID:
+        table = bytearray(data[offset:offset + 0x10000])
+        n = struct.unpack_from("<H", table, 10)[0]
+        at = 0x100 + 32 * n
+        for j in range(n):
+            me = 32 + 32 * j
+            io, il = struct.unpack_from("<II", table, me + 16)
+            table[at:at + il] = data[offset + io:offset + io + il]
+            struct.pack_into("<I", table, me + 16, at)
+            at += il
+        # Its last 4 KiB are header 2's: the table's unused tail.
+        data[new_meta:new_meta + 0xf000] = table[:0xf000]
+        struct.pack_into("<QI", data, e + 16, new_meta, 0x10000)
+    elif data[e:e + 16] == BAT_GUID:
+        n = min(length, 0xf000)
+        data[new_bat:new_bat + n] = data[offset:offset + n]
+        struct.pack_into("<QI", data, e + 16, new_bat, n)
+del data[0x40000:]
+open(path, "wb").write(bytes(data))
+PY
+    # Rewriting a region table field makes its checksum hold again.
+    python3 "$_image_helpers_dir/vhdx-edit.py" "$1" 'rt_count=rt_count'
+}
+
+qemu-img create -q -f vhdx -o block_size=1M i $((4 * MiB))
+io_as vhdx i "write -P 0x94 $((MiB + 512)) 4096" "write -z $((2 * MiB)) $MiB"
+vhdx_compact i
+seed vhdx-dynamic-cut
+qemu-img create -q -f vhdx -o subformat=fixed,block_size=1M i $((3 * MiB))
+vhdx_compact i
+seed vhdx-fixed-cut
+qemu-img create -q -f vhdx -o block_size=1M i $((5 * GiB))
+io_as vhdx i "write -P 0x95 $((4 * GiB)) 4096"
+vhdx_compact i
+seed vhdx-bitmap-entry-cut
