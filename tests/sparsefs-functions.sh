@@ -41,7 +41,7 @@ shown_name ()
     name=$(basename "$1")
     case "$name" in
         ?*.qcow2) name=${name%.qcow2} ;;
-        ?*.img|?*.vdi|?*.vhd|?*.vpc) name=${name%.*} ;;
+        ?*.img|?*.vdi|?*.vhd|?*.vhdx|?*.vpc) name=${name%.*} ;;
     esac
     echo "$name.raw"
 }

@@ -310,7 +310,7 @@ backing_format (const struct image *img, enum image_format *format)
   if (image_format_from_name (name, format) == 0)
     return 0;
   report_error ("%s: backing format \"%s\" is not supported (only qcow2, "
-                "vdi, vpc and raw)", img->path, name);
+                "vdi, vpc, vhdx and raw)", img->path, name);
   errno = ENOTSUP;
   return -1;
 }
