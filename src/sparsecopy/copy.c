@@ -54,6 +54,7 @@ struct copy {
   struct copy_result *result;
 
   struct zeroer zeroer;
+  struct raw_digest *digest;    /* or NULL (and always in verify mode) */
   atomic_bool stop;             /* a failure or an interrupt */
   _Atomic uint64_t done;        /* bytes of the source dealt with */
   _Atomic uint64_t bytes_read, bytes_written, zero_detected;
@@ -74,6 +75,8 @@ fail (struct copy *c, enum copy_failure failure, uint64_t offset)
   }
   pthread_mutex_unlock (&c->lock);
   atomic_store (&c->stop, true);
+  if (c->digest)
+    raw_digest_stop (c->digest);
 }
 
 static bool
@@ -184,19 +187,31 @@ copy_before_damage (struct copy *c, const char *buf,
     fail (c, COPY_SOURCE_FAILED, p->offset + good);
 }
 
+/* Piece P is on the target: hash its bytes (BUF, or zeros: NULL). */
+static int
+digest_piece (struct copy *c, const char *buf, const struct source_piece *p)
+{
+  if (c->digest == NULL
+      || raw_digest_add (c->digest, p->offset, p->length, buf) == 0)
+    return 0;
+  fail (c, COPY_TARGET_FAILED, p->offset);
+  return -1;
+}
+
 static int
 copy_piece (struct copy *c, char *buf, const struct source_piece *p)
 {
   uint64_t good;
 
   if (p->type == SOURCE_PIECE_HOLE)
-    return zero_range (c, p->offset, p->length);
+    return zero_range (c, p->offset, p->length) == -1 ? -1
+      : digest_piece (c, NULL, p);
   if (source_read (c->source, p, buf, &good) == -1) {
     copy_before_damage (c, buf, p, good);
     return -1;
   }
   atomic_fetch_add (&c->bytes_read, p->length);
-  return write_data (c, buf, p);
+  return write_data (c, buf, p) == -1 ? -1 : digest_piece (c, buf, p);
 }
 
 static uint64_t
@@ -278,9 +293,9 @@ seconds_since (const struct timespec *start)
   return (now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-/* Wait for the workers, drawing the progress bar meanwhile. */
+/* Wait for the workers, telling the progress meanwhile. */
 static void
-wait_for_workers (struct copy *c, struct progress *bar)
+wait_for_workers (struct copy *c)
 {
   struct timespec deadline;
 
@@ -294,7 +309,7 @@ wait_for_workers (struct copy *c, struct progress *bar)
     }
     pthread_cond_timedwait (&c->finished_cond, &c->lock, &deadline);
     pthread_mutex_unlock (&c->lock);
-    progress_draw (bar, atomic_load (&c->done));
+    progress_update (c->options->progress, atomic_load (&c->done));
     pthread_mutex_lock (&c->lock);
   }
   pthread_mutex_unlock (&c->lock);
@@ -309,8 +324,12 @@ collect_result (struct copy *c, const struct timespec *start)
   r->bytes_read = atomic_load (&c->bytes_read);
   r->bytes_written = atomic_load (&c->bytes_written);
   r->zero_detected = atomic_load (&c->zero_detected);
-  for (m = 0; m < METHOD_COUNT; m++)
+  for (m = 0; m < METHOD_COUNT; m++) {
     r->zeroed[m] = atomic_load (&c->zeroer.bytes[m]);
+    r->holes[m] = atomic_load (&c->zeroer.holes[m]);
+  }
+  r->first = c->zeroer.first;
+  r->first_bytes = c->zeroer.first_bytes;
   r->disabled = zeroer_disabled (&c->zeroer);
   r->seconds = seconds_since (start);
   if (r->failure == COPY_OK && atomic_load (&interrupt_requested)) {
@@ -325,13 +344,18 @@ collect_result (struct copy *c, const struct timespec *start)
 static int
 zero_first (struct copy *c)
 {
+  uint64_t length = round_down (c->source->size, c->block);
   int r;
 
+  if (length == 0 || !zeroer_should_zero_first (&c->zeroer))
+    return 0;
+  progress_phase (c->options->progress, PHASE_ZERO, length, true);
   messages_hold ();
-  r = zeroer_zero_first (&c->zeroer, round_down (c->source->size, c->block));
+  r = zeroer_zero_first (&c->zeroer, length);
   if (r == -1)
     zeroing_failed (c, 0);
   messages_release ();
+  progress_end_phase (c->options->progress, r == 1 ? length : 0, length);
   return r == -1 ? -1 : 0;
 }
 
@@ -367,9 +391,9 @@ run_pipeline (struct source *source, struct target *target,
     .source = source, .target = target, .options = options,
     .verify = verify, .result = result,
     .block = MAX (1, target->facts.logical_block_size),
+    .digest = verify ? NULL : options->digest,
   };
   pthread_t *threads = calloc (options->threads, sizeof *threads);
-  struct progress bar;
   struct timespec start;
   unsigned i, started = 0;
 
@@ -387,15 +411,18 @@ run_pipeline (struct source *source, struct target *target,
   pthread_cond_init (&c.finished_cond, NULL);
   zeroer_init (&c.zeroer, target, &options->policy, &c.stop);
   clock_gettime (CLOCK_MONOTONIC, &start);
-  progress_start (&bar, options->progress, source->size,
-                  verify ? "verifying" : "copying");
 
-  if (verify || zero_first (&c) == 0)
+  if (verify || zero_first (&c) == 0) {
+    progress_phase (options->progress, verify ? PHASE_VERIFY : PHASE_COPY,
+                    source->size, source->size_known);
     started = start_workers (&c, threads);
-  wait_for_workers (&c, &bar);
+  }
+  wait_for_workers (&c);
   for (i = 0; i < started; i++)
     pthread_join (threads[i], NULL);
-  progress_finish (&bar, atomic_load (&c.done));
+  progress_end_phase (options->progress, atomic_load (&c.done),
+                      source->size_known ? source->size
+                      : atomic_load (&c.done));
 
   collect_result (&c, &start);
   zeroer_destroy (&c.zeroer);
