@@ -30,7 +30,9 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-nbd-faults.sh \
 	test-sparsecopy-stream-blocks.sh \
 	test-sparsecopy-stream-scratch.sh \
-	test-sparsecopy-stream-memory.sh
+	test-sparsecopy-stream-memory.sh \
+	test-sparsecopy-progress.sh \
+	test-sparsecopy-checksum.sh
 
 TESTS += $(SPARSECOPY_TESTS)
 EXTRA_DIST += $(SPARSECOPY_TESTS)
