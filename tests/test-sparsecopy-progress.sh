@@ -163,8 +163,17 @@ cmp "$dir/expected.raw" "$dir/out.raw" || fail "NBD: wrong content"
 stop_server "$server"
 echo "ok: accounting onto an NBD export"
 
+# catches_usr1 PID: PID has its SIGUSR1 handler (a signal sent before the
+# program's first instruction would kill it: nothing can catch it then).
+catches_usr1 ()
+{
+    local mask
+    mask=$(awk '/^SigCgt:/ { print $2 }' "/proc/$1/status")
+    (( (16#$mask >> 9) & 1 ))
+}
+
 # About 6 writes of up to 1 MiB, 0.3 s each.
-start_nbdkit slow --filter=delay memory $size wdelay=0.3
+start_nbdkit slow --filter=delay memory $size wdelay=300ms
 "$SPARSECOPY" -j 1 --request-size 1M --progress=json "$img" "$uri" \
     2> "$dir/lines" &
 pid=$!
@@ -182,7 +191,7 @@ check_lines "$dir/lines" "probe copy"
 "$SPARSECOPY" -j 1 --request-size 1M "$img" "$uri" 2> "$dir/err" &
 pid=$!
 cleanup_fn stop_server "$pid"
-sleep 0.5
+wait_for catches_usr1 "$pid"
 kill -USR1 "$pid"
 wait "$pid" || fail "SIGUSR1 without --progress: the copy failed"
 grep -q '^{"phase": "\(probe\|copy\)"' "$dir/err" ||

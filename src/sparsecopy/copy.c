@@ -143,6 +143,35 @@ zero_block_end (struct copy *c, uint64_t offset, uint64_t end)
   return MIN (end, offset - offset % zb + zb);
 }
 
+/* [OFFSET, OFFSET + LENGTH) is on the target: hash its bytes (BUF, or
+ * zeros: NULL).  Ranges found all-zero go as zeros, so that the digest
+ * never reads back what was not written (past the end of a growing file).
+ */
+static int
+digest_range (struct copy *c, const char *buf, uint64_t offset,
+              uint64_t length)
+{
+  if (c->digest == NULL
+      || raw_digest_add (c->digest, offset, length, buf) == 0)
+    return 0;
+  fail (c, COPY_TARGET_FAILED, offset);
+  return -1;
+}
+
+/* Write a run of piece P (BUF holds P's bytes): zeros as a hole. */
+static int
+write_run (struct copy *c, const char *buf, const struct source_piece *p,
+           uint64_t start, uint64_t end, bool zero)
+{
+  const char *bytes = buf + (start - p->offset);
+
+  if (zero)
+    return zero_range (c, start, end - start) == -1 ? -1
+      : digest_range (c, NULL, start, end - start);
+  return write_range (c, bytes, start, end - start) == -1 ? -1
+    : digest_range (c, bytes, start, end - start);
+}
+
 /* Write the data piece at BUF, all-zero blocks as holes: runs of the same
  * kind are written (or zeroed) together.
  */
@@ -153,15 +182,13 @@ write_data (struct copy *c, const char *buf, const struct source_piece *p)
   bool run_zero = false, zero;
 
   if (c->options->zero_block == 0)
-    return write_range (c, buf, p->offset, p->length);
+    return write_run (c, buf, p, p->offset, end, false);
   for (pos = run_start = p->offset; pos < end; pos = next) {
     next = zero_block_end (c, pos, end);
     zero = (next - pos) % c->block == 0
       && is_zero (buf + (pos - p->offset), next - pos);
     if (pos > run_start && zero != run_zero) {
-      if ((run_zero ? zero_range (c, run_start, pos - run_start)
-           : write_range (c, buf + (run_start - p->offset), run_start,
-                          pos - run_start)) == -1)
+      if (write_run (c, buf, p, run_start, pos, run_zero) == -1)
         return -1;
       run_start = pos;
     }
@@ -169,9 +196,7 @@ write_data (struct copy *c, const char *buf, const struct source_piece *p)
     if (zero)
       atomic_fetch_add (&c->zero_detected, next - pos);
   }
-  return run_zero ? zero_range (c, run_start, end - run_start)
-    : write_range (c, buf + (run_start - p->offset), run_start,
-                   end - run_start);
+  return write_run (c, buf, p, run_start, end, run_zero);
 }
 
 /* The source is damaged GOOD bytes into piece P: copy those first, so that
@@ -187,17 +212,6 @@ copy_before_damage (struct copy *c, const char *buf,
     fail (c, COPY_SOURCE_FAILED, p->offset + good);
 }
 
-/* Piece P is on the target: hash its bytes (BUF, or zeros: NULL). */
-static int
-digest_piece (struct copy *c, const char *buf, const struct source_piece *p)
-{
-  if (c->digest == NULL
-      || raw_digest_add (c->digest, p->offset, p->length, buf) == 0)
-    return 0;
-  fail (c, COPY_TARGET_FAILED, p->offset);
-  return -1;
-}
-
 static int
 copy_piece (struct copy *c, char *buf, const struct source_piece *p)
 {
@@ -205,13 +219,13 @@ copy_piece (struct copy *c, char *buf, const struct source_piece *p)
 
   if (p->type == SOURCE_PIECE_HOLE)
     return zero_range (c, p->offset, p->length) == -1 ? -1
-      : digest_piece (c, NULL, p);
+      : digest_range (c, NULL, p->offset, p->length);
   if (source_read (c->source, p, buf, &good) == -1) {
     copy_before_damage (c, buf, p, good);
     return -1;
   }
   atomic_fetch_add (&c->bytes_read, p->length);
-  return write_data (c, buf, p) == -1 ? -1 : digest_piece (c, buf, p);
+  return write_data (c, buf, p);
 }
 
 static uint64_t
@@ -359,11 +373,19 @@ zero_first (struct copy *c)
   return r == -1 ? -1 : 0;
 }
 
-/* Start the workers; returns how many started (a failure stops the copy). */
+/* Start the workers; returns how many started (a failure stops the copy).
+ * They block SIGUSR1, so that it reaches the main thread, whose wait is
+ * restarted, rather than interrupt a worker's I/O.
+ */
 static unsigned
 start_workers (struct copy *c, pthread_t *threads)
 {
+  sigset_t usr1, old;
   unsigned i;
+
+  sigemptyset (&usr1);
+  sigaddset (&usr1, SIGUSR1);
+  pthread_sigmask (SIG_BLOCK, &usr1, &old);
 
   for (i = 0; i < c->options->threads; i++) {
     pthread_mutex_lock (&c->lock);
@@ -379,6 +401,7 @@ start_workers (struct copy *c, pthread_t *threads)
       break;
     }
   }
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
   return i;
 }
 
