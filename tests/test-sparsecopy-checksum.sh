@@ -39,6 +39,7 @@ echo "ok: sha256 of $n corpus images"
 
 for name in v3-c64k.qcow2 zstd-c4k.qcow2 raw-odd-size.img; do
     want=$(raw_sum sha512 "$corpus/expected/$name.raw")
+    rm -f "$dir/out"
     got=$("$SPARSECOPY" --checksum=sha512 "$corpus/images/$name" \
               "$dir/out") || fail "$name: sha512 failed"
     [ "$got" = "$want" ] || fail "$name: sha512 gave $got, not $want"
