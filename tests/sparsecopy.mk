@@ -31,7 +31,9 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-nbd-tls.sh \
 	test-sparsecopy-stream-blocks.sh \
 	test-sparsecopy-stream-scratch.sh \
-	test-sparsecopy-stream-memory.sh
+	test-sparsecopy-stream-memory.sh \
+	test-sparsecopy-progress.sh \
+	test-sparsecopy-checksum.sh
 
 TESTS += $(SPARSECOPY_TESTS)
 EXTRA_DIST += $(SPARSECOPY_TESTS)

@@ -8,7 +8,7 @@
 #    Range requests, each retry logged; without Range support: exit 2;
 #  - 404 and 500: exit 2 with the status in the message;
 #  - --header sends a token the server requires;
-#  - --checksum of a download resumed after drops (the bytes as they came);
+#  - --source-checksum of a download resumed after drops (the bytes as they came);
 #  - an image whose data come before their L2 table: through a buffer
 #    large enough from either server; through one too small, over Range
 #    the parts let go are fetched again, without Range the message names
@@ -120,12 +120,12 @@ retries=$(grep -c "resuming with a Range request (retry" "$dir/err") || true
 echo "ok: dropped transfer resumed, $retries retries"
 sum=sha256:$(sha256sum < "$www/zstd-c64k.qcow2.xz" | cut -d' ' -f1)
 url_to_loop "http://127.0.0.1:$port/zstd-c64k.qcow2.xz" zstd-c64k.qcow2 \
-    --checksum=$sum
+    --source-checksum=$sum
 # The sum of the image inside the wrapper: not the bytes that came.
 bad=sha256:$(sha256sum < "$www/zstd-c64k.qcow2" | cut -d' ' -f1)
-expect_failure 5 "checksum mismatch" --checksum=$bad \
+expect_failure 5 "checksum mismatch" --source-checksum=$bad \
     "http://127.0.0.1:$port/zstd-c64k.qcow2.xz" "$dir/out"
-echo "ok: --checksum of a resumed download"
+echo "ok: --source-checksum of a resumed download"
 
 start_server droplarge --ranges --drop-after 100000
 expect_failure 2 "no retries left" \

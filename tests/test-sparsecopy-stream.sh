@@ -9,7 +9,7 @@
 #    end of the file) streams through a large enough --stream-buffer, and
 #    stops with a message naming the buffer when it is too small;
 #  - a stream that ends early fails (exit 2) and says so;
-#  - --checksum over the bytes as they came (a wrapper's, not the
+#  - --source-checksum over the bytes as they came (a wrapper's, not the
 #    image's): a match exits 0, a mismatch 5 saying the target is not to
 #    be trusted, and a local file is refused;
 #  - --verify is refused for a stream.
@@ -199,28 +199,28 @@ for cut in $(( $(stat -c %s "$img") - 65536 )) 50; do
 done
 echo "ok: truncated streams"
 
-# --checksum.
+# --source-checksum.
 xz -c -T1 "$img" > "$dir/img.xz"
 sum256=$(sha256sum < "$dir/img.xz" | cut -d' ' -f1)
 sum512=$(sha512sum < "$dir/img.xz" | cut -d' ' -f1)
 for sum in sha256:$sum256 sha512:$sum512; do
-    "$SPARSECOPY" --checksum=$sum - "$dir/sum.out" < "$dir/img.xz" ||
-        fail "--checksum=$sum: a matching checksum failed"
+    "$SPARSECOPY" --source-checksum=$sum - "$dir/sum.out" < "$dir/img.xz" ||
+        fail "--source-checksum=$sum: a matching checksum failed"
     cmp "$corpus/expected/v3-c64k.qcow2.raw" "$dir/sum.out" ||
-        fail "--checksum=$sum: the output differs from qemu-img's"
+        fail "--source-checksum=$sum: the output differs from qemu-img's"
 done
 wrong=sha256:$(sha256sum < "$img" | cut -d' ' -f1)
 status=0
-"$SPARSECOPY" --checksum=$wrong - "$dir/sum.out" < "$dir/img.xz" \
+"$SPARSECOPY" --source-checksum=$wrong - "$dir/sum.out" < "$dir/img.xz" \
     2> "$dir/err" || status=$?
-[ $status -eq 5 ] || fail "--checksum mismatch: exit $status, not 5"
+[ $status -eq 5 ] || fail "--source-checksum mismatch: exit $status, not 5"
 grep -q "sha256 checksum mismatch: .*not to be trusted" "$dir/err" ||
-    fail "--checksum mismatch: message: $(cat "$dir/err")"
+    fail "--source-checksum mismatch: message: $(cat "$dir/err")"
 status=0
-"$SPARSECOPY" --checksum=sha256:$sum256 "$img" "$dir/sum.out" \
+"$SPARSECOPY" --source-checksum=sha256:$sum256 "$img" "$dir/sum.out" \
     2> "$dir/err" || status=$?
-[ $status -eq 2 ] || fail "--checksum of a local file: exit $status, not 2"
-echo "ok: --checksum"
+[ $status -eq 2 ] || fail "--source-checksum of a local file: exit $status, not 2"
+echo "ok: --source-checksum"
 
 # --verify needs a second reading.
 if "$SPARSECOPY" --verify - "$dir/verify" < "$img" 2> "$dir/err"; then

@@ -54,6 +54,7 @@ struct copy {
   struct copy_result *result;
 
   struct zeroer zeroer;
+  struct raw_digest *digest;    /* or NULL (and always in verify mode) */
   atomic_bool stop;             /* a failure or an interrupt */
   _Atomic uint64_t done;        /* bytes of the source dealt with */
   _Atomic uint64_t bytes_read, bytes_written, zero_detected;
@@ -74,6 +75,8 @@ fail (struct copy *c, enum copy_failure failure, uint64_t offset)
   }
   pthread_mutex_unlock (&c->lock);
   atomic_store (&c->stop, true);
+  if (c->digest)
+    raw_digest_stop (c->digest);
 }
 
 static bool
@@ -140,6 +143,35 @@ zero_block_end (struct copy *c, uint64_t offset, uint64_t end)
   return MIN (end, offset - offset % zb + zb);
 }
 
+/* [OFFSET, OFFSET + LENGTH) is on the target: hash its bytes (BUF, or
+ * zeros: NULL).  Ranges found all-zero go as zeros, so that the digest
+ * never reads back what was not written (past the end of a growing file).
+ */
+static int
+digest_range (struct copy *c, const char *buf, uint64_t offset,
+              uint64_t length)
+{
+  if (c->digest == NULL
+      || raw_digest_add (c->digest, offset, length, buf) == 0)
+    return 0;
+  fail (c, COPY_TARGET_FAILED, offset);
+  return -1;
+}
+
+/* Write a run of piece P (BUF holds P's bytes): zeros as a hole. */
+static int
+write_run (struct copy *c, const char *buf, const struct source_piece *p,
+           uint64_t start, uint64_t end, bool zero)
+{
+  const char *bytes = buf + (start - p->offset);
+
+  if (zero)
+    return zero_range (c, start, end - start) == -1 ? -1
+      : digest_range (c, NULL, start, end - start);
+  return write_range (c, bytes, start, end - start) == -1 ? -1
+    : digest_range (c, bytes, start, end - start);
+}
+
 /* Write the data piece at BUF, all-zero blocks as holes: runs of the same
  * kind are written (or zeroed) together.
  */
@@ -150,15 +182,13 @@ write_data (struct copy *c, const char *buf, const struct source_piece *p)
   bool run_zero = false, zero;
 
   if (c->options->zero_block == 0)
-    return write_range (c, buf, p->offset, p->length);
+    return write_run (c, buf, p, p->offset, end, false);
   for (pos = run_start = p->offset; pos < end; pos = next) {
     next = zero_block_end (c, pos, end);
     zero = (next - pos) % c->block == 0
       && is_zero (buf + (pos - p->offset), next - pos);
     if (pos > run_start && zero != run_zero) {
-      if ((run_zero ? zero_range (c, run_start, pos - run_start)
-           : write_range (c, buf + (run_start - p->offset), run_start,
-                          pos - run_start)) == -1)
+      if (write_run (c, buf, p, run_start, pos, run_zero) == -1)
         return -1;
       run_start = pos;
     }
@@ -166,9 +196,7 @@ write_data (struct copy *c, const char *buf, const struct source_piece *p)
     if (zero)
       atomic_fetch_add (&c->zero_detected, next - pos);
   }
-  return run_zero ? zero_range (c, run_start, end - run_start)
-    : write_range (c, buf + (run_start - p->offset), run_start,
-                   end - run_start);
+  return write_run (c, buf, p, run_start, end, run_zero);
 }
 
 /* The source is damaged GOOD bytes into piece P: copy those first, so that
@@ -190,7 +218,8 @@ copy_piece (struct copy *c, char *buf, const struct source_piece *p)
   uint64_t good;
 
   if (p->type == SOURCE_PIECE_HOLE)
-    return zero_range (c, p->offset, p->length);
+    return zero_range (c, p->offset, p->length) == -1 ? -1
+      : digest_range (c, NULL, p->offset, p->length);
   if (source_read (c->source, p, buf, &good) == -1) {
     copy_before_damage (c, buf, p, good);
     return -1;
@@ -278,9 +307,9 @@ seconds_since (const struct timespec *start)
   return (now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-/* Wait for the workers, drawing the progress bar meanwhile. */
+/* Wait for the workers, telling the progress meanwhile. */
 static void
-wait_for_workers (struct copy *c, struct progress *bar)
+wait_for_workers (struct copy *c)
 {
   struct timespec deadline;
 
@@ -294,7 +323,7 @@ wait_for_workers (struct copy *c, struct progress *bar)
     }
     pthread_cond_timedwait (&c->finished_cond, &c->lock, &deadline);
     pthread_mutex_unlock (&c->lock);
-    progress_draw (bar, atomic_load (&c->done));
+    progress_update (c->options->progress, atomic_load (&c->done));
     pthread_mutex_lock (&c->lock);
   }
   pthread_mutex_unlock (&c->lock);
@@ -309,8 +338,12 @@ collect_result (struct copy *c, const struct timespec *start)
   r->bytes_read = atomic_load (&c->bytes_read);
   r->bytes_written = atomic_load (&c->bytes_written);
   r->zero_detected = atomic_load (&c->zero_detected);
-  for (m = 0; m < METHOD_COUNT; m++)
+  for (m = 0; m < METHOD_COUNT; m++) {
     r->zeroed[m] = atomic_load (&c->zeroer.bytes[m]);
+    r->holes[m] = atomic_load (&c->zeroer.holes[m]);
+  }
+  r->first = c->zeroer.first;
+  r->first_bytes = c->zeroer.first_bytes;
   r->disabled = zeroer_disabled (&c->zeroer);
   r->seconds = seconds_since (start);
   if (r->failure == COPY_OK && atomic_load (&interrupt_requested)) {
@@ -325,21 +358,34 @@ collect_result (struct copy *c, const struct timespec *start)
 static int
 zero_first (struct copy *c)
 {
+  uint64_t length = round_down (c->source->size, c->block);
   int r;
 
+  if (length == 0 || !zeroer_should_zero_first (&c->zeroer))
+    return 0;
+  progress_phase (c->options->progress, PHASE_ZERO, length, true);
   messages_hold ();
-  r = zeroer_zero_first (&c->zeroer, round_down (c->source->size, c->block));
+  r = zeroer_zero_first (&c->zeroer, length);
   if (r == -1)
     zeroing_failed (c, 0);
   messages_release ();
+  progress_end_phase (c->options->progress, r == 1 ? length : 0, length);
   return r == -1 ? -1 : 0;
 }
 
-/* Start the workers; returns how many started (a failure stops the copy). */
+/* Start the workers; returns how many started (a failure stops the copy).
+ * They block SIGUSR1, so that it reaches the main thread, whose wait is
+ * restarted, rather than interrupt a worker's I/O.
+ */
 static unsigned
 start_workers (struct copy *c, pthread_t *threads)
 {
+  sigset_t usr1, old;
   unsigned i;
+
+  sigemptyset (&usr1);
+  sigaddset (&usr1, SIGUSR1);
+  pthread_sigmask (SIG_BLOCK, &usr1, &old);
 
   for (i = 0; i < c->options->threads; i++) {
     pthread_mutex_lock (&c->lock);
@@ -355,6 +401,7 @@ start_workers (struct copy *c, pthread_t *threads)
       break;
     }
   }
+  pthread_sigmask (SIG_SETMASK, &old, NULL);
   return i;
 }
 
@@ -367,9 +414,9 @@ run_pipeline (struct source *source, struct target *target,
     .source = source, .target = target, .options = options,
     .verify = verify, .result = result,
     .block = MAX (1, target->facts.logical_block_size),
+    .digest = verify ? NULL : options->digest,
   };
   pthread_t *threads = calloc (options->threads, sizeof *threads);
-  struct progress bar;
   struct timespec start;
   unsigned i, started = 0;
 
@@ -387,15 +434,18 @@ run_pipeline (struct source *source, struct target *target,
   pthread_cond_init (&c.finished_cond, NULL);
   zeroer_init (&c.zeroer, target, &options->policy, &c.stop);
   clock_gettime (CLOCK_MONOTONIC, &start);
-  progress_start (&bar, options->progress, source->size,
-                  verify ? "verifying" : "copying");
 
-  if (verify || zero_first (&c) == 0)
+  if (verify || zero_first (&c) == 0) {
+    progress_phase (options->progress, verify ? PHASE_VERIFY : PHASE_COPY,
+                    source->size, source->size_known);
     started = start_workers (&c, threads);
-  wait_for_workers (&c, &bar);
+  }
+  wait_for_workers (&c);
   for (i = 0; i < started; i++)
     pthread_join (threads[i], NULL);
-  progress_finish (&bar, atomic_load (&c.done));
+  progress_end_phase (options->progress, atomic_load (&c.done),
+                      source->size_known ? source->size
+                      : atomic_load (&c.done));
 
   collect_result (&c, &start);
   zeroer_destroy (&c.zeroer);

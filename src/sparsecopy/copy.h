@@ -8,6 +8,9 @@
  * Holes are rounded inward to the target's logical block size and the
  * shaved edges are read from the source as data (they read as zeros), so
  * every zeroing range and every O_DIRECT write is block aligned.
+ *
+ * With --checksum, each piece goes to the raw digest once written (holes
+ * as zeros), which puts them back in guest order (see raw-digest.h).
  */
 #ifndef SPARSECOPY_COPY_H
 #define SPARSECOPY_COPY_H
@@ -16,6 +19,8 @@
 #include <stdint.h>
 
 #include "planner.h"
+#include "progress.h"
+#include "raw-digest.h"
 #include "source.h"
 #include "target.h"
 
@@ -24,7 +29,8 @@ struct copy_options {
   uint64_t request_size;        /* bytes per data read/write */
   uint64_t zero_block;          /* -S: all-zero blocks become holes; 0: off */
   struct plan_policy policy;
-  bool progress;                /* draw a progress bar on stderr */
+  struct progress *progress;    /* the run's progress */
+  struct raw_digest *digest;    /* --checksum, or NULL */
 };
 
 enum copy_failure {
@@ -41,7 +47,12 @@ struct copy_result {
   uint64_t failed_at;           /* where the copy stopped */
   uint64_t bytes_read;          /* from the source */
   uint64_t bytes_written;       /* data written to the target */
-  uint64_t zeroed[METHOD_COUNT];  /* hole bytes per method */
+  uint64_t zeroed[METHOD_COUNT];  /* bytes per zeroing method, up front
+                                     included */
+  uint64_t holes[METHOD_COUNT];   /* hole bytes by how they became zeros
+                                     (see zeroer.h) */
+  enum hole_method first;       /* zeroed up front with, or METHOD_SKIP */
+  uint64_t first_bytes;
   uint64_t zero_detected;       /* data bytes found all-zero (-S) */
   unsigned disabled;            /* methods dropped as unsupported */
   double seconds;

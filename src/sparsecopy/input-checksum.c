@@ -1,4 +1,4 @@
-/* --checksum: a digest of a streamed source's bytes exactly as they came
+/* --source-checksum: a digest of a streamed source's bytes exactly as they came
  * (before any wrapper is undone: the value a download page or an image
  * service publishes), compared at the end (see input.h).  OpenSSL's
  * libcrypto computes it.
@@ -24,20 +24,25 @@ struct checksum_input {
 };
 
 int
-checksum_parse (const char *text, struct checksum_spec *spec)
+checksum_parse (const char *text, bool hex_required,
+                struct checksum_spec *spec)
 {
   const char *colon = strchr (text, ':');
+  size_t name_len = colon ? (size_t) (colon - text) : strlen (text);
   const EVP_MD *md;
   size_t i, hex_len;
 
-  if (colon == NULL || (size_t) (colon - text) >= sizeof spec->algorithm)
+  if ((colon == NULL && hex_required) || name_len >= sizeof spec->algorithm)
     return -1;
-  memcpy (spec->algorithm, text, colon - text);
-  spec->algorithm[colon - text] = '\0';
+  memcpy (spec->algorithm, text, name_len);
+  spec->algorithm[name_len] = '\0';
   if (strcmp (spec->algorithm, "sha256") != 0
       && strcmp (spec->algorithm, "sha512") != 0)
     return -1;
   md = EVP_get_digestbyname (spec->algorithm);
+  spec->hex[0] = '\0';
+  if (md != NULL && colon == NULL)
+    return 0;
   hex_len = strlen (colon + 1);
   if (md == NULL || hex_len != 2 * (size_t) EVP_MD_get_size (md))
     return -1;

@@ -1,7 +1,7 @@
 /* The bytes of a streamed source as they arrive, before any image format:
  * a pipe (input-fd.c), a URL (input-http.c), their digest
- * (input-checksum.c), and compressed wrappers around another input
- * (input-unwrap.c: gzip, xz, zstd, found by their magic).
+ * (input-checksum.c, --source-checksum), and compressed wrappers around
+ * another input (input-unwrap.c: gzip, xz, zstd, found by their magic).
  */
 #ifndef SPARSECOPY_INPUT_H
 #define SPARSECOPY_INPUT_H
@@ -45,16 +45,19 @@ bool input_is_url (const char *path);
 struct input *input_http_open (const char *url,
                                const struct http_options *o);
 
-/* --checksum=ALG:HEX, ALG sha256 or sha512. */
+/* --source-checksum=ALG:HEX and --checksum=ALG[:HEX], ALG sha256 or
+ * sha512.
+ */
 struct checksum_spec {
   char algorithm[8];
-  char hex[129];                /* lower case */
+  char hex[129];                /* lower case; "" when not given */
 };
 
-/* Returns 0, or -1 when TEXT is not ALG:HEX of a known ALG (not
- * reported: a usage error).
+/* Returns 0, or -1 when TEXT is not ALG:HEX (or ALG alone unless
+ * HEX_REQUIRED) of a known ALG (not reported: a usage error).
  */
-int checksum_parse (const char *text, struct checksum_spec *spec);
+int checksum_parse (const char *text, bool hex_required,
+                    struct checksum_spec *spec);
 
 /* IN, with a digest of every byte read through it.  Takes IN over.
  * Returns NULL (reported; IN is closed).

@@ -4,8 +4,10 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "messages.h"
 #include "probe.h"
 #include "progress.h"
+#include "raw-digest.h"
 #include "rbd-name.h"
 #include "rounding.h"
 #include "size.h"
@@ -51,6 +54,12 @@ enum {
 #define RBD_REQUEST_SIZE (1024 * 1024)
 #define MAX_REQUEST_SIZE (64 * 1024 * 1024)
 #define DEFAULT_STREAM_BUFFER (UINT64_C (256) << 20)
+/* Copies of data that finished ahead of the raw digest (raw-digest.h):
+ * room for the pieces of a few rounds of every worker, 64 MiB by default,
+ * at most this.
+ */
+#define DIGEST_WINDOW_ROUNDS 4
+#define DIGEST_WINDOW_MAX (UINT64_C (256) << 20)
 
 struct settings {
   const char *source_path;
@@ -61,7 +70,12 @@ struct settings {
   const char *allowed_dirs[MAX_ALLOWED_DIRS + 1];
   size_t n_allowed_dirs;
   const char *headers[MAX_HEADERS];
-  struct checksum_spec checksum;
+  struct checksum_spec source_checksum;
+  struct checksum_spec checksum;        /* of the raw disk */
+  bool want_checksum;
+  enum progress_mode progress_mode;
+  int progress_fd;
+  struct progress progress;
   bool target_is_zero;
   bool json;
   bool verify;
@@ -73,13 +87,15 @@ enum {
   OPT_CACHE = 256, OPT_HOLES, OPT_TARGET_IS_ZERO, OPT_DISCARD_ZEROES,
   OPT_FORCE, OPT_NO_CREATE, OPT_DRY_RUN, OPT_SHOW_PROBE, OPT_JSON, OPT_VERIFY, OPT_ALLOW_DIR,
   OPT_REQUEST_SIZE, OPT_STREAM_BUFFER, OPT_HEADER, OPT_CHECKSUM,
+  OPT_SOURCE_CHECKSUM, OPT_PROGRESS_FD,
 };
 
 static const struct option long_options[] = {
   { "format", required_argument, NULL, 'f' },
   { "sparse", required_argument, NULL, 'S' },
   { "jobs", required_argument, NULL, 'j' },
-  { "progress", no_argument, NULL, 'p' },
+  { "progress", optional_argument, NULL, 'p' },
+  { "progress-fd", required_argument, NULL, OPT_PROGRESS_FD },
   { "cache", required_argument, NULL, OPT_CACHE },
   { "holes", required_argument, NULL, OPT_HOLES },
   { "target-is-zero", no_argument, NULL, OPT_TARGET_IS_ZERO },
@@ -95,6 +111,7 @@ static const struct option long_options[] = {
   { "stream-buffer", required_argument, NULL, OPT_STREAM_BUFFER },
   { "header", required_argument, NULL, OPT_HEADER },
   { "checksum", required_argument, NULL, OPT_CHECKSUM },
+  { "source-checksum", required_argument, NULL, OPT_SOURCE_CHECKSUM },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 },
@@ -126,6 +143,8 @@ usage (FILE *fp)
 "      --request-size=SIZE  bytes per data request (default 4M, 1M into RBD)\n"
 "      --cache=none|writeback  O_DIRECT on block devices or not (default none)\n"
 "  -p, --progress           show a progress bar on a terminal\n"
+"      --progress=json      JSON progress lines on stderr\n"
+"      --progress-fd=N      JSON progress lines on file descriptor N\n"
 "      --json               print a JSON summary on stdout at the end\n"
 "      --verify             read the target back and compare\n"
 "      --show-probe         print what was found about the target\n"
@@ -136,7 +155,10 @@ usage (FILE *fp)
 "      --stream-buffer=SIZE memory for a stream's data that comes before its\n"
 "                           L2 table (default 256M)\n"
 "      --header='NAME: VALUE'  an HTTP header to send (repeatable)\n"
-"      --checksum=ALG:HEX   sha256 or sha512 of a streamed source as it came\n"
+"      --checksum=ALG[:HEX] print (and check) the sha256 or sha512 of the\n"
+"                           raw disk written\n"
+"      --source-checksum=ALG:HEX  check a streamed source's bytes as they\n"
+"                           came (sha256 or sha512)\n"
 "  -h, --help               this text\n"
 "  -V, --version            the version\n"
 "\n"
@@ -183,7 +205,17 @@ parse_option (struct settings *s, int opt, const char *arg)
     s->copy.threads = n;
     break;
   case 'p':
-    s->copy.progress = true;
+    if (arg != NULL && strcmp (arg, "json") != 0)
+      usage_error ("--progress: '%s' is not json", arg);
+    s->progress_mode = arg ? PROGRESS_JSON : PROGRESS_BAR;
+    break;
+  case OPT_PROGRESS_FD:
+    if (parse_size (arg, &n) == -1 || n > INT_MAX
+        || fcntl ((int) n, F_GETFD) == -1)
+      usage_error ("--progress-fd: '%s' is not an open file descriptor",
+                   arg);
+    s->progress_fd = n;
+    s->progress_mode = PROGRESS_JSON;
     break;
   case OPT_CACHE:
     if (strcmp (arg, "none") == 0)
@@ -233,9 +265,16 @@ parse_option (struct settings *s, int opt, const char *arg)
     s->headers[s->source.http.n_headers++] = arg;
     break;
   case OPT_CHECKSUM:
-    if (checksum_parse (arg, &s->checksum) == -1)
-      usage_error ("--checksum: '%s' is not sha256:HEX or sha512:HEX", arg);
-    s->source.checksum = &s->checksum;
+    if (checksum_parse (arg, false, &s->checksum) == -1)
+      usage_error ("--checksum: '%s' is not sha256, sha512, sha256:HEX or "
+                   "sha512:HEX", arg);
+    s->want_checksum = true;
+    break;
+  case OPT_SOURCE_CHECKSUM:
+    if (checksum_parse (arg, true, &s->source_checksum) == -1)
+      usage_error ("--source-checksum: '%s' is not sha256:HEX or sha512:HEX",
+                   arg);
+    s->source.checksum = &s->source_checksum;
     break;
   case 'h':
     usage (stdout);
@@ -267,6 +306,7 @@ parse_command_line (struct settings *s, int argc, char **argv)
   s->copy.zero_block = 4096;
   s->copy.policy.forced = METHOD_AUTO;
   s->source.stream_buffer = DEFAULT_STREAM_BUFFER;
+  s->progress_fd = STDERR_FILENO;
   while ((opt = getopt_long (argc, argv, "f:S:j:phV", long_options,
                              NULL)) != -1)
     parse_option (s, opt, optarg);
@@ -280,6 +320,8 @@ parse_command_line (struct settings *s, int argc, char **argv)
   s->source.allowed_dirs = s->n_allowed_dirs ? s->allowed_dirs : NULL;
   s->source.http.headers = s->headers;
   s->target.dry_run = s->dry_run;
+  progress_init (&s->progress, s->progress_mode, s->progress_fd);
+  s->copy.progress = &s->progress;
 }
 
 static void
@@ -393,14 +435,31 @@ grow_to_source (struct target *t, const struct source *src)
   return t->ops->grow ? t->ops->grow (t, src->size) : 0;
 }
 
+/* --checksum: the digest of the raw disk, printed (in the summary with
+ * --json) and checked.  Returns the exit status.
+ */
 static int
-copy_and_verify (struct settings *s, struct source *src, struct target *t)
+finish_digest (const struct settings *s, struct raw_digest *d,
+               const struct source *src, char *text)
+{
+  if (raw_digest_result (d, src->size, text) == -1)
+    return EXIT_TARGET;
+  if (!s->json)
+    printf ("%s\n", text);
+  return raw_digest_matches (d, text) ? EXIT_OK : EXIT_VERIFY;
+}
+
+static int
+copy_and_verify (struct settings *s, struct source *src, struct target *t,
+                 struct raw_digest *digest)
 {
   struct copy_result result, checked;
-  struct summary summary = { src, t, &result, METHOD_WRITE, s->verify, false,
-                             EXIT_OK };
+  struct summary summary = { src, t, &result, &s->copy.policy, METHOD_WRITE,
+                             NULL, s->verify, false, EXIT_OK };
+  char digest_text[RAW_DIGEST_TEXT_MAX];
   int status;
 
+  s->copy.digest = digest;
   copy_run (src, t, &s->copy, &result);
   if (result.failure == COPY_OK && grow_to_source (t, src) == -1)
     result.failure = COPY_TARGET_FAILED;
@@ -410,6 +469,10 @@ copy_and_verify (struct settings *s, struct source *src, struct target *t)
   if (target_flush (t) == -1 && result.failure == COPY_OK)
     result.failure = COPY_TARGET_FAILED;
   status = exit_status_for (result.failure);
+  if (status == EXIT_OK && digest) {
+    status = finish_digest (s, digest, src, digest_text);
+    summary.checksum = status == EXIT_TARGET ? NULL : digest_text;
+  }
   if (status == EXIT_OK && s->verify) {
     verify_run (src, t, &s->copy, &checked);
     status = exit_status_for (checked.failure);
@@ -427,13 +490,35 @@ copy_and_verify (struct settings *s, struct source *src, struct target *t)
   return status;
 }
 
+/* Copy with the digest --checksum asks for; returns the exit status. */
+static int
+copy_with_digest (struct settings *s, struct source *src, struct target *t)
+{
+  struct raw_digest *digest = NULL;
+  int status;
+
+  if (s->want_checksum) {
+    uint64_t window = MIN (DIGEST_WINDOW_MAX, DIGEST_WINDOW_ROUNDS
+                           * s->copy.threads * s->copy.request_size);
+
+    digest = raw_digest_new (&s->checksum, t, window, src->in_order);
+    if (digest == NULL)
+      return EXIT_TARGET;
+  }
+  status = copy_and_verify (s, src, t, digest);
+  raw_digest_free (digest);
+  return status;
+}
+
 /* Open both ends, copy (or describe), close both ends. */
 static int
 run (struct settings *s, struct source **srcp, struct target **tp)
 {
-  struct source *src = *srcp = source_open (s->source_path, &s->source);
+  struct source *src;
   struct target *t;
 
+  progress_phase (&s->progress, PHASE_PROBE, 0, true);
+  src = *srcp = source_open (s->source_path, &s->source);
   if (src == NULL)
     return EXIT_SOURCE;
   if (s->verify && !source_can_reread (src)) {
@@ -447,6 +532,7 @@ run (struct settings *s, struct source **srcp, struct target **tp)
     return EXIT_TARGET;
   if (settle_policy (s, t) == -1)
     return EXIT_NOT_SUPPORTED;
+  progress_end_phase (&s->progress, 0, 0);
   if (src->size_known)
     say_larger_target (t, src->size);
   else if (t->facts.kind == TARGET_REGULAR_FILE)
@@ -456,7 +542,7 @@ run (struct settings *s, struct source **srcp, struct target **tp)
     return dry_run (src, t, s);
   if (s->show_probe)
     probe_print (stdout, t->path, &t->facts, &s->copy.policy);
-  return copy_and_verify (s, src, t);
+  return copy_with_digest (s, src, t);
 }
 
 int
@@ -467,6 +553,8 @@ main (int argc, char **argv)
   struct target *t = NULL;
   int status;
 
+  /* First of all: a SIGUSR1 sent early must not kill us. */
+  progress_catch_signal ();
   parse_command_line (&s, argc, argv);
   messages_install ();
   catch_signals ();

@@ -185,6 +185,7 @@ source_image_open (const char *path, const struct source_options *o)
   }
   is->source.size = image_size (is->image);
   is->source.size_known = true;
+  is->source.in_order = true;
   is->source.format = image_format_name (image_describe (is->image)->format);
   return &is->source;
 }

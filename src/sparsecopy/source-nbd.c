@@ -164,5 +164,6 @@ source_nbd_open (const char *uri)
   nbd_conn_info (ns->conn, &info);
   ns->source.size = info.size;
   ns->source.size_known = true;
+  ns->source.in_order = true;
   return &ns->source;
 }

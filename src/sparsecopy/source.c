@@ -39,8 +39,8 @@ source_open (const char *path, const struct source_options *options)
   int fd;
 
   if (nbd_conn_is_uri (path) && options->checksum) {
-    report_error ("%s: --checksum checks a streamed source (-, a FIFO, "
-                  "an http(s) URL), not an NBD export", path);
+    report_error ("%s: --source-checksum checks a streamed source (-, a "
+                  "FIFO, an http(s) URL), not an NBD export", path);
     return NULL;
   }
   if (nbd_conn_is_uri (path))
@@ -50,8 +50,9 @@ source_open (const char *path, const struct source_options *options)
   else {
     fd = open_stream_fd (path);
     if (fd == -2 && options->checksum) {
-      report_error ("%s: --checksum checks a streamed source (-, a FIFO, "
-                    "a URL); check a local file with sha256sum first", path);
+      report_error ("%s: --source-checksum checks a streamed source (-, a "
+                    "FIFO, a URL); check a local file with sha256sum first",
+                    path);
       return NULL;
     }
     if (fd == -2)

@@ -60,7 +60,7 @@ struct source_ops {
   /* Random access, for --verify; NULL when the source is read once. */
   int (*pread) (struct source *s, void *buf, size_t count, uint64_t offset,
                 uint64_t *good);
-  /* What can be checked only after the copy (--checksum); NULL when
+  /* What can be checked only after the copy (--source-checksum); NULL when
    * nothing.  Returns 0 or -1 (reported).
    */
   int (*finish) (struct source *s);
@@ -75,6 +75,7 @@ struct source {
   uint64_t size;                /* raw: rounded up to 512, as qemu does;
                                  * a raw stream: 0 until its end */
   bool size_known;
+  bool in_order;                /* pieces come in guest-offset order */
   const char *format;           /* "qcow2", "raw" */
 };
 
@@ -116,7 +117,7 @@ int source_pread (struct source *s, void *buf, size_t count, uint64_t offset,
                   uint64_t *good);
 
 /* After a complete copy: 0, or -1 (reported) when the source turns out
- * not to be the one expected (--checksum).
+ * not to be the one expected (--source-checksum).
  */
 int source_finish (struct source *s);
 

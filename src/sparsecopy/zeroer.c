@@ -31,8 +31,12 @@ zeroer_init (struct zeroer *z, struct target *target,
   z->disabled = 0;
   z->warned = 0;
   z->proven = 0;
-  for (m = 0; m < METHOD_COUNT; m++)
+  for (m = 0; m < METHOD_COUNT; m++) {
     atomic_init (&z->bytes[m], 0);
+    atomic_init (&z->holes[m], 0);
+  }
+  z->first = METHOD_SKIP;
+  z->first_bytes = 0;
   z->stop = stop;
 }
 
@@ -159,13 +163,24 @@ check_trial (struct zeroer *z, enum hole_method method)
   return why;
 }
 
+/* N bytes were zeroed by METHOD; HOLE: they are a hole's (not up front). */
+static void
+count_zeroed (struct zeroer *z, enum hole_method method, uint64_t n,
+              bool hole)
+{
+  atomic_fetch_add (&z->bytes[method], n);
+  if (hole)
+    atomic_fetch_add (&z->holes[method == METHOD_SKIP ? z->first : method],
+                      n);
+}
+
 /* Run OP in pieces, the first one a trial if the method has not proven
  * itself yet.  Returns 0, or -1 with errno, *FAILED_AT set (where zeroing
  * must go on) and *WHY (a reason other than errno's, or NULL).
  */
 static int
-run_op (struct zeroer *z, const struct zero_op *op, uint64_t *failed_at,
-        const char **why)
+run_op (struct zeroer *z, const struct zero_op *op, bool hole,
+        uint64_t *failed_at, const char **why)
 {
   uint64_t granule, done, n;
   bool proven;
@@ -184,14 +199,14 @@ run_op (struct zeroer *z, const struct zero_op *op, uint64_t *failed_at,
       return -1;
     if (!proven && (*why = check_trial (z, op->method)) != NULL) {
       if (op->method == METHOD_ZEROOUT) {       /* zeroed all the same */
-        atomic_fetch_add (&z->bytes[op->method], n);
+        count_zeroed (z, op->method, n, hole);
         *failed_at += n;
       }
       errno = EOPNOTSUPP;
       return -1;
     }
     proven = true;
-    atomic_fetch_add (&z->bytes[op->method], n);
+    count_zeroed (z, op->method, n, hole);
   }
   return 0;
 }
@@ -267,12 +282,13 @@ drop_method (struct zeroer *z, enum hole_method method, uint64_t offset,
   return r;
 }
 
-/* Run PLAN.  Returns 0 when done; 1 when a method turned out not supported
- * and was dropped, *RESUME_AT being where zeroing must go on; -1 with errno
- * (reported, unless EINTR).
+/* Run PLAN (HOLE: a hole's, see count_zeroed).  Returns 0 when done; 1
+ * when a method turned out not supported and was dropped, *RESUME_AT being
+ * where zeroing must go on; -1 with errno (reported, unless EINTR).
  */
 static int
-run_plan (struct zeroer *z, const struct hole_plan *plan, uint64_t *resume_at)
+run_plan (struct zeroer *z, const struct hole_plan *plan, bool hole,
+          uint64_t *resume_at)
 {
   const char *why;
   uint64_t failed_at;
@@ -281,7 +297,7 @@ run_plan (struct zeroer *z, const struct hole_plan *plan, uint64_t *resume_at)
   for (i = 0; i < plan->count; i++) {
     const struct zero_op *op = &plan->ops[i];
 
-    if (run_op (z, op, &failed_at, &why) == 0)
+    if (run_op (z, op, hole, &failed_at, &why) == 0)
       continue;
     if (errno == EINTR)
       return -1;
@@ -309,9 +325,21 @@ zeroer_zero (struct zeroer *z, uint64_t offset, uint64_t length)
   do {
     if (plan_locked (z, offset, end - offset, &plan) == -1)
       return -1;
-    r = run_plan (z, &plan, &offset);
+    r = run_plan (z, &plan, true, &offset);
   } while (r == 1 && offset < end);
   return r == -1 ? -1 : 0;
+}
+
+/* The method of PLAN's largest operation (a discard's edges are written). */
+static enum hole_method
+main_method (const struct hole_plan *plan)
+{
+  size_t i, largest = 0;
+
+  for (i = 1; i < plan->count; i++)
+    if (plan->ops[i].length > plan->ops[largest].length)
+      largest = i;
+  return plan->ops[largest].method;
 }
 
 int
@@ -325,11 +353,13 @@ zeroer_zero_first (struct zeroer *z, uint64_t length)
     return 0;
   if (plan_locked (z, 0, length, &plan) == -1)
     return -1;
-  r = run_plan (z, &plan, &resume_at);
+  r = run_plan (z, &plan, false, &resume_at);
   if (r == 1)
     return 0;                   /* the holes get zeroed one by one */
   if (r == -1)
     return -1;
+  z->first = main_method (&plan);
+  z->first_bytes = length;
   assume_zero (z);
   return 1;
 }

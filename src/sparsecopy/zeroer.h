@@ -34,6 +34,13 @@ struct zeroer {
   unsigned warned;              /* METHOD_BIT()s warned about allocating */
   unsigned proven;              /* METHOD_BIT()s whose trial zeroed */
   _Atomic uint64_t bytes[METHOD_COUNT];   /* zeroed per method */
+  /* The holes' bytes (zeroer_zero), by how they became zeros: a hole
+   * skipped after zeroing up front counts under the up-front method.  The
+   * one place every target's holes are counted (--json "holes").
+   */
+  _Atomic uint64_t holes[METHOD_COUNT];
+  enum hole_method first;       /* the up-front method, else METHOD_SKIP */
+  uint64_t first_bytes;         /* zeroed up front */
   atomic_bool *stop;            /* checked between pieces of a large range */
 };
 
