@@ -73,6 +73,7 @@ enum {
   OPT_CACHE = 256, OPT_HOLES, OPT_TARGET_IS_ZERO, OPT_DISCARD_ZEROES,
   OPT_FORCE, OPT_NO_CREATE, OPT_DRY_RUN, OPT_SHOW_PROBE, OPT_JSON, OPT_VERIFY, OPT_ALLOW_DIR,
   OPT_REQUEST_SIZE, OPT_STREAM_BUFFER, OPT_HEADER, OPT_CHECKSUM,
+  OPT_SNAPSHOT,
 };
 
 static const struct option long_options[] = {
@@ -95,6 +96,7 @@ static const struct option long_options[] = {
   { "stream-buffer", required_argument, NULL, OPT_STREAM_BUFFER },
   { "header", required_argument, NULL, OPT_HEADER },
   { "checksum", required_argument, NULL, OPT_CHECKSUM },
+  { "snapshot", required_argument, NULL, OPT_SNAPSHOT },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 },
@@ -113,6 +115,7 @@ usage (FILE *fp)
 "read once, front to back, and may be compressed with gzip, xz or zstd.\n"
 "\n"
 "  -f, --format=FORMAT      raw, qcow2, vdi or vpc (VHD) (default: probe)\n"
+"      --snapshot=ID|NAME   copy this internal snapshot of a qcow2 image\n"
 "  -S, --sparse=SIZE        all-zero blocks of SIZE become holes (default 4k,\n"
 "                           0 disables)\n"
 "      --holes=METHOD       auto, skip, punch, discard, zeroout or write\n"
@@ -234,6 +237,7 @@ parse_option (struct settings *s, int opt, const char *arg)
       usage_error ("--checksum: '%s' is not sha256:HEX or sha512:HEX", arg);
     s->source.checksum = &s->checksum;
     break;
+  case OPT_SNAPSHOT: s->source.snapshot = arg; break;
   case 'h':
     usage (stdout);
     exit (EXIT_OK);
