@@ -456,19 +456,24 @@ refused accepts "vhd-diff-end.vhd: VHD footer at the end of the file: disk type 
 # ---- qcow2 snapshots ------------------------------------------------------------------
 
 # snap.qcow2 has two snapshots ("first", ID 1, and "second", ID 2) of one
-# L1 entry each.  A damaged snapshot leaves the active layer readable;
-# reading the snapshot is refused, as qemu-img convert -l refuses it.
+# L1 entry each.  A snapshot L1 table past the end of the file leaves the
+# active layer and the other snapshot readable; qemu-img convert -l reads
+# zeros for it (an empty disk): we refuse it, as we refuse the active one.
 streamed_snapshot="--snapshot reads a qcow2 image from a local file, not from a stream (-, a FIFO, a URL)"
 patched snap-l1-past-eof.qcow2 snap.qcow2 "u64[snapshots_offset]=$past_eof"
 accepted snap-l1-past-eof.qcow2
 stream_expects "$streamed_snapshot"
-refused refuses "snap-l1-past-eof.qcow2: snapshot 0 (ID \"1\"): L1 table (8 bytes at 0x4a0000) passes the end of the file (655503 bytes)" \
+refused accepts "snap-l1-past-eof.qcow2: snapshot 0 (ID \"1\"): L1 table (8 bytes at 0x4a0000) passes the end of the file (655503 bytes)" \
     snap-l1-past-eof.qcow2 --snapshot first
 stream_expects "$streamed_snapshot"
 accepted snap-l1-past-eof.qcow2 --snapshot second
-# qemu refuses an L1 table of more than 32 MiB when it reads the table.
-damaged snap-l1-size-huge.qcow2 snap.qcow2 refuses \
-    "snap-l1-size-huge.qcow2: snapshot 0 at 0xa0000: L1 table of 4194305 entries at 0x40000 is invalid" \
+# A snapshot L1 table of more than 32 MiB: qemu reads the active layer
+# (it refuses the table only when -l reads it); we refuse the image at
+# open, as for every invalid snapshot entry.  A stream never reads the
+# snapshot table.
+stream_expects "as snap.qcow2"
+damaged snap-l1-size-huge.qcow2 snap.qcow2 accepts \
+    "snap-l1-size-huge.qcow2: snapshot 0 at 0xa0000: L1 table of 4194305 entries at 0x70000 is invalid" \
     'u32[snapshots_offset + 8]=0x400001'
 # A missing snapshot.
 cp "$bases/snap.qcow2" "$cases/snap-missing.qcow2"

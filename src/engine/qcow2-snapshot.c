@@ -197,8 +197,9 @@ struct search {
   bool found;
 };
 
-/* The first match switches the image to the snapshot's L1 table, checked
- * as qemu checks it before reading it (qcow2_snapshot_load_tmp).
+/* The first match switches the image to the snapshot's L1 table.  Its
+ * size and alignment were checked with the table; qemu reads a table past
+ * the end of the file as zeros, which we refuse, as for the active one.
  */
 static int
 match_snapshot (const struct image *img, const struct image_snapshot *s,
