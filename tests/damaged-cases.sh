@@ -411,10 +411,6 @@ block_damaged vhd-bat-past-eof.vhd good.vhd refuses \
 block_damaged vhd-block-past-eof.vhd good.vhd refuses \
     "vhd-block-past-eof.vhd: VHD BAT entry 1: block at sector 1048576 (2097664 bytes with its bitmap) passes the end of the file (4197888 bytes)" \
     'vhd_bat[1]=1 << 20'
-# qemu reads a differencing disk as a dynamic one, without its parent.
-block_damaged vhd-differencing.vhd good.vhd accepts \
-    "vhd-differencing.vhd: VHD footer: differencing disks are not supported (disk type 4)" \
-    vhd_type=4
 # A footer only at the end that is not a fixed disk's: not probed as VHD
 # (the file reads as raw, as qemu reads it); forced, it is refused.
 cp "$bases/fixed.vhd" "$cases/vhd-end-dynamic.vhd"
@@ -522,3 +518,71 @@ cp "$bases/good.vhdx" "$cases/vhdx-truncated.vhdx"
 truncate -s 300 "$cases/vhdx-truncated.vhdx"
 refused refuses "vhdx-truncated.vhdx: file is too short for the VHDX headers and region table (300 bytes)" \
     vhdx-truncated.vhdx
+
+# ---- vhd differencing ---------------------------------------------------------------
+
+# qemu 7.2 reads a differencing disk as a dynamic one, without its parent,
+# and never reads its parent locators: neither do we, whatever they say.
+# vhd_child NAME LOCATOR...: good.vhd made a differencing disk of
+# good.vdi (a file that is there) with LOCATORs (see vhd_differencing).
+vhd_child ()
+{
+    local name=$1
+    shift
+    cp "$bases/good.vhd" "$cases/$name"
+    cp "$bases/good.vdi" "$cases/good.vdi"
+    vhd_differencing "$cases/$name" good.vdi "$@"
+}
+vhd_child vhd-differencing.vhd 'W2ru:.\good.vdi' "W2ku:$casedir/good.vdi"
+accepted vhd-differencing.vhd
+vhd_child vhd-diff-etc-passwd.vhd 'W2ku:/etc/passwd' 'MacX:file:///etc/passwd'
+accepted vhd-diff-etc-passwd.vhd
+# Only the disk type changed: no parent name, no locators.
+cp "$bases/good.vhd" "$cases/vhd-diff-type-only.vhd"
+python3 "$srcdir/block-edit.py" "$cases/vhd-diff-type-only.vhd" vhd_type=4
+accepted vhd-diff-type-only.vhd
+# A differencing footer only at the end of the file: not probed as VHD
+# (qemu reads the file as raw, and so do we); forced, it is refused.
+cp "$bases/fixed.vhd" "$cases/vhd-diff-end.vhd"
+python3 "$srcdir/block-edit.py" "$cases/vhd-diff-end.vhd" vhd_type=4
+accepted vhd-diff-end.vhd
+refused accepts "vhd-diff-end.vhd: VHD footer at the end of the file: disk type 4 is not fixed (2), and the file has no footer copy at its start" \
+    vhd-diff-end.vhd --format vpc
+
+# ---- qcow2 snapshots ------------------------------------------------------------------
+
+# snap.qcow2 has two snapshots ("first", ID 1, and "second", ID 2) of one
+# L1 entry each.  A snapshot L1 table past the end of the file leaves the
+# active layer and the other snapshot readable; qemu-img convert -l reads
+# zeros for it (an empty disk): we refuse it, as we refuse the active one.
+streamed_snapshot="--snapshot reads a qcow2 image from a local file, not from a stream (-, a FIFO, a URL)"
+patched snap-l1-past-eof.qcow2 snap.qcow2 "u64[snapshots_offset]=$past_eof"
+accepted snap-l1-past-eof.qcow2
+stream_expects "$streamed_snapshot"
+refused accepts "snap-l1-past-eof.qcow2: snapshot 0 (ID \"1\"): L1 table (8 bytes at 0x4a0000) passes the end of the file (655503 bytes)" \
+    snap-l1-past-eof.qcow2 --snapshot first
+stream_expects "$streamed_snapshot"
+accepted snap-l1-past-eof.qcow2 --snapshot second
+# A snapshot L1 table of more than 32 MiB: qemu reads the active layer
+# (it refuses the table only when -l reads it); we refuse the image at
+# open, as for every invalid snapshot entry.  A stream never reads the
+# snapshot table.
+stream_expects "as snap.qcow2"
+damaged snap-l1-size-huge.qcow2 snap.qcow2 accepts \
+    "snap-l1-size-huge.qcow2: snapshot 0 at 0xa0000: L1 table of 4194305 entries at 0x70000 is invalid" \
+    'u32[snapshots_offset + 8]=0x400001'
+# A missing snapshot.
+cp "$bases/snap.qcow2" "$cases/snap-missing.qcow2"
+stream_expects "$streamed_snapshot"
+refused refuses "snap-missing.qcow2: no internal snapshot with ID or name \"third\" (2 snapshots)" \
+    snap-missing.qcow2 --snapshot third
+# Two snapshots of one name (qemu-img makes them): the first is read.
+cp "$bases/good.qcow2" "$cases/snap-twice.qcow2"
+qemu-img snapshot -c twice "$cases/snap-twice.qcow2"
+io "$cases/snap-twice.qcow2" "write -P 0x13 0 4096"
+qemu-img snapshot -c twice "$cases/snap-twice.qcow2"
+io "$cases/snap-twice.qcow2" "write -P 0x14 0 4096"
+stream_expects "$streamed_snapshot"
+accepted snap-twice.qcow2 --snapshot twice
+stream_expects "$streamed_snapshot"
+accepted snap-twice.qcow2 --snapshot snapshot.name=twice

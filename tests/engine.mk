@@ -18,6 +18,8 @@ extent_work_LDADD = $(imgdump_LDADD)
 EXTRA_DIST += make-corpus.sh image-helpers.sh qcow2-edit.py qcow2-mutate.py sparse-check.py \
 	block-edit.py vhdx-edit.py corpus-vhdx.sh \
 	damaged-cases.sh \
+	corpus-vhd.sh \
+	corpus-snapshots.sh \
 	data/sample.qcow2 data/make-sample.sh
 
 ENGINE_TESTS = \
@@ -28,7 +30,8 @@ ENGINE_TESTS = \
 	test-damaged-stream.sh \
 	test-engine-cli.sh \
 	test-damaged-fuzz.sh \
-	test-engine-chain-work.sh
+	test-engine-chain-work.sh \
+	test-snapshots.sh
 
 TESTS += $(ENGINE_TESTS)
 EXTRA_DIST += $(ENGINE_TESTS)

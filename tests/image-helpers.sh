@@ -81,3 +81,53 @@ qemu_format ()
 {
     awk -v name="$2" '$1 == name { print $2 }' "$1/images/QEMU-FORMATS"
 }
+
+# vhd_differencing IMAGE PARENT-NAME [LOCATOR...]: turn dynamic VHD IMAGE
+# into a differencing disk of parent PARENT-NAME, as Hyper-V writes one:
+# disk type 4 in both footer copies, the parent's name (UTF-16BE) in the
+# dynamic header, and a parent locator per LOCATOR (CODE:PATH, CODE a
+# platform code such as W2ru, W2ku or MacX; Windows paths are UTF-16LE,
+# Mac ones UTF-8), its data in whole sectors after the last block, the
+# footer moved after them.  Checksums are made to hold.
+vhd_differencing ()
+{
+    python3 - "$@" <<'PYEOF'
+import os, struct, sys
+path, parent, locators = sys.argv[1], sys.argv[2], sys.argv[3:]
+
+def checksum(block, at):
+    block[at:at + 4] = bytes(4)
+    block[at:at + 4] = struct.pack(">I", ~sum(block) & 0xffffffff)
+
+with open(path, "r+b") as f:
+    end = os.fstat(f.fileno()).st_size - 512
+    f.seek(0)
+    footer = bytearray(f.read(512))
+    footer[60:64] = struct.pack(">I", 4)
+    checksum(footer, 64)
+    header_at = struct.unpack(">Q", footer[16:24])[0]
+    f.seek(header_at)
+    header = bytearray(f.read(1024))
+    header[40:56] = bytes(range(16))                      # parent UUID
+    name = parent.encode("utf-16-be")[:512]
+    header[64:576] = name.ljust(512, b"\0")
+    data_at = end
+    for i, spec in enumerate(locators):
+        code, target = spec.split(":", 1)
+        data = target.encode("utf-8" if code.startswith("Mac")
+                             else "utf-16-le")
+        sectors = (len(data) + 511) // 512
+        header[576 + 24 * i:600 + 24 * i] = struct.pack(
+            ">4sIIIQ", code.encode(), sectors * 512, len(data), 0, data_at)
+        f.seek(data_at)
+        f.write(data.ljust(sectors * 512, b"\0"))
+        data_at += sectors * 512
+    checksum(header, 36)
+    f.seek(header_at)
+    f.write(header)
+    f.seek(0)
+    f.write(footer)
+    f.seek(data_at)
+    f.write(footer)
+PYEOF
+}

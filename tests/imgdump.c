@@ -1,7 +1,8 @@
 /* imgdump: the engine's dump tool, used by the tests to compare the engine
  * with qemu-img.
  *
- *   imgdump [--allow-dir DIR]... [--format auto|raw|qcow2|vdi|vpc] [--cache BYTES] info IMAGE
+ *   imgdump [--allow-dir DIR]... [--format auto|raw|qcow2|vdi|vpc] [--cache BYTES]
+ *           [--snapshot ID|NAME|snapshot.id=ID|snapshot.name=NAME] info IMAGE
  *   imgdump [...] map IMAGE           lines "OFFSET LENGTH data|zero", merged runs
  *   imgdump [...] raw IMAGE OUTPUT    the raw view, written sparsely
  *
@@ -50,6 +51,8 @@ usage (FILE *stream)
            "  --format FORMAT   auto (default, probe), raw, qcow2, vdi or vpc\n"
            "  --cache BYTES     metadata and cluster cache budget\n"
            "                    (suffixes K, M, G; default %d MiB)\n"
+           "  --snapshot SNAP   read this internal snapshot of a qcow2 image,\n"
+           "                    named as qemu-img convert -l names it\n"
            "  --help            print this help\n"
            "\n"
            "Exit status: 0 on success, 1 on any error.\n",
@@ -121,12 +124,13 @@ add_allowed_dir (struct options *options, const char *dir)
   return 0;
 }
 
-enum { OPT_ALLOW_DIR = 256, OPT_FORMAT, OPT_CACHE, OPT_HELP };
+enum { OPT_ALLOW_DIR = 256, OPT_FORMAT, OPT_CACHE, OPT_SNAPSHOT, OPT_HELP };
 
 static const struct option long_options[] = {
   { "allow-dir", required_argument, NULL, OPT_ALLOW_DIR },
   { "format", required_argument, NULL, OPT_FORMAT },
   { "cache", required_argument, NULL, OPT_CACHE },
+  { "snapshot", required_argument, NULL, OPT_SNAPSHOT },
   { "help", no_argument, NULL, OPT_HELP },
   { NULL, 0, NULL, 0 },
 };
@@ -151,6 +155,9 @@ parse_options (int argc, char **argv, struct options *options)
     case OPT_CACHE:
       if (parse_bytes (optarg, &options->cache_bytes) == -1)
         return -1;
+      break;
+    case OPT_SNAPSHOT:
+      image_snapshot_from_text (optarg, &options->image);
       break;
     case OPT_HELP:
       usage (stdout);
@@ -192,6 +199,14 @@ print_block_format (const struct image_description *d)
   print_string ("creator", d->creator);
 }
 
+/* One line per snapshot: "snapshot: ID NAME" (the name as stored). */
+static int
+print_snapshot (void *opaque, const struct image_snapshot *s)
+{
+  printf ("snapshot: %s %s\n", s->id, s->name);
+  return 0;
+}
+
 static void
 print_qcow2 (const struct image_description *d)
 {
@@ -203,6 +218,8 @@ print_qcow2 (const struct image_description *d)
   printf ("corrupt: %s\n", yes_no (d->corrupt));
   printf ("lazy_refcounts: %s\n", yes_no (d->lazy_refcounts));
   printf ("snapshots: %u\n", d->snapshots);
+  if (d->snapshot_id != NULL)
+    printf ("snapshot_read: %s %s\n", d->snapshot_id, d->snapshot_name);
   print_string ("backing_file", d->backing_name);
   print_string ("backing_format", d->backing_format);
   print_string ("data_file", d->data_file);
@@ -245,6 +262,8 @@ do_info (struct image *image)
     if (layer != image)
       printf ("\n");
     print_description (image_describe (layer));
+    if (image_for_each_snapshot (layer, print_snapshot, NULL) == -1)
+      return -1;
   }
   if (image_data_bytes (image, &data_bytes) == -1)
     return -1;

@@ -82,13 +82,27 @@ make_bases
 
 # ---- checking one case ---------------------------------------------------------
 
-# qemu_verdict IMAGE: "refuses" or "accepts", from qemu-img convert run
-# in the image's folder (where it resolves relative data file names).
+# qemu_snapshot IMGDUMP-OPTION...: qemu-img convert's -l for imgdump's
+# --snapshot, if given (other options are imgdump's own: qemu probes).
+qemu_snapshot ()
+{
+    while [ $# -gt 0 ]; do
+        [ "$1" = --snapshot ] && printf '%s\0' -l "$2"
+        shift
+    done
+}
+
+# qemu_verdict IMAGE [IMGDUMP-OPTION]...: "refuses" or "accepts", from
+# qemu-img convert run in the image's folder (where it resolves relative
+# data file names).
 qemu_verdict ()
 {
-    if (cd "$(dirname "$1")" &&
-        timeout 10 qemu-img convert -O raw "$(basename "$1")" "$tmp/qemu.raw") \
-           >/dev/null 2>&1; then
+    local image=$1 snapshot
+    shift
+    mapfile -d '' snapshot < <(qemu_snapshot "$@")
+    if (cd "$(dirname "$image")" &&
+        timeout 10 qemu-img convert "${snapshot[@]}" -O raw "$(basename "$image")" \
+                "$tmp/qemu.raw") >/dev/null 2>&1; then
         echo accepts
     else
         echo refuses
@@ -141,7 +155,7 @@ refused_by_file ()
     [ "$(cat "$tmp/stderr")" = "imgdump: $message" ] ||
         problems+=("message: $(cat "$tmp/stderr") -- expected: imgdump: $message")
     if [ "$qemu" != hangs ]; then
-        verdict=$(qemu_verdict "$cases/$image")
+        verdict=$(qemu_verdict "$cases/$image" "$@")
         [ "$verdict" = "$qemu" ] || problems+=("qemu-img $verdict it, the table says $qemu")
     fi
     report "$image${*:+ $*}" "${problems[@]}"
@@ -151,9 +165,10 @@ refused_by_file ()
 # as qemu.
 accepted_by_file ()
 {
-    local image=$1 problems=()
+    local image=$1 problems=() snapshot
     shift
-    (cd "$cases" && qemu-img convert -O raw "$image" "$tmp/qemu.raw")
+    mapfile -d '' snapshot < <(qemu_snapshot "$@")
+    (cd "$cases" && qemu-img convert "${snapshot[@]}" -O raw "$image" "$tmp/qemu.raw")
     if (cd "$cases" && timeout 10 "$IMGDUMP" "$@" raw "$image" "$tmp/out.raw") \
            2> "$tmp/stderr"; then
         cmp -s "$tmp/qemu.raw" "$tmp/out.raw" || problems+=("reads unlike qemu")

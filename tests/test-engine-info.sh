@@ -2,7 +2,8 @@
 # `imgdump info` must describe every image of every corpus chain as
 # `qemu-img info --output=json --backing-chain` does: the chain itself,
 # format; for qcow2 version, cluster size, extended L2, compression, flags,
-# snapshots, backing and data file names; for VDI, VHD and VHDX the virtual size
+# snapshots (their count, then each one's ID and name), backing and data
+# file names; for VDI, VHD and VHDX the virtual size
 # and the block size (qemu's cluster size).  Its data_bytes must add up the
 # map's data runs and stay within qemu's "data": true extents.
 . "$srcdir/functions.sh"
@@ -40,7 +41,8 @@ qemu_description ()
           (."backing-filename-format" // empty | "backing_format: \(.)"),
           ($d."data-file" // empty | "data_file: \(.)"),
           if $d | has("data-file-raw") then
-            "data_file_raw: \($d."data-file-raw")" else empty end
+            "data_file_raw: \($d."data-file-raw")" else empty end,
+          (.snapshots // [] | .[] | "snapshot: \(.id) \(.name)")
         elif .format == "vdi" or .format == "vpc" or .format == "vhdx" then
           "virtual_size: \(."virtual-size")",
           (."cluster-size" // empty | "cluster_size: \(.)")

@@ -24,6 +24,10 @@ struct format_ops {
   int (*extent) (struct image *img, uint64_t offset, uint64_t length,
                  struct image_extent *extent);
   void (*close) (struct image *img);
+  /* image_for_each_snapshot(); NULL for a format without snapshots. */
+  int (*snapshots) (const struct image *img,
+                    int (*fn) (void *opaque, const struct image_snapshot *s),
+                    void *opaque);
 };
 
 extern const struct format_ops raw_format;
@@ -57,6 +61,12 @@ struct image {
   int owns_cache;
   uint64_t cache_owner;
   struct chain *chain;          /* while image_open() runs, else NULL */
+  /* The snapshot to read instead of the active layer (image_options), set
+   * for the top layer while its driver opens it; a driver that reads
+   * snapshots sets desc.snapshot_id.
+   */
+  const char *snapshot;
+  enum image_snapshot_key snapshot_key;
   struct image_description desc;
 };
 

@@ -24,6 +24,7 @@
 /* What the layers of one chain share while image_open() opens them. */
 struct chain {
   const char *top_path;
+  const struct image_options *options;
   const char *const *allowed;   /* the operator's folders, as given */
   char **roots;                 /* NULL-terminated canonical folders, made
                                    when a companion file is first named */
@@ -413,10 +414,21 @@ open_layer (const char *path, enum image_format format, int open_flags,
     goto fail;
   img->desc.path = img->path;
   img->desc.file_size = img->file_size;
+  if (chain->depth == 1) {
+    img->snapshot = chain->options->snapshot;
+    img->snapshot_key = chain->options->snapshot_key;
+  }
   if (img->ops->open (img) == -1) {
     img->ops = NULL;
     goto fail;
   }
+  if (img->snapshot != NULL && img->desc.snapshot_id == NULL) {
+    report_error ("%s: internal snapshots are read from qcow2 images only "
+                  "(this is %s)", img->path, img->ops->name);
+    errno = ENOTSUP;
+    goto fail;
+  }
+  img->snapshot = NULL;         /* the caller's string: only while opening */
   if (img->desc.backing_name == NULL)
     return img;
 
@@ -477,6 +489,7 @@ image_open (const char *path, const struct image_options *options)
     return NULL;
   }
   chain->top_path = path;
+  chain->options = options;
   chain->allowed = options->allowed_dirs;
   cache = options->cache ? options->cache
                          : image_cache_new (IMAGE_DEFAULT_CACHE_BYTES);
@@ -609,6 +622,38 @@ const struct image_description *
 image_describe (const struct image *img)
 {
   return &img->desc;
+}
+
+int
+image_for_each_snapshot (const struct image *img,
+                         int (*fn) (void *opaque,
+                                    const struct image_snapshot *snapshot),
+                         void *opaque)
+{
+  return img->ops->snapshots ? img->ops->snapshots (img, fn, opaque) : 0;
+}
+
+void
+image_snapshot_from_text (const char *text, struct image_options *options)
+{
+  static const struct {
+    const char *prefix;
+    enum image_snapshot_key key;
+  } forms[] = {
+    { "snapshot.id=", IMAGE_SNAPSHOT_ID },
+    { "snapshot.name=", IMAGE_SNAPSHOT_NAME },
+  };
+  size_t i, n;
+
+  options->snapshot = text;
+  options->snapshot_key = IMAGE_SNAPSHOT_ID_OR_NAME;
+  for (i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+    n = strlen (forms[i].prefix);
+    if (strncmp (text, forms[i].prefix, n) == 0) {
+      options->snapshot = text + n;
+      options->snapshot_key = forms[i].key;
+    }
+  }
 }
 
 const struct image *

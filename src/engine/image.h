@@ -52,7 +52,8 @@ enum image_format {
   IMAGE_FORMAT_RAW,
   IMAGE_FORMAT_QCOW2,
   IMAGE_FORMAT_VDI,             /* VirtualBox: static and dynamic */
-  IMAGE_FORMAT_VPC,             /* VHD (qemu's name): fixed and dynamic */
+  IMAGE_FORMAT_VPC,             /* VHD (qemu's name): fixed, dynamic,
+                                   differencing (without its parent) */
   IMAGE_FORMAT_VHDX,            /* Hyper-V: fixed and dynamic */
 };
 
@@ -62,11 +63,37 @@ enum image_format {
 /* Cache budget used when an image gets no shared cache. */
 #define IMAGE_DEFAULT_CACHE_BYTES (32 * 1024 * 1024)
 
+/* How image_options.snapshot names a qcow2 internal snapshot, as
+ * `qemu-img convert -l` takes it.
+ */
+enum image_snapshot_key {
+  IMAGE_SNAPSHOT_ID_OR_NAME = 0,    /* a bare -l VALUE: an ID, else a name */
+  IMAGE_SNAPSHOT_ID,                /* -l snapshot.id=ID */
+  IMAGE_SNAPSHOT_NAME,              /* -l snapshot.name=NAME */
+};
+
 struct image_options {
   enum image_format format;         /* of the top image only */
   struct image_cache *cache;        /* NULL: a private cache of the default size */
   const char *const *allowed_dirs;  /* NULL-terminated extra folders, or NULL */
+  /* Read this internal snapshot of the top image (qcow2 only) instead of
+   * its active layer, or NULL.  As in qemu-img convert -l, the snapshot's
+   * L1 table replaces the active one and everything else stays: the view
+   * keeps the image's current virtual size (past a snapshot's own L1
+   * table, taken before the image grew, it reads the backing file or
+   * zeros) and its backing chain.  The first match in table order wins.
+   */
+  const char *snapshot;
+  enum image_snapshot_key snapshot_key;
 };
+
+/* Parse TEXT as qemu-img convert -l takes it: "snapshot.id=ID",
+ * "snapshot.name=NAME", or a bare ID or name (tried as an ID first), into
+ * OPTIONS->snapshot (pointing into TEXT) and OPTIONS->snapshot_key.
+ * Commas are not special (qemu's "snapshot.id=1,snapshot.name=x" form,
+ * both at once, is not taken).
+ */
+void image_snapshot_from_text (const char *text, struct image_options *options);
 
 /* A cache of metadata and decompressed clusters, bounded to BYTES (at least
  * room for a few 2 MiB clusters is always kept).  It must outlive every
@@ -140,7 +167,7 @@ struct image_description {
   unsigned version;             /* qcow2: 2 or 3; others: 0 */
   uint32_t cluster_size;        /* VDI, dynamic VHD: block size; raw: 0 */
   const char *subformat;        /* VDI: "static", "dynamic"; VHD: "fixed",
-                                   "dynamic"; others: NULL */
+                                   "dynamic", "differencing"; others: NULL */
   const char *creator;          /* VHD: the creator application; or NULL */
   bool extended_l2;
   const char *compression;      /* qcow2: "zlib" or "zstd"; others: NULL */
@@ -150,6 +177,9 @@ struct image_description {
   bool corrupt;
   bool lazy_refcounts;
   unsigned snapshots;
+  const char *snapshot_id;      /* of the snapshot read (options.snapshot),
+                                   or NULL: the active layer */
+  const char *snapshot_name;
   const char *backing_name;     /* as written in the header, or NULL */
   const char *backing_format;   /* header extension, or NULL */
   const char *data_file;        /* as written in the header, or NULL */
@@ -157,6 +187,29 @@ struct image_description {
 };
 
 const struct image_description *image_describe (const struct image *image);
+
+/* One internal snapshot of a qcow2 image.  Strings as qemu compares them:
+ * the stored bytes up to the first NUL.
+ */
+struct image_snapshot {
+  unsigned index;               /* in the snapshot table, from 0 */
+  const char *id;
+  const char *name;
+  uint64_t l1_offset;
+  uint32_t l1_size;             /* entries */
+  uint64_t disk_size;           /* the virtual size when it was taken, or 0
+                                   when its entry does not say (v2) */
+};
+
+/* Call FN with each internal snapshot of IMAGE's top layer, in table
+ * order (none for other formats); the snapshot is valid during the call.
+ * FN returns 0 to go on, anything else to stop: that is returned.
+ * Returns 0, or -1 after reporting a read error.
+ */
+int image_for_each_snapshot (const struct image *image,
+                             int (*fn) (void *opaque,
+                                        const struct image_snapshot *snapshot),
+                             void *opaque);
 
 /* The next image down the chain, or NULL. */
 const struct image *image_backing (const struct image *image);

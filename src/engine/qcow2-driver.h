@@ -25,9 +25,20 @@ struct qcow2 {
   char *data_path;              /* resolved, or NULL */
   struct host_holes data_holes; /* of data_fd; .img is NULL until set up */
   struct qcow2_header header;   /* names the description points into */
+  char *snapshot_id;            /* of the snapshot read, or NULL */
+  char *snapshot_name;
 };
 
+/* The snapshot table (qcow2-snapshot.c): checked at open; listed for
+ * image_for_each_snapshot(); and searched for IMG->snapshot, whose L1
+ * table then replaces the active one (l1_offset, l1_size, snapshot_id and
+ * snapshot_name set).  Each returns 0, or -1 after reporting.
+ */
 int qcow2_check_snapshots (struct image *img, const struct qcow2_header *h);
+int qcow2_snapshots (const struct image *img,
+                     int (*fn) (void *opaque, const struct image_snapshot *s),
+                     void *opaque);
+int qcow2_open_snapshot (struct image *img);
 
 
 /* A run of guest bytes that read the same way (qcow2-map.c). */

@@ -379,6 +379,14 @@ qcow2_map (struct image *img, uint64_t offset, uint64_t length,
   const unsigned char *table;
   int r;
 
+  /* Only a snapshot's L1 table, taken before the image grew, can be
+   * shorter than the disk: past it, as in qemu, nothing is allocated.
+   */
+  if (l1_index >= q->l1_size) {
+    run->type = QCOW2_SC_UNALLOCATED;
+    run->length = length;
+    return 0;
+  }
   if (read_l1 (img, l1_index, &l1_entry, &zero_run) == -1)
     return -1;
   l2_offset = l1_entry & QCOW2_OFFSET_MASK;

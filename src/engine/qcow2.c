@@ -92,6 +92,8 @@ describe (struct image *img, const struct qcow2 *q)
   d->data_file = q->layout.has_data_file ? h->data_file : NULL;
   d->data_file_raw = q->layout.has_data_file
                      && (h->autoclear & QCOW2_AUTOCLEAR_DATA_FILE_RAW);
+  d->snapshot_id = q->snapshot_id;
+  d->snapshot_name = q->snapshot_name;
 }
 
 static void qcow2_close (struct image *img);
@@ -128,7 +130,8 @@ qcow2_open (struct image *img)
   q->l1_offset = q->header.l1_table_offset;
   q->l1_size = q->header.l1_size;
   q->compression_type = q->header.compression_type;
-  if (open_data_file (img, q) == -1)
+  if (open_data_file (img, q) == -1
+      || (img->snapshot != NULL && qcow2_open_snapshot (img) == -1))
     goto fail;
   host_holes_init (&q->data_holes, img, q->data_fd, q->data_size);
   img->size = round_down (q->header.size, 512);
@@ -153,6 +156,8 @@ qcow2_close (struct image *img)
     close (q->data_fd);
   free (q->data_path);
   free (q->header.data_file);
+  free (q->snapshot_id);
+  free (q->snapshot_name);
   free (q);
   img->format = NULL;
 }
@@ -344,4 +349,5 @@ const struct format_ops qcow2_format = {
   .read = qcow2_read,
   .extent = qcow2_extent,
   .close = qcow2_close,
+  .snapshots = qcow2_snapshots,
 };

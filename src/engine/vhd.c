@@ -8,7 +8,11 @@
  *    the BAT (read in chunks through the cache).  A block is read whole,
  *    whatever its sector bitmap says, as qemu reads it; a block the BAT
  *    does not map reads as zeros.
- * Differencing disks are refused: qemu reads them without their parent.
+ * A differencing disk is read as qemu 7.2 reads it: as a dynamic disk,
+ * without its parent.  qemu's vpc driver has no backing support; it never
+ * looks at the parent locators, so neither do we (no file they name is
+ * opened, whatever it says), and the blocks the child does not hold read
+ * as zeros, as in qemu-img convert.
  */
 #include <config.h>
 
@@ -30,6 +34,7 @@
 
 struct vhd {
   bool fixed;                   /* reads go to the file itself */
+  bool differencing;            /* read as dynamic: the parent is not read */
   struct block_table bat;       /* dynamic */
   uint32_t block_size;
   uint32_t bitmap_size;         /* the sector bitmap before each block */
@@ -180,11 +185,6 @@ check_footer (struct image *img, const unsigned char *footer, bool at_start)
                   "its start", img->path, type, VHD_TYPE_FIXED);
     return refused (EINVAL);
   }
-  if (type == VHD_TYPE_DIFFERENCING) {
-    report_error ("%s: VHD footer: differencing disks are not supported "
-                  "(disk type %" PRIu32 ")", img->path, type);
-    return refused (ENOTSUP);
-  }
   return 0;
 }
 
@@ -270,7 +270,8 @@ describe (struct image *img, const struct vhd *v)
 {
   img->desc.format = IMAGE_FORMAT_VPC;
   img->desc.virtual_size = img->size;
-  img->desc.subformat = v->fixed ? "fixed" : "dynamic";
+  img->desc.subformat = v->fixed ? "fixed"
+                        : v->differencing ? "differencing" : "dynamic";
   img->desc.creator = v->creator;
   /* As qemu: a block size for every disk not of the fixed type. */
   img->desc.cluster_size = v->fixed ? 0 : v->block_size;
@@ -300,6 +301,8 @@ vpc_open (struct image *img)
     return -1;
   }
   v->fixed = load_be32 (footer + VHD_FT_DISK_TYPE) == VHD_TYPE_FIXED;
+  v->differencing =
+    load_be32 (footer + VHD_FT_DISK_TYPE) == VHD_TYPE_DIFFERENCING;
   copy_creator (v->creator, footer + VHD_FT_CREATOR_APP);
   img->format = v;
   describe (img, v);

@@ -88,6 +88,7 @@ enum {
   OPT_FORCE, OPT_NO_CREATE, OPT_DRY_RUN, OPT_SHOW_PROBE, OPT_JSON, OPT_VERIFY, OPT_ALLOW_DIR,
   OPT_REQUEST_SIZE, OPT_STREAM_BUFFER, OPT_HEADER, OPT_CHECKSUM,
   OPT_SOURCE_CHECKSUM, OPT_PROGRESS_FD,
+  OPT_SNAPSHOT,
 };
 
 static const struct option long_options[] = {
@@ -112,6 +113,7 @@ static const struct option long_options[] = {
   { "header", required_argument, NULL, OPT_HEADER },
   { "checksum", required_argument, NULL, OPT_CHECKSUM },
   { "source-checksum", required_argument, NULL, OPT_SOURCE_CHECKSUM },
+  { "snapshot", required_argument, NULL, OPT_SNAPSHOT },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 },
@@ -133,6 +135,7 @@ usage (FILE *fp)
 "https:// URL, raw or qcow2, bare or compressed with gzip, xz or zstd.\n"
 "\n"
 "  -f, --format=FORMAT      raw, qcow2, vdi or vpc (VHD) (default: probe)\n"
+"      --snapshot=ID|NAME   copy this internal snapshot of a qcow2 image\n"
 "  -S, --sparse=SIZE        all-zero blocks of SIZE become holes (default 4k,\n"
 "                           0 disables)\n"
 "      --holes=METHOD       auto, skip, punch, discard, zeroout or write\n"
@@ -276,6 +279,7 @@ parse_option (struct settings *s, int opt, const char *arg)
                    arg);
     s->source.checksum = &s->source_checksum;
     break;
+  case OPT_SNAPSHOT: s->source.snapshot = arg; break;
   case 'h':
     usage (stdout);
     exit (EXIT_OK);

@@ -172,6 +172,8 @@ source_image_open (const char *path, const struct source_options *o)
                               .allowed_dirs = o->allowed_dirs };
   struct image_source *is = calloc (1, sizeof *is);
 
+  if (o->snapshot != NULL)
+    image_snapshot_from_text (o->snapshot, &io);
   if (is == NULL) {
     report_error ("%s: %m", path);
     return NULL;

@@ -32,6 +32,17 @@ open_stream_fd (const char *path)
   return fd;
 }
 
+/* A stream is read front to back for its active layer: a snapshot's L1
+ * table may lie anywhere.
+ */
+static struct source *
+refuse_streamed_snapshot (const char *path)
+{
+  report_error ("%s: --snapshot reads a qcow2 image from a local file, not "
+                "from a stream (-, a FIFO, a URL)", path);
+  return NULL;
+}
+
 struct source *
 source_open (const char *path, const struct source_options *options)
 {
@@ -43,8 +54,15 @@ source_open (const char *path, const struct source_options *options)
                   "FIFO, an http(s) URL), not an NBD export", path);
     return NULL;
   }
+  if (nbd_conn_is_uri (path) && options->snapshot) {
+    report_error ("%s: --snapshot reads a qcow2 image file, not an NBD "
+                  "export", path);
+    return NULL;
+  }
   if (nbd_conn_is_uri (path))
     return source_nbd_open (path);
+  if (input_is_url (path) && options->snapshot)
+    return refuse_streamed_snapshot (path);
   if (input_is_url (path))
     input = input_http_open (path, &options->http);
   else {
@@ -59,6 +77,10 @@ source_open (const char *path, const struct source_options *options)
       return source_image_open (path, options);
     if (fd == -1)
       return NULL;
+    if (options->snapshot) {
+      close (fd);
+      return refuse_streamed_snapshot (path);
+    }
     input = input_fd_open (path, fd);
   }
   if (input != NULL && options->checksum)

@@ -85,6 +85,11 @@ struct source_options {
   uint64_t stream_buffer;       /* bytes held for data before its table */
   const struct checksum_spec *checksum;  /* or NULL */
   struct http_options http;
+  /* A qcow2 internal snapshot to copy instead of the active layer, as
+   * qemu-img convert -l names it (image_snapshot_from_text), or NULL.
+   * Local image files only.
+   */
+  const char *snapshot;
 };
 
 /* Open PATH: an NBD URI is an export; "-" (standard input), an http:// or
