@@ -48,7 +48,7 @@ usage (FILE *stream)
            "Options:\n"
            "  --allow-dir DIR   also open backing and data files under DIR\n"
            "                    (repeatable; the image's folder is always allowed)\n"
-           "  --format FORMAT   auto (default, probe), raw, qcow2, vdi or vpc\n"
+           "  --format FORMAT   auto (default, probe), raw, qcow2, vdi, vpc or vhdx\n"
            "  --cache BYTES     metadata and cluster cache budget\n"
            "                    (suffixes K, M, G; default %d MiB)\n"
            "  --snapshot SNAP   read this internal snapshot of a qcow2 image,\n"

@@ -74,7 +74,7 @@ usage (FILE *out)
 {
   fprintf (out,
            "Usage: %s [OPTIONS] SOURCE MOUNTPOINT\n"
-           "Show each qcow2, VDI or VHD image in folder SOURCE (or the one image\n"
+           "Show each qcow2, VDI, VHD or VHDX image in folder SOURCE (or the one image\n"
            "SOURCE) as a read-only sparse raw file under MOUNTPOINT.\n"
            "\n"
            "Options:\n"
