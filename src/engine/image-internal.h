@@ -2,6 +2,7 @@
 #ifndef SPARSEFS_IMAGE_INTERNAL_H
 #define SPARSEFS_IMAGE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -24,6 +25,9 @@ struct format_ops {
   int (*extent) (struct image *img, uint64_t offset, uint64_t length,
                  struct image_extent *extent);
   void (*close) (struct image *img);
+  /* image_snapshots(); NULL for a format without snapshots. */
+  int (*snapshots) (const struct image *img, image_snapshot_fn *fn,
+                    void *opaque);
 };
 
 extern const struct format_ops raw_format;
@@ -55,6 +59,9 @@ struct image {
   int owns_cache;
   uint64_t cache_owner;
   struct chain *chain;          /* while image_open() runs, else NULL */
+  bool describe_only;           /* see image_options */
+  char *backing_error;          /* desc.backing_error, owned */
+  char *data_file_error;        /* desc.data_file_error, owned */
   struct image_description desc;
 };
 
@@ -100,5 +107,12 @@ int file_size_of (const char *path, int fd, const struct stat *st,
  */
 int open_companion (struct image *img, const char *what, const char *name,
                     char **resolved_path);
+
+/* The companion file just failed to open (errno set, reported): in a
+ * describe-only open, remember why in *ERROR and *MESSAGE (the layer's
+ * description) and return 0, the open going on without it; otherwise
+ * return -1.
+ */
+int companion_failed (struct image *img, int *error, char **message);
 
 #endif

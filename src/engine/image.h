@@ -64,6 +64,16 @@ struct image_options {
   enum image_format format;         /* of the top image only */
   struct image_cache *cache;        /* NULL: a private cache of the default size */
   const char *const *allowed_dirs;  /* NULL-terminated extra folders, or NULL */
+  /* Open to describe, never to read (sparseinfo): every layer is parsed
+   * and checked as for reading, but an encrypted image is described
+   * instead of refused, and a backing or data file that cannot be opened
+   * (refused by the confinement, missing, damaged, a loop, a chain too
+   * deep) ends the chain there instead of failing the open: the layer
+   * naming it says why (backing_errno and backing_error, data_file_errno
+   * and data_file_error).  image_pread, image_extent, image_run and
+   * image_data_bytes then fail with EPERM.
+   */
+  bool describe_only;
 };
 
 /* A cache of metadata and decompressed clusters, bounded to BYTES (at least
@@ -152,14 +162,54 @@ struct image_description {
   const char *backing_format;   /* header extension, or NULL */
   const char *data_file;        /* as written in the header, or NULL */
   bool data_file_raw;
+  const char *encryption;       /* qcow2 (describe_only): "aes" or "luks";
+                                   otherwise NULL */
+  /* describe_only: why the backing file or the data file this layer names
+   * was not opened, as errno and the engine's message; 0 and NULL when it
+   * was (or none is named).
+   */
+  int backing_errno;
+  const char *backing_error;
+  int data_file_errno;
+  const char *data_file_error;
 };
 
 const struct image_description *image_describe (const struct image *image);
+
+/* One internal snapshot (qcow2), as its table entry says.  Strings are
+ * NUL-terminated copies, valid during the callback only.
+ */
+struct image_snapshot {
+  const char *id;
+  const char *name;
+  uint64_t vm_state_size;
+  uint32_t date_sec;
+  uint32_t date_nsec;
+  uint64_t vm_clock_nsec;
+};
+
+typedef int image_snapshot_fn (const struct image_snapshot *snapshot,
+                               void *opaque);
+
+/* Call FN on each internal snapshot of IMAGE's own file (not its backing
+ * file), in table order, one entry in memory at a time, until FN returns
+ * non-zero.  Formats without snapshots have none.  Returns 0, FN's
+ * non-zero value, or -1 after reporting.
+ */
+int image_snapshots (const struct image *image, image_snapshot_fn *fn,
+                     void *opaque);
 
 /* The next image down the chain, or NULL. */
 const struct image *image_backing (const struct image *image);
 
 const char *image_format_name (enum image_format format);
+
+/* Whether NAME, found in a header as a backing or data file, is a protocol
+ * or `json:` name ("PROTOCOL:rest", no slash before the colon): those are
+ * never followed (image_open fails with EACCES, as for a file outside the
+ * allowed folders).
+ */
+bool image_name_is_protocol (const char *name);
 
 /* The format qemu calls NAME ("raw", "qcow2", "vdi", "vpc"; not "auto").
  * Returns 0, or -1 when no driver has that name (nothing is reported).

@@ -29,6 +29,10 @@ struct qcow2 {
 
 int qcow2_check_snapshots (struct image *img, const struct qcow2_header *h);
 
+/* The format_ops snapshots hook: the table qcow2_check_snapshots checked. */
+int qcow2_snapshots (const struct image *img, image_snapshot_fn *fn,
+                     void *opaque);
+
 
 /* A run of guest bytes that read the same way (qcow2-map.c). */
 struct qcow2_run {
