@@ -69,6 +69,7 @@ kind_of_error (int error, const char *name)
     return name != NULL && image_name_is_protocol (name) ? REASON_PROTOCOL
                                                          : REASON_OUTSIDE;
   case EINVAL:
+  case EFBIG:                   /* a size past the format's limits */
   case ELOOP:
   case EIO:
     return REASON_DAMAGED;
@@ -169,7 +170,7 @@ inspect_image (const char *path, const char *const *allowed_dirs,
     /* Only the top file's own failures come here: a describe-only open
      * keeps those of the files it names.
      */
-    if (errno == EINVAL || errno == EIO || errno == ENOTSUP)
+    if (errno == EINVAL || errno == EFBIG || errno == EIO || errno == ENOTSUP)
       add_reason (i, kind_of_error (errno, NULL), path, last_error ());
     else {
       i->verdict = VERDICT_UNREADABLE;
