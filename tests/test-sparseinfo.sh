@@ -1,7 +1,8 @@
 #!/bin/bash
 # sparseinfo against qemu-img info: every oracle corpus image described as
 # `qemu-img info --output=json --backing-chain` describes it (compared
-# field by field by sparseinfo-compare.py), safe, exit 0; the hostile
+# field by field by sparseinfo-compare.py), safe, exit 0 (unsafe, exit 2,
+# for just the dirty and corrupt bits qemu shows); the hostile
 # images of hostile-images.sh, dirty and corrupt images unsafe with the
 # right reason, exit 2; the command line (--help, text output, a file that
 # cannot be read: exit 3).  The damaged-image table runs through
@@ -26,11 +27,8 @@ while read -r name; do
     qemu-img info ${format:+-f "$format"} --output=json --backing-chain "$name" \
         > "$tmp/qemu.json"
     timeout 10 "$SPARSEINFO" --json "$name" > "$tmp/ours.json" && status=0 || status=$?
-    if [ $status -ne 0 ]; then
-        echo "FAIL: $name: exit status $status" >&2
-        failed+=("$name")
-    elif python3 "$srcdir/sparseinfo-compare.py" "$tmp/qemu.json" "$tmp/ours.json" \
-             "$corpus/expected/$name.map.json" >&2; then
+    if python3 "$srcdir/sparseinfo-compare.py" "$tmp/qemu.json" "$tmp/ours.json" \
+             "$corpus/expected/$name.map.json" $status >&2; then
         echo "ok: $name"
     else
         echo "FAIL: $name" >&2

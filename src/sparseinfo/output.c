@@ -48,9 +48,12 @@ write_format_specific (struct writer *w, const struct image_description *d)
   if (d->format == IMAGE_FORMAT_QCOW2) {
     write_string (w, "compat", d->version == 2 ? "0.10" : "1.1");
     write_string (w, "compression-type", d->compression);
-    write_bool (w, "lazy-refcounts", d->lazy_refcounts);
-    write_bool (w, "corrupt", d->corrupt);
-    write_bool (w, "extended-l2", d->extended_l2);
+    /* A version 2 header has no feature bits: qemu shows none. */
+    if (d->version >= 3) {
+      write_bool (w, "lazy-refcounts", d->lazy_refcounts);
+      write_bool (w, "corrupt", d->corrupt);
+      write_bool (w, "extended-l2", d->extended_l2);
+    }
   }
   if (d->subformat != NULL)
     write_string (w, "subformat", d->subformat);
