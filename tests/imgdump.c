@@ -201,7 +201,7 @@ print_block_format (const struct image_description *d)
 
 /* One line per snapshot: "snapshot: ID NAME" (the name as stored). */
 static int
-print_snapshot (void *opaque, const struct image_snapshot *s)
+print_snapshot (const struct image_snapshot *s, void *opaque)
 {
   printf ("snapshot: %s %s\n", s->id, s->name);
   return 0;
@@ -262,7 +262,7 @@ do_info (struct image *image)
     if (layer != image)
       printf ("\n");
     print_description (image_describe (layer));
-    if (image_for_each_snapshot (layer, print_snapshot, NULL) == -1)
+    if (image_snapshots (layer, print_snapshot, NULL) == -1)
       return -1;
   }
   if (image_data_bytes (image, &data_bytes) == -1)

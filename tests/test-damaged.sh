@@ -13,6 +13,10 @@
 #   hangs     qemu loops (backing loops): not run.
 # All cases run; the test fails at the end if any failed.
 #
+# With THROUGH=sparseinfo (test-sparseinfo-damaged.sh) the same table runs
+# through sparseinfo: each refused case must be unsafe, for the reason the
+# refusal's errno gives, with the same message; each accepted one safe.
+#
 # With THROUGH=stream (test-damaged-stream.sh) the same table runs through
 # sparsecopy's stream path instead: each case is fed through a FIFO named
 # like the image (a pipe: read once, front to back), under the same
@@ -28,6 +32,7 @@ requires qemu-io --version
 requires python3 --version
 requires xxd -v
 through=${THROUGH:-file}
+[ "$through" != sparseinfo ] || requires jq --version
 
 tmp=$(make_tmpdir)
 bases=$tmp/bases
@@ -177,6 +182,70 @@ accepted_by_file ()
     fi
     rm -f "$tmp/qemu.raw"
     report "$image${*:+ $*} (accepted)" "${problems[@]}"
+}
+
+# ---- checking one case through sparseinfo ---------------------------------------
+
+# sparseinfo_reason MESSAGE: the reason sparseinfo gives for a refusal
+# with MESSAGE (the engine's errno, as sparseinfo(1) lists them).
+sparseinfo_reason ()
+{
+    case $1 in
+        *"is refused: it resolves to"*) echo outside-allowed-dirs ;;
+        *"protocol and json: names are never followed") echo protocol-name ;;
+        *"the image is encrypted"*) echo encrypted ;;
+        *"not supported"*|*"unknown incompatible feature"*|*"compression_type 2 is unknown") echo unsupported-feature ;;
+        *"No such file or directory") echo unreadable-file ;;
+        *) echo damaged ;;
+    esac
+}
+
+# refused_by_sparseinfo QEMU MESSAGE IMAGE [IMGDUMP-OPTION]...: sparseinfo
+# --json, run in $cases on IMAGE, says it is unsafe with MESSAGE (the
+# engine's) and the reason sparseinfo_reason gives, exit 2, within 10 s.
+# Exceptions: an encrypted image is described, so its message is
+# sparseinfo's; damage only a compressed cluster's payload shows (where
+# it lies, whether it decompresses) is not looked for (safe, exit 0); an
+# IMAGE that is no file cannot be read (exit 3).
+refused_by_sparseinfo ()
+{
+    local message=$2 image=$3 problems=() status expected=unsafe reason
+    shift 3
+    case "$*" in
+        *--format*) echo "not run: sparseinfo probes the format (${*})"; return 0 ;;
+    esac
+    reason=$(sparseinfo_reason "$message")
+    # What only reading a compressed cluster finds: its payload.
+    case $message in
+        ""|*"does not decompress"*|*"compressed cluster at "*" is past the end of the file"*)
+            expected=safe ;;
+    esac
+    [ -f "$cases/$image" ] || expected=unreadable
+    (cd "$cases" && timeout 10 "$SPARSEINFO" --json "$@" "$image") \
+        > "$tmp/stdout" 2> "$tmp/stderr" && status=0 || status=$?
+    case $expected:$status in
+        safe:0|unsafe:2|unreadable:3) ;;
+        *) problems+=("exit status $status for $expected: $(cat "$tmp/stderr")") ;;
+    esac
+    jq -e --arg verdict "$expected" --arg reason "$reason" --arg message "$message" '
+      .[0] | .verdict == $verdict and
+             ($verdict != "unsafe" or
+              any(.reasons[]; .reason == $reason and
+                              ($reason == "encrypted" or .message == $message)))' \
+       "$tmp/stdout" > /dev/null ||
+        problems+=("not $expected${reason:+ ($reason: $message)}: $(cat "$tmp/stdout")")
+    if [ "$expected" = unreadable ] &&
+       [ "$(cat "$tmp/stderr")" != "sparseinfo: $message" ]; then
+        problems+=("message: $(cat "$tmp/stderr")")
+    fi
+    report "$image${*:+ $*} (sparseinfo)" "${problems[@]}"
+}
+
+# accepted_by_sparseinfo IMAGE [IMGDUMP-OPTION]...: what the engine reads
+# is safe (no message).
+accepted_by_sparseinfo ()
+{
+    refused_by_sparseinfo accepts "" "$1" "${@:2}"
 }
 
 # ---- checking one case through the stream path -----------------------------------

@@ -9,12 +9,13 @@
 
 #include "confine.h"
 #include "error.h"
+#include "image.h"
 
 /* qemu reads "PROTOCOL:rest" as a protocol name ("json:", "file:", "nbd:",
  * "http:") when the part before the first colon holds no slash.
  */
-static bool
-has_protocol_prefix (const char *name)
+bool
+image_name_is_protocol (const char *name)
 {
   size_t prefix = strcspn (name, ":/");
 
@@ -59,7 +60,7 @@ confine_path (const char *image_path, const char *what, const char *name,
     errno = EINVAL;
     return NULL;
   }
-  if (has_protocol_prefix (name)) {
+  if (image_name_is_protocol (name)) {
     report_error ("%s: %s \"%s\" is refused: protocol and json: names are "
                   "never followed", image_path, what, name);
     errno = EACCES;

@@ -2,6 +2,7 @@
 #ifndef SPARSEFS_IMAGE_INTERNAL_H
 #define SPARSEFS_IMAGE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -24,9 +25,8 @@ struct format_ops {
   int (*extent) (struct image *img, uint64_t offset, uint64_t length,
                  struct image_extent *extent);
   void (*close) (struct image *img);
-  /* image_for_each_snapshot(); NULL for a format without snapshots. */
-  int (*snapshots) (const struct image *img,
-                    int (*fn) (void *opaque, const struct image_snapshot *s),
+  /* image_snapshots(); NULL for a format without snapshots. */
+  int (*snapshots) (const struct image *img, image_snapshot_fn *fn,
                     void *opaque);
 };
 
@@ -67,6 +67,9 @@ struct image {
    */
   const char *snapshot;
   enum image_snapshot_key snapshot_key;
+  bool describe_only;           /* see image_options */
+  char *backing_error;          /* desc.backing_error, owned */
+  char *data_file_error;        /* desc.data_file_error, owned */
   struct image_description desc;
 };
 
@@ -112,5 +115,12 @@ int file_size_of (const char *path, int fd, const struct stat *st,
  */
 int open_companion (struct image *img, const char *what, const char *name,
                     char **resolved_path);
+
+/* The companion file just failed to open (errno set, reported): in a
+ * describe-only open, remember why in *ERROR and *MESSAGE (the layer's
+ * description) and return 0, the open going on without it; otherwise
+ * return -1.
+ */
+int companion_failed (struct image *img, int *error, char **message);
 
 #endif

@@ -30,6 +30,7 @@ struct chain {
                                    when a companion file is first named */
   struct { dev_t dev; ino_t ino; } seen[IMAGE_MAX_CHAIN_DEPTH];
   unsigned depth;
+  bool describe_only;
 };
 
 /* The first bytes every probe may look at. */
@@ -377,6 +378,34 @@ confine_companion (struct image *img, const char *what, const char *name)
 }
 
 static void close_layer (struct image *img);
+static struct image *open_layer (const char *path, enum image_format format,
+                                 int open_flags, struct chain *chain,
+                                 struct image_cache *cache);
+
+/* Open the backing file IMG names, confined, as img->backing. */
+static int
+open_backing (struct image *img, struct chain *chain, struct image_cache *cache)
+{
+  char *backing_path;
+  enum image_format below;
+
+  if (chain->depth == IMAGE_MAX_CHAIN_DEPTH) {
+    report_error ("%s: backing file \"%s\" is refused: the backing chain "
+                  "is deeper than %d images", img->path,
+                  img->desc.backing_name, IMAGE_MAX_CHAIN_DEPTH);
+    errno = ELOOP;
+    return -1;
+  }
+  if (backing_format (img, &below) == -1)
+    return -1;
+  backing_path = confine_companion (img, "backing file",
+                                   img->desc.backing_name);
+  if (backing_path == NULL)
+    return -1;
+  img->backing = open_layer (backing_path, below, O_NOFOLLOW, chain, cache);
+  free (backing_path);
+  return img->backing == NULL ? -1 : 0;
+}
 
 static struct image *
 open_layer (const char *path, enum image_format format, int open_flags,
@@ -384,8 +413,6 @@ open_layer (const char *path, enum image_format format, int open_flags,
 {
   struct image *img = calloc (1, sizeof *img);
   struct stat st;
-  char *backing_path;
-  enum image_format below;
 
   if (img == NULL || (img->path = strdup (path)) == NULL) {
     report_error ("%s: %m", path);
@@ -409,6 +436,7 @@ open_layer (const char *path, enum image_format format, int open_flags,
   img->cache = cache;
   img->cache_owner = cache_new_owner ();
   img->chain = chain;
+  img->describe_only = chain->describe_only;
   img->ops = ops_for (img, format);
   if (img->ops == NULL)
     goto fail;
@@ -431,24 +459,11 @@ open_layer (const char *path, enum image_format format, int open_flags,
   img->snapshot = NULL;         /* the caller's string: only while opening */
   if (img->desc.backing_name == NULL)
     return img;
-
-  if (chain->depth == IMAGE_MAX_CHAIN_DEPTH) {
-    report_error ("%s: backing file \"%s\" is refused: the backing chain "
-                  "is deeper than %d images", img->path,
-                  img->desc.backing_name, IMAGE_MAX_CHAIN_DEPTH);
-    errno = ELOOP;
+  if (open_backing (img, chain, cache) == -1
+      && companion_failed (img, &img->desc.backing_errno,
+                           &img->backing_error) == -1)
     goto fail;
-  }
-  if (backing_format (img, &below) == -1)
-    goto fail;
-  backing_path = confine_companion (img, "backing file",
-                                   img->desc.backing_name);
-  if (backing_path == NULL)
-    goto fail;
-  img->backing = open_layer (backing_path, below, O_NOFOLLOW, chain, cache);
-  free (backing_path);
-  if (img->backing == NULL)
-    goto fail;
+  img->desc.backing_error = img->backing_error;
   return img;
 
  fail:
@@ -469,6 +484,8 @@ close_layer (struct image *img)
     cache_forget_owner (img->cache, img->cache_owner);
   if (img->fd >= 0)
     close (img->fd);
+  free (img->backing_error);
+  free (img->data_file_error);
   free (img->path);
   free (img);
   errno = saved_errno;
@@ -491,6 +508,7 @@ image_open (const char *path, const struct image_options *options)
   chain->top_path = path;
   chain->options = options;
   chain->allowed = options->allowed_dirs;
+  chain->describe_only = options->describe_only;
   cache = options->cache ? options->cache
                          : image_cache_new (IMAGE_DEFAULT_CACHE_BYTES);
   if (cache != NULL)
@@ -535,9 +553,22 @@ image_file_stat (const struct image *img, struct stat *st)
   return 0;
 }
 
+/* An image opened to describe may lack the files its reads need. */
+static int
+refuse_describe_only (const struct image *img)
+{
+  if (!img->describe_only)
+    return 0;
+  report_error ("%s: opened to describe only, not to read", img->path);
+  errno = EPERM;
+  return -1;
+}
+
 int
 image_pread (struct image *img, void *buf, size_t count, uint64_t offset)
 {
+  if (refuse_describe_only (img) == -1)
+    return -1;
   if (offset > img->size || count > img->size - offset) {
     report_error ("%s: read of %zu bytes at offset 0x%" PRIx64 " passes the "
                   "end of the image (%" PRIu64 " bytes)",
@@ -553,6 +584,8 @@ image_pread (struct image *img, void *buf, size_t count, uint64_t offset)
 int
 image_extent (struct image *img, uint64_t offset, struct image_extent *extent)
 {
+  if (refuse_describe_only (img) == -1)
+    return -1;
   if (offset >= img->size) {
     report_error ("%s: extent at offset 0x%" PRIx64 " is past the end of the "
                   "image (%" PRIu64 " bytes)", img->path, offset, img->size);
@@ -625,10 +658,7 @@ image_describe (const struct image *img)
 }
 
 int
-image_for_each_snapshot (const struct image *img,
-                         int (*fn) (void *opaque,
-                                    const struct image_snapshot *snapshot),
-                         void *opaque)
+image_snapshots (const struct image *img, image_snapshot_fn *fn, void *opaque)
 {
   return img->ops->snapshots ? img->ops->snapshots (img, fn, opaque) : 0;
 }
@@ -679,4 +709,15 @@ open_companion (struct image *img, const char *what, const char *name,
   }
   *resolved_path = path;
   return fd;
+}
+
+int
+companion_failed (struct image *img, int *error, char **message)
+{
+  if (!img->describe_only)
+    return -1;
+  *error = errno;
+  free (*message);
+  *message = strdup (last_error ());    /* NULL when out of memory */
+  return 0;
 }

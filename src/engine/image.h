@@ -85,6 +85,16 @@ struct image_options {
    */
   const char *snapshot;
   enum image_snapshot_key snapshot_key;
+  /* Open to describe, never to read (sparseinfo): every layer is parsed
+   * and checked as for reading, but an encrypted image is described
+   * instead of refused, and a backing or data file that cannot be opened
+   * (refused by the confinement, missing, damaged, a loop, a chain too
+   * deep) ends the chain there instead of failing the open: the layer
+   * naming it says why (backing_errno and backing_error, data_file_errno
+   * and data_file_error).  image_pread, image_extent, image_run and
+   * image_data_bytes then fail with EPERM.
+   */
+  bool describe_only;
 };
 
 /* Parse TEXT as qemu-img convert -l takes it: "snapshot.id=ID",
@@ -184,12 +194,23 @@ struct image_description {
   const char *backing_format;   /* header extension, or NULL */
   const char *data_file;        /* as written in the header, or NULL */
   bool data_file_raw;
+  const char *encryption;       /* qcow2 (describe_only): "aes" or "luks";
+                                   otherwise NULL */
+  /* describe_only: why the backing file or the data file this layer names
+   * was not opened, as errno and the engine's message; 0 and NULL when it
+   * was (or none is named).
+   */
+  int backing_errno;
+  const char *backing_error;
+  int data_file_errno;
+  const char *data_file_error;
 };
 
 const struct image_description *image_describe (const struct image *image);
 
-/* One internal snapshot of a qcow2 image.  Strings as qemu compares them:
- * the stored bytes up to the first NUL.
+/* One internal snapshot (qcow2), as its table entry says.  Strings are
+ * NUL-terminated copies of the stored bytes up to their first NUL (as qemu
+ * compares them), valid during the callback only.
  */
 struct image_snapshot {
   unsigned index;               /* in the snapshot table, from 0 */
@@ -199,22 +220,34 @@ struct image_snapshot {
   uint32_t l1_size;             /* entries */
   uint64_t disk_size;           /* the virtual size when it was taken, or 0
                                    when its entry does not say (v2) */
+  uint64_t vm_state_size;
+  uint32_t date_sec;
+  uint32_t date_nsec;
+  uint64_t vm_clock_nsec;
 };
 
-/* Call FN with each internal snapshot of IMAGE's top layer, in table
- * order (none for other formats); the snapshot is valid during the call.
- * FN returns 0 to go on, anything else to stop: that is returned.
- * Returns 0, or -1 after reporting a read error.
+typedef int image_snapshot_fn (const struct image_snapshot *snapshot,
+                               void *opaque);
+
+/* Call FN on each internal snapshot of IMAGE's own file (not its backing
+ * file), in table order, one entry in memory at a time, until FN returns
+ * non-zero.  Formats without snapshots have none.  Returns 0, FN's
+ * non-zero value, or -1 after reporting.
  */
-int image_for_each_snapshot (const struct image *image,
-                             int (*fn) (void *opaque,
-                                        const struct image_snapshot *snapshot),
-                             void *opaque);
+int image_snapshots (const struct image *image, image_snapshot_fn *fn,
+                     void *opaque);
 
 /* The next image down the chain, or NULL. */
 const struct image *image_backing (const struct image *image);
 
 const char *image_format_name (enum image_format format);
+
+/* Whether NAME, found in a header as a backing or data file, is a protocol
+ * or `json:` name ("PROTOCOL:rest", no slash before the colon): those are
+ * never followed (image_open fails with EACCES, as for a file outside the
+ * allowed folders).
+ */
+bool image_name_is_protocol (const char *name);
 
 /* The format qemu calls NAME ("raw", "qcow2", "vdi", "vpc"; not "auto").
  * Returns 0, or -1 when no driver has that name (nothing is reported).

@@ -30,13 +30,12 @@ struct qcow2 {
 };
 
 /* The snapshot table (qcow2-snapshot.c): checked at open; listed for
- * image_for_each_snapshot(); and searched for IMG->snapshot, whose L1
+ * image_snapshots() (the format_ops hook); and searched for IMG->snapshot, whose L1
  * table then replaces the active one (l1_offset, l1_size, snapshot_id and
  * snapshot_name set).  Each returns 0, or -1 after reporting.
  */
 int qcow2_check_snapshots (struct image *img, const struct qcow2_header *h);
-int qcow2_snapshots (const struct image *img,
-                     int (*fn) (void *opaque, const struct image_snapshot *s),
+int qcow2_snapshots (const struct image *img, image_snapshot_fn *fn,
                      void *opaque);
 int qcow2_open_snapshot (struct image *img);
 

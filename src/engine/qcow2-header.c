@@ -142,13 +142,6 @@ check_features (const char *path, const struct qcow2_header *h,
                   path, h->crypt_method);
     return invalid ();
   }
-  if (h->crypt_method != QCOW2_CRYPT_NONE) {
-    report_error ("%s: qcow2 header: the image is encrypted (crypt_method "
-                  "%" PRIu32 "%s); encrypted images are not supported", path,
-                  h->crypt_method,
-                  h->crypt_method == QCOW2_CRYPT_AES ? ", AES" : ", LUKS");
-    return unsupported ();
-  }
   if (h->refcount_order > QCOW2_MAX_REFCOUNT_ORDER) {
     report_error ("%s: qcow2 header: refcount_order %" PRIu32 " is out of "
                   "range (0 to %d)", path, h->refcount_order,
@@ -286,6 +279,8 @@ read_extension (const char *path, struct qcow2_header *h, uint32_t magic,
     }
     return 0;
   case QCOW2_EXT_CRYPTO_HEADER:
+    if (h->crypt_method == QCOW2_CRYPT_LUKS)
+      return 0;                 /* where the LUKS header is: never read */
     report_error ("%s: qcow2 header: a LUKS crypto header extension in an "
                   "image without LUKS encryption", path);
     return invalid ();
@@ -382,9 +377,39 @@ check_data_file (const char *path, const struct qcow2_header *h)
   return 0;
 }
 
+/* An encrypted image is valid, but we refuse it: its clusters are
+ * ciphertext to us.
+ */
+static int
+refuse_encryption (const char *path, const struct qcow2_header *h)
+{
+  if (h->crypt_method == QCOW2_CRYPT_NONE)
+    return 0;
+  report_error ("%s: qcow2 header: the image is encrypted (crypt_method "
+                "%" PRIu32 "%s); encrypted images are not supported", path,
+                h->crypt_method,
+                h->crypt_method == QCOW2_CRYPT_AES ? ", AES" : ", LUKS");
+  return unsupported ();
+}
+
 int
 qcow2_parse_header (const char *path, const unsigned char *buf, size_t len,
                     uint64_t file_size, struct qcow2_header *h)
+{
+  if (qcow2_parse_header_to_describe (path, buf, len, file_size, h) == -1)
+    return -1;
+  if (refuse_encryption (path, h) == -1) {
+    free (h->data_file);
+    h->data_file = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+int
+qcow2_parse_header_to_describe (const char *path, const unsigned char *buf,
+                                size_t len, uint64_t file_size,
+                                struct qcow2_header *h)
 {
   memset (h, 0, sizeof *h);
   if (len < QCOW2_V2_HEADER_LENGTH) {

@@ -44,6 +44,13 @@ struct qcow2_header {
 int qcow2_parse_header (const char *path, const unsigned char *buf, size_t len,
                         uint64_t file_size, struct qcow2_header *h);
 
+/* The same checks, but an encrypted image is accepted (h->crypt_method
+ * says how): to describe it, never to read it.
+ */
+int qcow2_parse_header_to_describe (const char *path, const unsigned char *buf,
+                                    size_t len, uint64_t file_size,
+                                    struct qcow2_header *h);
+
 /* Bytes of the fixed header a parser needs before it knows the cluster
  * size.
  */

@@ -23,13 +23,20 @@
 #define MAX_EXTRA_DATA 1024
 
 /* Entry fields (docs/interop/qcow2.txt, "Snapshots"). */
-#define SN_L1_OFFSET   0
-#define SN_L1_SIZE     8
-#define SN_ID_SIZE    12
-#define SN_NAME_SIZE  14
-#define SN_EXTRA_SIZE 36
-/* In the extra data: the virtual size when the snapshot was taken. */
-#define SN_EXTRA_DISK_SIZE 8
+#define SN_L1_OFFSET       0
+#define SN_L1_SIZE         8
+#define SN_ID_SIZE        12
+#define SN_NAME_SIZE      14
+#define SN_DATE_SEC       16
+#define SN_DATE_NSEC      20
+#define SN_VM_CLOCK_NSEC  24
+#define SN_VM_STATE_SIZE  32
+#define SN_EXTRA_SIZE     36
+/* In the extra data: the 64-bit VM state size, then the virtual size when
+ * the snapshot was taken.
+ */
+#define SN_EXTRA_VM_STATE_SIZE 0
+#define SN_EXTRA_DISK_SIZE     8
 
 typedef int entry_fn (const struct image *img,
                       const struct image_snapshot *s, void *opaque);
@@ -86,6 +93,8 @@ read_strings (const struct image *img, const unsigned char *e, uint64_t offset,
     free (buf);
     return -1;
   }
+  if (extra_size >= SN_EXTRA_VM_STATE_SIZE + 8)
+    s->vm_state_size = load_be64 (buf + SN_EXTRA_VM_STATE_SIZE);
   s->disk_size = extra_size >= SN_EXTRA_DISK_SIZE + 8
                  ? load_be64 (buf + SN_EXTRA_DISK_SIZE) : 0;
   /* The name moves one byte up to make room for the ID's NUL. */
@@ -145,6 +154,10 @@ walk_snapshots (const struct image *img, const struct qcow2_header *h,
         .index = i,
         .l1_offset = load_be64 (entry + SN_L1_OFFSET),
         .l1_size = load_be32 (entry + SN_L1_SIZE),
+        .vm_state_size = load_be32 (entry + SN_VM_STATE_SIZE),
+        .date_sec = load_be32 (entry + SN_DATE_SEC),
+        .date_nsec = load_be32 (entry + SN_DATE_NSEC),
+        .vm_clock_nsec = load_be64 (entry + SN_VM_CLOCK_NSEC),
       };
       if (read_strings (img, entry, offset, &s, &strings) == -1)
         return -1;
@@ -166,7 +179,7 @@ qcow2_check_snapshots (struct image *img, const struct qcow2_header *h)
 }
 
 struct listing {
-  int (*fn) (void *opaque, const struct image_snapshot *s);
+  image_snapshot_fn *fn;
   void *opaque;
 };
 
@@ -175,13 +188,11 @@ call_lister (const struct image *img, const struct image_snapshot *s, void *opaq
 {
   struct listing *l = opaque;
 
-  return l->fn (l->opaque, s);
+  return l->fn (s, l->opaque);
 }
 
 int
-qcow2_snapshots (const struct image *img,
-                 int (*fn) (void *opaque, const struct image_snapshot *s),
-                 void *opaque)
+qcow2_snapshots (const struct image *img, image_snapshot_fn *fn, void *opaque)
 {
   struct qcow2 *q = img->format;
   struct listing l = { fn, opaque };

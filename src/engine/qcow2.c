@@ -62,12 +62,17 @@ open_data_file (struct image *img, struct qcow2 *q)
   q->data_fd = open_companion (img, "data file", q->header.data_file,
                                &q->data_path);
   if (q->data_fd == -1)
-    return -1;
+    return companion_failed (img, &img->desc.data_file_errno,
+                             &img->data_file_error);
   if (fstat (q->data_fd, &st) == -1) {
     report_error ("%s: data file %s: %m", img->path, q->data_path);
-    return -1;
+    return companion_failed (img, &img->desc.data_file_errno,
+                             &img->data_file_error);
   }
-  return file_size_of (q->data_path, q->data_fd, &st, &q->data_size);
+  if (file_size_of (q->data_path, q->data_fd, &st, &q->data_size) == -1)
+    return companion_failed (img, &img->desc.data_file_errno,
+                             &img->data_file_error);
+  return 0;
 }
 
 static void
@@ -94,6 +99,9 @@ describe (struct image *img, const struct qcow2 *q)
                      && (h->autoclear & QCOW2_AUTOCLEAR_DATA_FILE_RAW);
   d->snapshot_id = q->snapshot_id;
   d->snapshot_name = q->snapshot_name;
+  d->data_file_error = img->data_file_error;
+  d->encryption = h->crypt_method == QCOW2_CRYPT_AES ? "aes"
+                  : h->crypt_method == QCOW2_CRYPT_LUKS ? "luks" : NULL;
 }
 
 static void qcow2_close (struct image *img);
@@ -115,7 +123,9 @@ qcow2_open (struct image *img)
   first = read_first_cluster (img, &len);
   if (first == NULL)
     goto fail;
-  r = qcow2_parse_header (img->path, first, len, img->file_size, &q->header);
+  r = (img->describe_only ? qcow2_parse_header_to_describe
+                           : qcow2_parse_header)
+        (img->path, first, len, img->file_size, &q->header);
   free (first);
   if (r == -1 || qcow2_check_snapshots (img, &q->header) == -1)
     goto fail;
