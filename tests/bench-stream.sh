@@ -12,6 +12,16 @@
 # largest process of each way, and whether the targets are met: streamed
 # <= 0.5x the scratch way, streamed <= 1.15x the local copy.
 #
+# Below each image, its floors, timed the same way (best of the rounds):
+#   writer   bench-write-floor.py: the image's data extents (qemu-img map)
+#            from the raw file onto a fresh loop device, O_DIRECT, in
+#            sparsecopy's request size and number of requests in flight,
+#            nothing else: no copy onto that device ends sooner;
+#   curl     the download alone, into /dev/null: no streamed copy ends
+#            sooner;
+#   decode   sparsecopy's own CPU time (user + system) in the local copy
+#            over the cores: the engine's share, decompression included.
+#
 # Then peak memory against image size: two 16 GiB qcow2 images piped to
 # sparsecopy (default --stream-buffer) under /usr/bin/time -v, one with
 # BENCH_MEMORY_DATA of 64 KiB clusters spread over it, one that also has
@@ -23,7 +33,8 @@
 # Environment: BENCH_TREE (default /usr/share), BENCH_FS_SIZE (default 4G),
 # BENCH_RUNS (default 3 rounds; each way's best is kept; see
 # bench-functions.sh), BENCH_MEMORY_DATA (default 2G), BENCH_MEMORY_LATE
-# (default 192M), BENCH_ONLY=memory (the memory part alone).  Needs root,
+# (default 192M), BENCH_ONLY=memory (the memory part alone) or
+# BENCH_ONLY=ways (the table of ways alone).  Needs root,
 # nginx, curl, qemu-img, qemu-io, about 3 x the tree's size of memory.
 set -euo pipefail
 
@@ -111,42 +122,52 @@ run_way ()
                      "$loop"
                  rm -f "$work/download.qcow2" ;;
         local) "$sparsecopy" "$work/www/$2.qcow2" "$loop" ;;
+        writer) python3 "$srcdir/bench-write-floor.py" "$work/fs.raw" \
+                    "$work/$2.map" "$loop" $((4 << 20)) "$jobs" ;;
+        curl) curl -sf -o /dev/null "$url" ;;
     esac
 }
 
-# time_once WAY IMAGE: one timed run onto a fresh target; sets $wall and
-# $rss (KiB: the peak RSS of the largest process of the way).  Checks the
-# result.
+# time_once WAY IMAGE: one timed run onto a fresh target; sets $wall, $rss
+# (KiB: the peak RSS of the largest process of the way) and $cpu (user +
+# system seconds of all its processes).  Checks the result.
 time_once ()
 {
-    local t0
+    local t0 usage
     fresh_target
     settle_memory "$settle_mib"
     drop_caches
     export -f run_way
-    export sparsecopy port work loop
+    export sparsecopy port work loop srcdir jobs
     t0=$(now)
-    rss=$(python3 -c 'import resource, subprocess, sys
+    usage=$(python3 -c 'import resource, subprocess, sys
 subprocess.run(["bash", "-c", "run_way \"$@\"", "-"] + sys.argv[1:],
                check=True, stderr=open(sys.argv[3], "w"))
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' \
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(u.ru_maxrss, u.ru_utime + u.ru_stime)' \
         "$1" "$2" "$work/stderr") ||
         { echo "bench: $1 $2 failed:" >&2; cat "$work/stderr" >&2; exit 1; }
     wall=$(seconds_since "$t0")
-    cmp "$work/fs.raw" "$loop" || { echo "bench: $1 wrote a wrong image" >&2; exit 1; }
+    read -r rss cpu <<< "$usage"
+    [ "$1" = curl ] || cmp "$work/fs.raw" "$loop" ||
+        { echo "bench: $1 wrote a wrong image" >&2; exit 1; }
 }
 
 ways="url pipe scratch local"
+floors="writer curl"
+jobs=$(( $(nproc) > 4 ? $(nproc) : 4 ))  # sparsecopy's default -j
 printf "%-6s %-8s %9s %9s %8s %12s\n" image way seconds "/scratch" "/local" \
     "peak RSS MiB"
 for image in plain zlib zstd; do
-    declare -A seconds=() rsses=()
+    declare -A seconds=() rsses=() cpus=()
+    qemu-img map --output=json "$work/www/$image.qcow2" > "$work/$image.map"
     for round in $(seq "$runs"); do
-        for way in $ways; do
+        for way in $ways $floors; do
             time_once "$way" "$image"
             if [ -z "${seconds[$way]:-}" ] || is_less "$wall" "${seconds[$way]}"; then
                 seconds[$way]=$wall
                 rsses[$way]=$rss
+                cpus[$way]=$cpu
             fi
         done
     done
@@ -157,13 +178,28 @@ for image in plain zlib zstd; do
             "$(ratio "${seconds[$way]}" "${seconds[local]}")" \
             $(( ${rsses[$way]} / 1024 ))
     done
+    printf "%-6s %-8s %9.2f %8.2fx %7.2fx   (writer floor: %s)\n" "$image" \
+        writer "${seconds[writer]}" \
+        "$(ratio "${seconds[writer]}" "${seconds[scratch]}")" \
+        "$(ratio "${seconds[writer]}" "${seconds[local]}")" \
+        "the image's data alone onto the loop device"
+    printf "%-6s %-8s %9.2f %8.2fx %7.2fx   (reader floor: %s)\n" "$image" \
+        curl "${seconds[curl]}" \
+        "$(ratio "${seconds[curl]}" "${seconds[scratch]}")" \
+        "$(ratio "${seconds[curl]}" "${seconds[local]}")" \
+        "the download alone, into /dev/null"
+    decode=$(echo "${cpus[local]} / $(nproc)" | bc -l)
+    printf "%-6s %-8s %9.2f %8.2fx %7.2fx   (reader floor: %s)\n" "$image" \
+        decode "$decode" "$(ratio "$decode" "${seconds[scratch]}")" \
+        "$(ratio "$decode" "${seconds[local]}")" \
+        "sparsecopy's CPU seconds in the local copy over $(nproc) cores"
     for way in url pipe; do
         echo "$image $way: <= 0.5x scratch: $(is_less "$(echo "0.5 * ${seconds[scratch]}" | bc -l)" "${seconds[$way]}" && echo NO || echo yes);" \
              "<= 1.15x local: $(is_less "$(echo "1.15 * ${seconds[local]}" | bc -l)" "${seconds[$way]}" && echo NO || echo yes)"
     done
-    unset seconds rsses
+    unset seconds rsses cpus
 done
 echo "(image size $size, data $data; seconds: best of $runs rounds; peak RSS:"
-echo " the largest process of the way)"
+echo " the largest process of the way; floors: see the top of $(basename "$0"))"
 
-memory_table
+[ "${BENCH_ONLY:-}" = ways ] || memory_table

@@ -3,7 +3,7 @@
 # qemu-io as the oracle, jq for the --json summary.
 
 # hostile-images.sh: also used by test-sparsefs-faults.sh.
-EXTRA_DIST += sparsecopy-functions.sh http-server.py serve-nginx.sh bench-sparsecopy.sh bench-stream.sh bench-functions.sh hostile-images.sh nbd-functions.sh
+EXTRA_DIST += sparsecopy-functions.sh http-server.py serve-nginx.sh bench-sparsecopy.sh bench-stream.sh bench-write-floor.py bench-functions.sh hostile-images.sh nbd-functions.sh
 
 # An LD_PRELOAD shim that makes a block device refuse zeroing methods,
 # and a target fail or slow down its writes.
