@@ -47,6 +47,7 @@ static const struct driver {
   { IMAGE_FORMAT_QCOW2, &qcow2_format, qcow2_probe },
   { IMAGE_FORMAT_VDI, &vdi_format, vdi_probe },
   { IMAGE_FORMAT_VPC, &vpc_format, vpc_probe },
+  { IMAGE_FORMAT_VMDK, &vmdk_format, vmdk_probe },
   { IMAGE_FORMAT_RAW, &raw_format, NULL },
 };
 #define N_DRIVERS (sizeof drivers / sizeof drivers[0])
@@ -309,7 +310,7 @@ backing_format (const struct image *img, enum image_format *format)
   if (image_format_from_name (name, format) == 0)
     return 0;
   report_error ("%s: backing format \"%s\" is not supported (only qcow2, "
-                "vdi, vpc and raw)", img->path, name);
+                "vdi, vpc, vmdk and raw)", img->path, name);
   errno = ENOTSUP;
   return -1;
 }

@@ -56,8 +56,8 @@ stream_read_exact (struct stream *s, void *buf, size_t count,
   return 0;
 }
 
-/* Bytes read before deciding: enough for the VDI signature and the VHD
- * cookie as well as the qcow2 magic.
+/* Bytes read before deciding: enough for the VDI signature, the VHD
+ * cookie and a VMDK descriptor's first line as well as the qcow2 magic.
  */
 #define PROBE_BYTES 512
 
@@ -72,6 +72,8 @@ unstreamable_format (const unsigned char *head, size_t len)
     return "VDI";
   if (len >= VHD_COOKIE_BYTES && memcmp (head, VHD_COOKIE, VHD_COOKIE_BYTES) == 0)
     return "VHD";
+  if (vmdk_probe (-1, head, len) == 1)
+    return "VMDK";
   return NULL;
 }
 

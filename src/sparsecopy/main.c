@@ -105,14 +105,15 @@ usage (FILE *fp)
 {
   fprintf (fp,
 "Usage: sparsecopy [OPTIONS] SOURCE TARGET\n"
-"Write SOURCE (a qcow2, VDI or VHD image, or any file read as raw) onto\n"
-"TARGET (a block device, a regular file, or a Ceph RBD image named\n"
+"Write SOURCE (a qcow2, VDI, VHD or VMDK image, or any file read as raw)\n"
+"onto TARGET (a block device, a regular file, or a Ceph RBD image named\n"
 "rbd:POOL[/NAMESPACE]/IMAGE[:conf=FILE][:id=USER]) without allocating its\n"
 "zeros.\n"
 "SOURCE may be - (standard input), a FIFO or an http(s):// URL: it is then\n"
 "read once, front to back, and may be compressed with gzip, xz or zstd.\n"
 "\n"
-"  -f, --format=FORMAT      raw, qcow2, vdi or vpc (VHD) (default: probe)\n"
+"  -f, --format=FORMAT      raw, qcow2, vdi, vpc (VHD) or vmdk (default:\n"
+"                           probe)\n"
 "  -S, --sparse=SIZE        all-zero blocks of SIZE become holes (default 4k,\n"
 "                           0 disables)\n"
 "      --holes=METHOD       auto, skip, punch, discard, zeroout or write\n"
@@ -164,7 +165,7 @@ parse_option (struct settings *s, int opt, const char *arg)
   switch (opt) {
   case 'f':
     if (image_format_from_name (arg, &s->source.format) == -1)
-      usage_error ("--format: '%s' is not raw, qcow2, vdi or vpc", arg);
+      usage_error ("--format: '%s' is not raw, qcow2, vdi, vpc or vmdk", arg);
     break;
   case 'S':
     if (parse_size (arg, &n) == -1 || (n != 0 && n % 512 != 0)
