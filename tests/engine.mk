@@ -18,6 +18,7 @@ extent_work_LDADD = $(imgdump_LDADD)
 EXTRA_DIST += make-corpus.sh image-helpers.sh qcow2-edit.py qcow2-mutate.py sparse-check.py \
 	block-edit.py \
 	damaged-cases.sh \
+	corpus-vmdk.sh \
 	data/sample.qcow2 data/make-sample.sh
 
 ENGINE_TESTS = \
