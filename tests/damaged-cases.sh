@@ -259,7 +259,8 @@ truncate -s $MiB "$cases/zeros.raw"
 overlay format-mismatch.qcow2 zeros.raw qcow2
 refused refuses "$casedir/zeros.raw: not a qcow2 image (magic 0x00000000)" format-mismatch.qcow2
 overlay format-vmdk.qcow2 chain-1.qcow2 vmdk
-refused refuses "format-vmdk.qcow2: backing format \"vmdk\" is not supported (only qcow2, vdi, vpc and raw)" format-vmdk.qcow2
+# A qcow2 named as a VMDK backing file: not a descriptor, as qemu finds too.
+refused refuses "$casedir/chain-1.qcow2: VMDK descriptor: byte 0x03 at offset 7 is not text" format-vmdk.qcow2
 # A qcow2 file named as a raw backing file reads as its raw bytes.
 overlay format-raw-over-qcow2.qcow2 chain-1.qcow2 raw
 accepted format-raw-over-qcow2.qcow2
