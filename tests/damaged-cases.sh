@@ -259,7 +259,8 @@ truncate -s $MiB "$cases/zeros.raw"
 overlay format-mismatch.qcow2 zeros.raw qcow2
 refused refuses "$casedir/zeros.raw: not a qcow2 image (magic 0x00000000)" format-mismatch.qcow2
 overlay format-vmdk.qcow2 chain-1.qcow2 vmdk
-refused refuses "format-vmdk.qcow2: backing format \"vmdk\" is not supported (only qcow2, vdi, vpc and raw)" format-vmdk.qcow2
+# A qcow2 named as a VMDK backing file: not a descriptor, as qemu finds too.
+refused refuses "$casedir/chain-1.qcow2: VMDK descriptor: byte 0x03 at offset 7 is not text" format-vmdk.qcow2
 # A qcow2 file named as a raw backing file reads as its raw bytes.
 overlay format-raw-over-qcow2.qcow2 chain-1.qcow2 raw
 accepted format-raw-over-qcow2.qcow2
@@ -586,3 +587,111 @@ stream_expects "$streamed_snapshot"
 accepted snap-twice.qcow2 --snapshot twice
 stream_expects "$streamed_snapshot"
 accepted snap-twice.qcow2 --snapshot snapshot.name=twice
+
+# ---- vmdk ------------------------------------------------------------------------
+
+# Bases: a monolithicSparse disk (64 KiB grains, zeroed grains on; grains
+# 0 and 16 written), a streamOptimized one and a monolithicFlat one.
+(cd "$bases" &&
+ qemu-img create -q -f vmdk -o zeroed_grain=on good.vmdk $((4 * MiB)) &&
+ io_as vmdk good.vmdk "write -P 0x81 0 4096" "write -P 0x82 $MiB 4096" &&
+ qemu-img convert -f vmdk -O vmdk -o subformat=streamOptimized good.vmdk stream.vmdk &&
+ qemu-img create -q -f vmdk -o subformat=monolithicFlat flat.vmdk $MiB)
+
+# vmdk_damaged NAME BASE QEMU MESSAGE [OFFSET:STRUCT-FORMAT:EXPR]...: as
+# damaged, with the fields at OFFSET packed anew; EXPR may use u32(OFF),
+# u64(OFF) (little-endian fields of the base) and file_size.
+vmdk_damaged ()
+{
+    local name=$1 base=$2 qemu=$3 message=$4
+    shift 4
+    cp "$bases/$base" "$cases/$name"
+    python3 - "$cases/$name" "$@" <<'PY'
+import os, struct, sys
+with open(sys.argv[1], "r+b") as f:
+    def field(off, fmt):
+        f.seek(off)
+        return struct.unpack(fmt, f.read(struct.calcsize(fmt)))[0]
+    env = {"u32": lambda o: field(o, "<I"), "u64": lambda o: field(o, "<Q"),
+           "file_size": os.fstat(f.fileno()).st_size}
+    for spec in sys.argv[2:]:
+        off, fmt, expr = spec.split(":", 2)
+        value = eval(expr, env)
+        f.seek(eval(off, env))
+        f.write(struct.pack(fmt, value))
+PY
+    refused "$qemu" "$message" "$name" ${VMDK_OPTIONS:-}
+}
+
+# Header fields: version (4), flags (8), capacity (12), granularity (20),
+# num_gtes_per_gt (44), gd_offset (56); a grain directory entry holds a
+# grain table's sector, a grain table entry a grain's.
+gd='u64(56) * 512'
+gt0='u32(u64(56) * 512) * 512'
+# Grain 0's marker holds its compressed payload's size.
+grain0_size="u32($gt0) * 512 + 8"
+VMDK_OPTIONS="--format vmdk" vmdk_damaged vmdk-magic.vmdk good.vmdk accepts \
+    "vmdk-magic.vmdk: VMDK descriptor: byte 0x02 at offset 4 is not text" \
+    '0:<I:0x4b444d57'
+vmdk_damaged vmdk-version.vmdk good.vmdk refuses \
+    "vmdk-version.vmdk: VMDK header: version 4 is not supported (at most 3)" \
+    '4:<I:4'
+vmdk_damaged vmdk-grain-0.vmdk good.vmdk refuses \
+    "vmdk-grain-0.vmdk: VMDK header: grain size of 0 sectors is out of range (1 to 2097152)" \
+    '20:<Q:0'
+vmdk_damaged vmdk-grain-huge.vmdk good.vmdk refuses \
+    "vmdk-grain-huge.vmdk: VMDK header: grain size of 4194304 sectors is out of range (1 to 2097152)" \
+    '20:<Q:1 << 22'
+vmdk_damaged vmdk-gtes-huge.vmdk good.vmdk refuses \
+    "vmdk-gtes-huge.vmdk: VMDK header: num_gtes_per_gt 1048576 is out of range (1 to 512)" \
+    '44:<I:1 << 20'
+vmdk_damaged vmdk-capacity-huge.vmdk good.vmdk refuses \
+    "vmdk-capacity-huge.vmdk: VMDK header: capacity of 4611686018427387904 sectors needs 70368744177664 grain directory entries (at most 33554432)" \
+    '12:<Q:1 << 62'
+# qemu reads a grain directory, table or grain past the end as zeros.
+vmdk_damaged vmdk-gd-past-eof.vmdk good.vmdk accepts \
+    "vmdk-gd-past-eof.vmdk: VMDK grain directory (1 entries at sector 1048576) passes the end of the file (196608 bytes)" \
+    '56:<Q:1 << 20'
+vmdk_damaged vmdk-gt-past-eof.vmdk good.vmdk accepts \
+    "vmdk-gt-past-eof.vmdk: VMDK grain table at sector 1048576 passes the end of the file (196608 bytes)" \
+    "$gd:<I:1 << 20"
+vmdk_damaged vmdk-grain-past-eof.vmdk good.vmdk accepts \
+    "vmdk-grain-past-eof.vmdk: VMDK grain at extent offset 0x0: sector 1048576 (65536 bytes) passes the end of the file (196608 bytes)" \
+    "$gt0:<I:1 << 20"
+# A compressed grain's marker says how long its payload is.
+vmdk_damaged vmdk-compressed-huge.vmdk stream.vmdk refuses \
+    "vmdk-compressed-huge.vmdk: VMDK compressed grain at 0x10000: 196608 bytes do not fit in two grains (131072 bytes) or in the file (131584 bytes)" \
+    "$grain0_size:<I:3 << 16"
+vmdk_damaged vmdk-compressed-short.vmdk stream.vmdk refuses \
+    "vmdk-compressed-short.vmdk: VMDK compressed grain at 0x10000 (4 bytes) does not inflate to the 65536 bytes of its grain" \
+    "$grain0_size:<I:4"
+
+# Descriptors: not text, too large, naming files outside the folder, too
+# many extents.
+# flat_descriptor: flat.vmdk's descriptor, its extent lines those on stdin.
+flat_descriptor ()
+{
+    sed -n '1,/^# Extent description/p' "$bases/flat.vmdk" | tr -d '\0'
+    cat
+    sed -n '/^# The Disk Data Base/,$p' "$bases/flat.vmdk" | tr -d '\0'
+}
+cp "$bases/flat-flat.vmdk" "$cases/"
+echo 'RW 2048 FLAT "flat-flat.vmdk" 0' | flat_descriptor |
+    sed '1s/$/\x01/' > "$cases/vmdk-desc-binary.vmdk"
+refused accepts "vmdk-desc-binary.vmdk: VMDK descriptor: byte 0x01 at offset 21 is not text" \
+    vmdk-desc-binary.vmdk
+{ echo 'RW 2048 FLAT "flat-flat.vmdk" 0' | flat_descriptor
+  head -c $MiB /dev/zero | tr '\0' '#'; } > "$cases/vmdk-desc-huge.vmdk"
+refused accepts "vmdk-desc-huge.vmdk: VMDK descriptor file of 1048915 bytes is too large (at most 1048575)" \
+    vmdk-desc-huge.vmdk
+echo 'RW 8 FLAT "/etc/passwd" 0' | flat_descriptor > "$cases/vmdk-desc-passwd.vmdk"
+refused accepts "vmdk-desc-passwd.vmdk: descriptor line 8: extent file \"/etc/passwd\" is refused: it resolves to /etc/passwd, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" \
+    vmdk-desc-passwd.vmdk
+head -c 4096 /dev/urandom > "$tmp/outside/x"
+echo 'RW 8 FLAT "../outside/x" 0' | flat_descriptor > "$cases/vmdk-desc-dotdot.vmdk"
+refused accepts "vmdk-desc-dotdot.vmdk: descriptor line 8: extent file \"../outside/x\" is refused: it resolves to $outside/x, outside the image's folder $casedir (allow its folder explicitly with --allow-dir)" \
+    vmdk-desc-dotdot.vmdk
+yes 'RW 1 FLAT "flat-flat.vmdk" 0' | head -n 1025 | flat_descriptor \
+    > "$cases/vmdk-desc-extents.vmdk"
+refused accepts "vmdk-desc-extents.vmdk: VMDK descriptor: more than 1024 extents" \
+    vmdk-desc-extents.vmdk

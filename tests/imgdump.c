@@ -1,7 +1,7 @@
 /* imgdump: the engine's dump tool, used by the tests to compare the engine
  * with qemu-img.
  *
- *   imgdump [--allow-dir DIR]... [--format auto|raw|qcow2|vdi|vpc] [--cache BYTES]
+ *   imgdump [--allow-dir DIR]... [--format auto|raw|qcow2|vdi|vpc|vhdx|vmdk] [--cache BYTES]
  *           [--snapshot ID|NAME|snapshot.id=ID|snapshot.name=NAME] info IMAGE
  *   imgdump [...] map IMAGE           lines "OFFSET LENGTH data|zero", merged runs
  *   imgdump [...] raw IMAGE OUTPUT    the raw view, written sparsely
@@ -48,7 +48,7 @@ usage (FILE *stream)
            "Options:\n"
            "  --allow-dir DIR   also open backing and data files under DIR\n"
            "                    (repeatable; the image's folder is always allowed)\n"
-           "  --format FORMAT   auto (default, probe), raw, qcow2, vdi, vpc or vhdx\n"
+           "  --format FORMAT   auto (default, probe), raw, qcow2, vdi, vpc, vhdx or vmdk\n"
            "  --cache BYTES     metadata and cluster cache budget\n"
            "                    (suffixes K, M, G; default %d MiB)\n"
            "  --snapshot SNAP   read this internal snapshot of a qcow2 image,\n"
@@ -74,8 +74,8 @@ parse_format (const char *text, enum image_format *format)
   if (strcmp (text, "auto") == 0)
     *format = IMAGE_FORMAT_AUTO;
   else if (image_format_from_name (text, format) == -1) {
-    report_error ("--format: unknown format '%s' (auto, raw, qcow2, vdi or "
-                  "vpc)", text);
+    report_error ("--format: unknown format '%s' (auto, raw, qcow2, vdi, vpc, "
+                  "vhdx or vmdk)", text);
     return -1;
   }
   return 0;
@@ -207,6 +207,17 @@ print_snapshot (const struct image_snapshot *s, void *opaque)
   return 0;
 }
 
+/* The grain size (qemu's cluster_size), the create type as subformat,
+ * and the parent.
+ */
+static void
+print_vmdk (const struct image_description *d)
+{
+  print_block_format (d);
+  print_string ("backing_file", d->backing_name);
+  print_string ("backing_format", d->backing_format);
+}
+
 static void
 print_qcow2 (const struct image_description *d)
 {
@@ -242,6 +253,9 @@ print_description (const struct image_description *d)
   case IMAGE_FORMAT_VPC:
   case IMAGE_FORMAT_VHDX:
     print_block_format (d);
+    break;
+  case IMAGE_FORMAT_VMDK:
+    print_vmdk (d);
     break;
   case IMAGE_FORMAT_RAW:
   case IMAGE_FORMAT_AUTO:

@@ -41,7 +41,7 @@ shown_name ()
     name=$(basename "$1")
     case "$name" in
         ?*.qcow2) name=${name%.qcow2} ;;
-        ?*.img|?*.vdi|?*.vhd|?*.vhdx|?*.vpc) name=${name%.*} ;;
+        ?*.img|?*.vdi|?*.vhd|?*.vhdx|?*.vmdk|?*.vpc) name=${name%.*} ;;
     esac
     echo "$name.raw"
 }
@@ -52,7 +52,7 @@ shown_name ()
 is_image ()
 {
     python3 - "$1" <<'EOF'
-import os, struct, sys
+import os, re, struct, sys
 with open(sys.argv[1], "rb") as f:
     head = f.read(512)
     size = os.fstat(f.fileno()).st_size
@@ -66,9 +66,13 @@ def fixed_vhd(footer):
     checksum = struct.unpack(">I", footer[64:68])[0]
     footer[64:68] = bytes(4)
     return ~sum(footer) & 0xffffffff == checksum and footer[60:64] == b"\0\0\0\2"
+def vmdk(head):
+    return head[:4] in (b"KDMV", b"COWD") or re.match(
+        rb"(#[^\n]*\n| *\r?\n)*version=[123]\r?\n", head) is not None
 sys.exit(0 if head[:4] == b"QFI\xfb"
          or head[64:68] == b"\x7f\x10\xda\xbe"
-         or head[:8] == b"conectix" or fixed_vhd(tail) else 1)
+         or head[:8] in (b"conectix", b"vhdxfile") or fixed_vhd(tail) or vmdk(head)
+         else 1)
 EOF
 }
 

@@ -303,7 +303,7 @@ stream_verdict ()
 
 # stream_rule IMAGE [OPTION]...: the refusal a stream of IMAGE owes before
 # any damage is looked at, or nothing: a format read from local files
-# only (VDI, VHD or VHDX by their magic, as the stream probes, or forced), or a
+# only (VDI, VHD, VHDX or VMDK by their magic, as the stream probes, or forced), or a
 # qcow2 image that names another file (qemu-img info tells, without
 # opening that file).
 stream_rule ()
@@ -314,15 +314,19 @@ stream_rule ()
     case "$*" in
         *"--format vpc"*) format=vpc ;;
         *"--format vhdx"*) format=vhdx ;;
+        *"--format vmdk"*) format=vmdk ;;
         *) format=$(python3 -c '
-import struct, sys
-head = open(sys.argv[1], "rb").read(0x44)
+import re, struct, sys
+head = open(sys.argv[1], "rb").read(512)
 if head[:8] == b"conectix":
     print("VHD")
 elif head[:8] == b"vhdxfile":
     print("VHDX")
-elif len(head) == 0x44 and struct.unpack("<I", head[0x40:])[0] == 0xbeda107f:
-    print("VDI")' "$cases/$image") ;;
+elif len(head) >= 0x44 and struct.unpack("<I", head[0x40:0x44])[0] == 0xbeda107f:
+    print("VDI")
+elif head[:4] in (b"KDMV", b"COWD") or re.match(
+        rb"(#[^\n]*\n| *\r?\n)*version=[123]\r?\n", head):
+    print("VMDK")' "$cases/$image") ;;
     esac
     if [ -n "$format" ]; then
         echo "a $format image cannot be read as a stream yet: copy it from a local file"

@@ -39,7 +39,7 @@ fails "map takes 1 operand(s) (see --help)" map "$sample" extra
 fails "raw takes 2 operand(s) (see --help)" raw "$sample"
 fails "unknown or incomplete option '--bogus' (see --help)" --bogus info "$sample"
 fails "unknown or incomplete option '--format' (see --help)" --format
-fails "--format: unknown format 'vmdk' (auto, raw, qcow2, vdi or vpc)" --format vmdk info "$sample"
+fails "--format: unknown format 'qed' (auto, raw, qcow2, vdi, vpc, vhdx or vmdk)" --format qed info "$sample"
 fails "--cache: invalid size '0'" --cache 0 info "$sample"
 fails "--cache: invalid size '12Q'" --cache 12Q info "$sample"
 fails "--cache: invalid size '-1'" --cache -1 info "$sample"

@@ -3,8 +3,9 @@
 # `qemu-img info --output=json --backing-chain` does: the chain itself,
 # format; for qcow2 version, cluster size, extended L2, compression, flags,
 # snapshots (their count, then each one's ID and name), backing and data
-# file names; for VDI, VHD and VHDX the virtual size
-# and the block size (qemu's cluster size).  Its data_bytes must add up the
+# file names; for VDI, VHD, VHDX and VMDK the virtual size and the block or
+# grain size (qemu's cluster size), for VMDK the create type and the parent.
+# Its data_bytes must add up the
 # map's data runs and stay within qemu's "data": true extents.
 . "$srcdir/functions.sh"
 . "$srcdir/image-helpers.sh"
@@ -46,20 +47,27 @@ qemu_description ()
         elif .format == "vdi" or .format == "vpc" or .format == "vhdx" then
           "virtual_size: \(."virtual-size")",
           (."cluster-size" // empty | "cluster_size: \(.)")
+        elif .format == "vmdk" then
+          "virtual_size: \(."virtual-size")",
+          (."cluster-size" // empty | "cluster_size: \(.)"),
+          "subformat: \($d."create-type")",
+          (."backing-filename" // empty | "backing_file: \(.)"),
+          (."backing-filename-format" // empty | "backing_format: \(.)")
         else empty end,
         ""] | .[]'
 }
 
 # imgdump's blocks (each ends with a blank line) with the same keys: no
 # file size, data bytes or fields qemu does not show (VDI, VHD and VHDX
-# subformat, VHD creator), image names as base names, qcow2 sizes rounded
-# down to 512.
+# subformat, VHD creator; a VMDK's subformat is qemu's create-type), image
+# names as base names, qcow2 sizes rounded down to 512.
 our_description ()
 {
     $IMGDUMP info "$1" | awk '
-      /^(file_size|data_bytes|subformat|creator):/ { next }
+      /^(file_size|data_bytes|creator):/ { next }
       /^image: / { n = split($2, part, "/"); print "image: " part[n]; next }
       /^format: / { format = $2 }
+      /^subformat: / { if (format == "vmdk") print; next }
       /^virtual_size: / { if (format == "raw") next
                           if (format == "qcow2")
                             printf "virtual_size: %.0f\n", $2 - $2 % 512

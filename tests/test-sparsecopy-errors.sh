@@ -37,7 +37,7 @@ expect 1 "expected SOURCE and TARGET" "$SPARSECOPY" "$img"
 expect 1 "--holes: 'trim' is not" "$SPARSECOPY" --holes=trim "$img" "$dir/x"
 expect 1 "--sparse: '1000'" "$SPARSECOPY" -S 1000 "$img" "$dir/x"
 expect 1 "--jobs" "$SPARSECOPY" -j 0 "$img" "$dir/x"
-expect 1 "--format" "$SPARSECOPY" -f vmdk "$img" "$dir/x"
+expect 1 "--format" "$SPARSECOPY" -f qed "$img" "$dir/x"
 [ ! -e "$dir/x" ] || fail "a usage error created the target"
 echo "ok: usage errors"
 

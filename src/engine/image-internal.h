@@ -35,6 +35,7 @@ extern const struct format_ops qcow2_format;
 extern const struct format_ops vdi_format;
 extern const struct format_ops vpc_format;
 extern const struct format_ops vhdx_format;
+extern const struct format_ops vmdk_format;
 
 /* Whether the file FD, whose first LEN bytes (at most 512; fewer only in a
  * shorter file) are HEAD, is in the driver's format: 1 or 0, or -1 with
@@ -44,6 +45,7 @@ typedef int probe_fn (int fd, const unsigned char *head, size_t len);
 probe_fn vdi_probe;
 probe_fn vpc_probe;
 probe_fn vhdx_probe;
+probe_fn vmdk_probe;
 
 struct chain;
 

@@ -50,6 +50,7 @@ static const struct driver {
   { IMAGE_FORMAT_VDI, &vdi_format, vdi_probe },
   { IMAGE_FORMAT_VPC, &vpc_format, vpc_probe },
   { IMAGE_FORMAT_VHDX, &vhdx_format, vhdx_probe },
+  { IMAGE_FORMAT_VMDK, &vmdk_format, vmdk_probe },
   { IMAGE_FORMAT_RAW, &raw_format, NULL },
 };
 #define N_DRIVERS (sizeof drivers / sizeof drivers[0])
@@ -312,7 +313,7 @@ backing_format (const struct image *img, enum image_format *format)
   if (image_format_from_name (name, format) == 0)
     return 0;
   report_error ("%s: backing format \"%s\" is not supported (only qcow2, "
-                "vdi, vpc, vhdx and raw)", img->path, name);
+                "vdi, vpc, vhdx, vmdk and raw)", img->path, name);
   errno = ENOTSUP;
   return -1;
 }

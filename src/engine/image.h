@@ -1,10 +1,10 @@
-/* The image engine: reads qcow2, VDI, VHD and raw images as raw disks.
+/* The image engine: reads qcow2, VDI, VHD, VMDK and raw images as raw disks.
  *
  * Contract
  * --------
  * image_open() probes the format by content (the qcow2 magic, the VDI
- * signature, a VHD footer at either end of the file, the VHDX signature;
- * anything else is raw),
+ * signature, a VHD footer at either end of the file, the VHDX signature, a
+ * VMDK magic or descriptor; anything else is raw),
  * validates every header field and table location against the
  * file's size and qemu's own limits, and opens the whole backing chain.  An
  * image is data from a stranger: nothing read from it is trusted before it
@@ -55,6 +55,7 @@ enum image_format {
   IMAGE_FORMAT_VPC,             /* VHD (qemu's name): fixed, dynamic,
                                    differencing (without its parent) */
   IMAGE_FORMAT_VHDX,            /* Hyper-V: fixed and dynamic */
+  IMAGE_FORMAT_VMDK,            /* sparse, streamOptimized, flat extents */
 };
 
 /* Longest backing chain accepted, counting the top image. */
@@ -117,7 +118,9 @@ void image_cache_free (struct image_cache *cache);
  * (image_open then refuses versions other than 2 and 3 by name); VDI when
  * it carries the VDI signature at offset 0x40; VHD when it starts with
  * a VHD footer ("conectix"), or ends with a fixed disk's footer whose
- * checksum holds (qemu does not probe that case: it needs -f vpc); raw
+ * checksum holds (qemu does not probe that case: it needs -f vpc); VMDK
+ * when it starts with a sparse extent's magic or, after comment and blank
+ * lines, "version=1" to "=3" (a text descriptor), as qemu probes; raw
  * otherwise.  Returns
  * 0, or -1 with errno set on a read error, which is not reported.
  */
@@ -177,7 +180,8 @@ struct image_description {
   unsigned version;             /* qcow2: 2 or 3; others: 0 */
   uint32_t cluster_size;        /* VDI, dynamic VHD: block size; raw: 0 */
   const char *subformat;        /* VDI: "static", "dynamic"; VHD: "fixed",
-                                   "dynamic", "differencing"; others: NULL */
+                                   "dynamic", "differencing"; VMDK: the create
+                                   type ("monolithicSparse", ...); others: NULL */
   const char *creator;          /* VHD: the creator application; or NULL */
   bool extended_l2;
   const char *compression;      /* qcow2: "zlib" or "zstd"; others: NULL */
@@ -249,7 +253,8 @@ const char *image_format_name (enum image_format format);
  */
 bool image_name_is_protocol (const char *name);
 
-/* The format qemu calls NAME ("raw", "qcow2", "vdi", "vpc"; not "auto").
+/* The format qemu calls NAME ("raw", "qcow2", "vdi", "vpc", "vhdx", "vmdk";
+ * not "auto").
  * Returns 0, or -1 when no driver has that name (nothing is reported).
  */
 int image_format_from_name (const char *name, enum image_format *format);

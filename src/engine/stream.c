@@ -57,7 +57,8 @@ stream_read_exact (struct stream *s, void *buf, size_t count,
 }
 
 /* Bytes read before deciding: enough for the VDI signature, the VHD
- * cookie and the VHDX signature as well as the qcow2 magic.
+ * cookie, the VHDX signature and a VMDK descriptor's first line as well as
+ * the qcow2 magic.
  */
 #define PROBE_BYTES 512
 
@@ -74,6 +75,8 @@ unstreamable_format (const unsigned char *head, size_t len)
     return "VHD";
   if (vhdx_probe (-1, head, len) == 1)
     return "VHDX";
+  if (vmdk_probe (-1, head, len) == 1)
+    return "VMDK";
   return NULL;
 }
 

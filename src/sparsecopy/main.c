@@ -124,8 +124,8 @@ usage (FILE *fp)
 {
   fprintf (fp,
 "Usage: sparsecopy [OPTIONS] SOURCE TARGET\n"
-"Write SOURCE (a qcow2, VDI, VHD or VHDX image, or any file read as raw) onto\n"
-"TARGET without allocating its zeros.  TARGET is one of:\n"
+"Write SOURCE (a qcow2, VDI, VHD, VHDX or VMDK image, or any file read as\n"
+"raw) onto TARGET without allocating its zeros.  TARGET is one of:\n"
 "  a block device or a regular file\n"
 "  an NBD export: nbd://HOST[:PORT]/EXPORT, nbds://HOST[:PORT]/EXPORT (TLS),\n"
 "    nbd+unix:///EXPORT?socket=PATH or nbds+unix:///EXPORT?socket=PATH\n"
@@ -134,7 +134,8 @@ usage (FILE *fp)
 "to back, as a stream: - (standard input), a FIFO, or an http:// or\n"
 "https:// URL, raw or qcow2, bare or compressed with gzip, xz or zstd.\n"
 "\n"
-"  -f, --format=FORMAT      raw, qcow2, vdi, vpc (VHD) or vhdx (default: probe)\n"
+"  -f, --format=FORMAT      raw, qcow2, vdi, vpc (VHD), vhdx or vmdk (default:\n"
+"                           probe)\n"
 "      --snapshot=ID|NAME   copy this internal snapshot of a qcow2 image\n"
 "  -S, --sparse=SIZE        all-zero blocks of SIZE become holes (default 4k,\n"
 "                           0 disables)\n"
@@ -192,7 +193,8 @@ parse_option (struct settings *s, int opt, const char *arg)
   switch (opt) {
   case 'f':
     if (image_format_from_name (arg, &s->source.format) == -1)
-      usage_error ("--format: '%s' is not raw, qcow2, vdi, vpc or vhdx", arg);
+      usage_error ("--format: '%s' is not raw, qcow2, vdi, vpc, vhdx or vmdk",
+                   arg);
     break;
   case 'S':
     if (parse_size (arg, &n) == -1 || (n != 0 && n % 512 != 0)

@@ -74,8 +74,8 @@ usage (FILE *out)
 {
   fprintf (out,
            "Usage: %s [OPTIONS] SOURCE MOUNTPOINT\n"
-           "Show each qcow2, VDI, VHD or VHDX image in folder SOURCE (or the one image\n"
-           "SOURCE) as a read-only sparse raw file under MOUNTPOINT.\n"
+           "Show each qcow2, VDI, VHD, VHDX or VMDK image in folder SOURCE (or the one\n"
+           "image SOURCE) as a read-only sparse raw file under MOUNTPOINT.\n"
            "\n"
            "Options:\n"
            "    --cache=SIZE, -o cache=SIZE  engine cache shared by all images\n"

@@ -38,7 +38,7 @@
 #include "sparsefs.h"
 
 static const char *const image_suffixes[] = {
-  ".qcow2", ".img", ".vdi", ".vhd", ".vhdx", ".vpc",
+  ".qcow2", ".img", ".vdi", ".vhd", ".vhdx", ".vmdk", ".vpc",
 };
 static const char raw_suffix[] = ".raw";
 

@@ -310,3 +310,33 @@ qemu-img create -q -f vhdx -o block_size=1M i $((5 * GiB))
 io_as vhdx i "write -P 0x95 $((4 * GiB)) 4096"
 vhdx_compact i
 seed vhdx-bitmap-entry-cut
+
+# ---- VMDK ---------------------------------------------------------------------------
+# Grains of 64 KiB: a few written.  Descriptors name their extent files "b"
+# or "d", and a child its parent "b", so that they reach the fuzzer's bytes.
+
+qemu-img create -q -f vmdk -o zeroed_grain=on i $((MiB))
+io_as vmdk i "write -P 0xa1 4096 4096" "write -z $((128 * KiB)) $((64 * KiB))"
+seed vmdk-sparse
+stamp i.src $((MiB)) 0:$((100 * KiB)) $((512 * KiB)):4096:r
+qemu-img convert -f raw -O vmdk -o subformat=streamOptimized i.src i
+rm -f i.src
+seed vmdk-stream
+qemu-img create -q -f vmdk -o subformat=monolithicFlat i $((64 * KiB))
+io_as vmdk i "write -P 0xa2 512 4096"
+mv i-flat* d
+sed -i 's/"i-flat[^"]*"/"d"/' i
+seed vmdk-flat
+stamp b.src $((128 * KiB)) 0:4096
+qemu-img convert -f raw -O vmdk -o subformat=streamOptimized b.src b
+rm -f b.src
+qemu-img create -q -f vmdk -o zeroed_grain=on -b b -F vmdk i $((128 * KiB))
+io_as vmdk i "write -z 0 $((64 * KiB))"
+seed vmdk-child
+qemu-img create -q -f vmdk b $((128 * KiB))
+io_as vmdk b "write -P 0xa5 $((64 * KiB)) 4096"
+printf '%s\n' '# Disk DescriptorFile' version=1 CID=fffffffe parentCID=ffffffff \
+    'createType="twoGbMaxExtentSparse"' 'RW 256 SPARSE "b"' \
+    'RW 128 FLAT "d" 0' 'RW 64 ZERO' > i
+stamp d $((64 * KiB)) 0:$((64 * KiB))
+seed vmdk-extents
