@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "inspect.h"
@@ -145,6 +146,12 @@ check_file (struct inspection *i)
       i->error = NULL;
     return -1;
   }
+  /* So that EACCES from the open below can only mean a file it names. */
+  if (access (i->path, R_OK) == -1) {
+    if (asprintf (&i->error, "%s: %m", i->path) == -1)
+      i->error = NULL;
+    return -1;
+  }
   return 0;
 }
 
@@ -167,10 +174,12 @@ inspect_image (const char *path, const char *const *allowed_dirs,
   }
   i->image = image_open (path, &options);
   if (i->image == NULL) {
-    /* Only the top file's own failures come here: a describe-only open
-     * keeps those of the files it names.
+    /* The top file's own failures come here, and a refused file that a
+     * format names outside its backing chain (a VMDK extent, EACCES): a
+     * describe-only open keeps those of backing and data files.
      */
-    if (errno == EINVAL || errno == EFBIG || errno == EIO || errno == ENOTSUP)
+    if (errno == EINVAL || errno == EFBIG || errno == EIO || errno == ENOTSUP
+        || errno == EACCES || errno == ELOOP)
       add_reason (i, kind_of_error (errno, NULL), path, last_error ());
     else {
       i->verdict = VERDICT_UNREADABLE;
