@@ -72,8 +72,12 @@ if len(chain) > 1:
 for key, value in want.items():
     if attrs.get(key) != value:
         sys.exit(f"{raw}: user.sparsefs.{key} = {attrs.get(key)!r}, qemu-img: {value!r}")
-# qemu-img info does not show a VDI or VHD subformat, nor a VHD creator.
-own = {"vdi": {"subformat"}, "vpc": {"subformat", "creator"}}.get(top["format"], set())
+# A VMDK's subformat is qemu's create-type.
+if top["format"] == "vmdk":
+    want["subformat"] = data["create-type"]
+# qemu-img info does not show a VDI, VHD or VHDX subformat, nor a VHD creator.
+own = {"vdi": {"subformat"}, "vpc": {"subformat", "creator"},
+       "vhdx": {"subformat"}}.get(top["format"], set())
 if not own <= set(attrs):
     sys.exit(f"{raw}: no attributes {sorted(own - set(attrs))}")
 extra = set(attrs) - set(want) - {"compression"} - own
