@@ -46,6 +46,30 @@ shown_name ()
     echo "$name.raw"
 }
 
+# snapshot_entries FILE: for each internal snapshot sparsefs shows of image
+# FILE (no collision), in table order, a line "SHOWN<tab>SELECTOR<tab>ID<tab>NAME":
+# the shown name (the image's without .raw, "@", the snapshot's name with
+# %, / and control bytes as %XX, or its ID if the name is empty, ".raw"),
+# and the -l selector qemu-img convert reads it with.  A name shown twice
+# shows the first snapshot; names over 255 bytes are not shown.
+snapshot_entries ()
+{
+    qemu-img info --output=json "$1" | python3 -c '
+import json, sys
+prefix = sys.argv[1][:-len(".raw")]
+seen = set()
+for s in json.load(sys.stdin).get("snapshots", []):
+    text, key = (s["name"], "name") if s["name"] else (s["id"], "id")
+    escaped = "".join("%%%02X" % ord(c) if c in "%/" or ord(c) < 32 or ord(c) == 127
+                      else c for c in text)
+    shown = prefix + "@" + escaped + ".raw"
+    if not text or shown in seen or len(shown.encode()) > 255:
+        continue
+    seen.add(shown)
+    print("\t".join([shown, "snapshot.%s=%s" % (key, text), s["id"], s["name"]]))
+' "$(shown_name "$1")"
+}
+
 # is_image FILE: whether FILE is an image sparsefs shows, by content: the
 # qcow2 magic, the VDI signature at offset 0x40, a VHD footer at the
 # start, or a fixed VHD's footer (checksum and type checked) at the end.
