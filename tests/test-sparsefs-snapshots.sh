@@ -22,14 +22,11 @@ mount_corpus
 images=$corpus/images
 failed=()
 
-report ()
+# bad CASE WHY: a failed case, told at once and counted.
+bad ()
 {
-    if [ $# -eq 1 ]; then
-        echo "ok: $1"
-    else
-        printf 'FAIL: %s: %s\n' "$1" "$2" >&2
-        failed+=("$1")
-    fi
+    printf 'FAIL: %s: %s\n' "$1" "$2" >&2
+    failed+=("$1")
 }
 
 # check_snapshot IMAGE SHOWN SELECTOR ID NAME
@@ -38,20 +35,20 @@ check_snapshot ()
     local image=$1 raw=$mnt/$2 selector=$3 id=$4 name=$5 attr
     qemu-img convert -l "$selector" -O raw "$images/$image" "$tmp/qemu.raw"
     if ! cmp -s "$tmp/qemu.raw" "$raw"; then
-        report "$2" "reads unlike qemu-img convert -l '$selector'"
+        bad "$2" "reads unlike qemu-img convert -l '$selector'"
         return
     fi
     if ! $LSEEK map "$raw" > "$tmp/seek.map" || ! $LSEEK check "$raw" "$tmp/seek.map" ||
        ! $check zeros "$tmp/qemu.raw" "$tmp/seek.map"; then
-        report "$2" "SEEK_DATA / SEEK_HOLE disagree with its bytes"
+        bad "$2" "SEEK_DATA / SEEK_HOLE disagree with its bytes"
         return
     fi
     attr=$(getfattr --only-values -n user.sparsefs.snapshot "$raw" 2>&1)
     if [ "$attr" != "$id"$'\n'"$name" ]; then
-        report "$2" "user.sparsefs.snapshot is '$attr', want '$id' '$name'"
+        bad "$2" "user.sparsefs.snapshot is '$attr', want '$id' '$name'"
         return
     fi
-    report "$2"
+    echo "ok: $2"
 }
 
 : > "$tmp/want"
@@ -65,12 +62,12 @@ done
 
 # The listing shows those and no other snapshot files.
 ls -A "$mnt" | grep @ | sort > "$tmp/got"
-sort "$tmp/want" | diff -u - "$tmp/got" || report "listing" "snapshot files unlike the rule"
+sort "$tmp/want" | diff -u - "$tmp/got" || bad "listing" "snapshot files unlike the rule"
 # The rule's odd cases are in the corpus: escaping, a name twice, no name.
 for shown in 'snap-v3@odd%2Fname@%25.raw' snap-names@twice.raw snap-names@4.raw; do
-    grep -qxF "$shown" "$tmp/got" || report "$shown" "not shown"
+    grep -qxF "$shown" "$tmp/got" || bad "$shown" "not shown"
 done
-[ "$(grep -c '^snap-names@' "$tmp/got")" = 3 ] || report "snap-names" "not 3 snapshot files"
+[ "$(grep -c '^snap-names@' "$tmp/got")" = 3 ] || bad "snap-names" "not 3 snapshot files"
 
 # Collisions: an image or a folder under a snapshot's name wins.
 src=$tmp/src
@@ -82,10 +79,10 @@ start_sparsefs "$src" "$tmp/mnt2"
 ls -A "$tmp/mnt2" | sort > "$tmp/got2"
 printf '%s\n' disk.raw disk@2.raw disk@2@2.raw disk@2@4.raw disk@2@twice.raw \
        disk@4.raw disk@twice.raw | sort | diff -u - "$tmp/got2" ||
-    report "collisions" "shown unlike the rule"
-[ -d "$tmp/mnt2/disk@twice.raw" ] || report "collisions" "the folder lost its name"
+    bad "collisions" "shown unlike the rule"
+[ -d "$tmp/mnt2/disk@twice.raw" ] || bad "collisions" "the folder lost its name"
 cmp -s "$corpus/expected/snap-names.qcow2.raw" "$tmp/mnt2/disk@2.raw" ||
-    report "collisions" "disk@2.raw is not the image disk@2.qcow2"
+    bad "collisions" "disk@2.raw is not the image disk@2.qcow2"
 
 kill -0 "$sparsefs_pid" || fail "sparsefs died"
 [ ${#failed[@]} -eq 0 ] || fail "${#failed[@]} case(s) failed: ${failed[*]}"
