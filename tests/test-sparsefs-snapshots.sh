@@ -2,7 +2,8 @@
 # sparsefs shows every internal snapshot of a qcow2 image beside it as
 # NAME@SNAPSHOT.raw (the rule: snapshot_entries in sparsefs-functions.sh,
 # and sparsefs(1)).  Over the snapshots of the corpus (corpus-snapshots.sh):
-#  - the folder shows exactly the snapshot files the rule names: odd
+#  - the folder shows exactly the snapshot files the rule names for its
+#    images (those of corpus-snapshots.sh and any other): odd
 #    names escaped, a name used twice once (the first), an empty name by ID;
 #  - each reads byte-identical to `qemu-img convert -l`, with qemu's size;
 #  - its SEEK_DATA / SEEK_HOLE answers are consistent, and its holes are
@@ -43,22 +44,19 @@ check_snapshot ()
         bad "$2" "SEEK_DATA / SEEK_HOLE disagree with its bytes"
         return
     fi
-    attr=$(getfattr --only-values -n user.sparsefs.snapshot "$raw" 2>&1)
-    if [ "$attr" != "$id"$'\n'"$name" ]; then
+    attr=$(getfattr --only-values -n user.sparsefs.snapshot "$raw" 2>/dev/null)
+    if [ "$attr" != "$(printf '%s\n%s' "$id" "$name")" ]; then
         bad "$2" "user.sparsefs.snapshot is '$attr', want '$id' '$name'"
         return
     fi
     echo "ok: $2"
 }
 
-: > "$tmp/want"
-for image in $(cut -d' ' -f1 "$images/SNAPSHOTS" | uniq); do
-    snapshot_entries "$images/$image" > "$tmp/entries"
-    cut -f1 "$tmp/entries" >> "$tmp/want"
-    while IFS=$'\t' read -r shown selector id name; do
-        check_snapshot "$image" "$shown" "$selector" "$id" "$name"
-    done < "$tmp/entries"
-done
+snapshot_entries "$images"/* > "$tmp/entries"
+cut -f2 "$tmp/entries" > "$tmp/want"
+while IFS=$'\t' read -r path shown selector id name; do
+    check_snapshot "$(basename "$path")" "$shown" "$selector" "$id" "$name"
+done < "$tmp/entries"
 
 # The listing shows those and no other snapshot files.
 ls -A "$mnt" | grep @ | sort > "$tmp/got"
