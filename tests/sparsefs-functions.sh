@@ -46,6 +46,47 @@ shown_name ()
     echo "$name.raw"
 }
 
+# snapshot_entries FILE...: for each internal snapshot sparsefs shows of
+# each image FILE (no collision), in table order, a line
+# "FILE<tab>SHOWN<tab>SELECTOR<tab>ID<tab>NAME": the shown name (the image's,
+# as shown_name gives it, without .raw, "@", the snapshot's name with %, /
+# and control bytes as %XX, or its ID if the name is empty, ".raw"), and
+# the -l selector qemu-img convert reads it with.  A name shown twice shows
+# the first snapshot; names over 255 bytes are not shown.  Files that are
+# not qcow2 or whose header counts no snapshot are skipped without asking
+# qemu-img (one process for all: the corpus has a hundred files).
+snapshot_entries ()
+{
+    python3 - "$@" <<'PYTHON'
+import json, os, re, subprocess, sys
+
+def shown_prefix(path):
+    name = os.path.basename(path)
+    m = re.fullmatch(r"(.+)\.(qcow2|img|vdi|vhd|vhdx|vmdk|vpc)", name)
+    return m.group(1) if m else name
+
+def escape(text):
+    return "".join("%%%02X" % ord(c) if c in "%/" or ord(c) < 32 or ord(c) == 127
+                   else c for c in text)
+
+for path in sys.argv[1:]:
+    with open(path, "rb") as f:
+        header = f.read(64)
+    if len(header) < 64 or header[:4] != b"QFI\xfb" or header[60:64] == bytes(4):
+        continue
+    info = json.loads(subprocess.run(["qemu-img", "info", "--output=json", path],
+                                     check=True, capture_output=True).stdout)
+    seen = set()
+    for s in info.get("snapshots", []):
+        text, key = (s["name"], "name") if s["name"] else (s["id"], "id")
+        shown = shown_prefix(path) + "@" + escape(text) + ".raw"
+        if not text or shown in seen or len(shown.encode()) > 255:
+            continue
+        seen.add(shown)
+        print("\t".join([path, shown, "snapshot.%s=%s" % (key, text), s["id"], s["name"]]))
+PYTHON
+}
+
 # is_image FILE: whether FILE is an image sparsefs shows, by content: the
 # qcow2 magic, the VDI signature at offset 0x40, a VHD footer at the
 # start, or a fixed VHD's footer (checksum and type checked) at the end.

@@ -17,7 +17,8 @@ SPARSEFS_TESTS = \
 	test-sparsefs-faults-daemon.sh \
 	test-sparsefs-stress.sh \
 	test-sparsefs-replace.sh \
-	test-sparsefs-folder.sh
+	test-sparsefs-folder.sh \
+	test-sparsefs-snapshots.sh
 
 TESTS += $(SPARSEFS_TESTS)
 EXTRA_DIST += $(SPARSEFS_TESTS) bench-sparsefs.sh bench-folders.sh

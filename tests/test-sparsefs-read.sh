@@ -9,11 +9,14 @@ requires python3 --version
 
 mount_corpus
 
-# Shown: the image files of the folder (probed by content: backing files too),
-# nothing else (raw images, MANIFEST).
-for f in "$corpus"/images/*; do
-    if is_image "$f"; then shown_name "$f"; fi
-done | sort > "$tmp/want"
+# Shown: the image files of the folder (probed by content: backing files too)
+# and their internal snapshots, nothing else (raw images, MANIFEST).
+{
+    for f in "$corpus"/images/*; do
+        if is_image "$f"; then shown_name "$f"; fi
+    done
+    snapshot_entries "$corpus"/images/* | cut -f2
+} | sort > "$tmp/want"
 ls -A "$mnt" | sort > "$tmp/got"
 diff -u "$tmp/want" "$tmp/got" || fail "the mount does not show exactly the images"
 grep -qx vdi-dynamic.raw "$tmp/want" && grep -qx vhd-fixed.raw "$tmp/want" ||

@@ -25,6 +25,7 @@ struct slot {
   bool used;
   struct file_version version;
   bool probed, is_image;
+  bool has_snapshots;           /* a qcow2 header counting snapshots */
   bool measured;
   struct raw_view_size size;
   int open_errno;               /* the image can't be opened: why */
@@ -47,24 +48,44 @@ slot_for_locked (const struct file_version *version)
   return slot;
 }
 
-/* Whether the engine would open NAME as an image format other than raw. */
+/* Whether the qcow2 header of FD counts snapshots: nb_snapshots is the
+ * big-endian 32-bit field at byte 60 of versions 2 and 3.
+ */
 static bool
-probes_as_image (int dirfd, const char *name)
+header_counts_snapshots (int fd)
+{
+  unsigned char field[4];
+
+  return pread (fd, field, sizeof field, 60) == (ssize_t) sizeof field
+    && (field[0] | field[1] | field[2] | field[3]) != 0;
+}
+
+/* Whether the engine would open NAME as an image format other than raw;
+ * if it would, *HAS_SNAPSHOTS says whether its header counts snapshots.
+ */
+static bool
+probes_as_image (int dirfd, const char *name, bool *has_snapshots)
 {
   enum image_format format;
   int fd, r;
 
+  *has_snapshots = false;
   /* O_NONBLOCK: a FIFO swapped in after the stat must not block us. */
   fd = openat (dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd == -1)
     return false;
   r = image_probe_fd (fd, &format);
+  *has_snapshots = r == 0 && format == IMAGE_FORMAT_QCOW2
+    && header_counts_snapshots (fd);
   close (fd);
   return r == 0 && format != IMAGE_FORMAT_RAW;
 }
 
-bool
-file_info_is_image (int dirfd, const char *name, const struct stat *st)
+/* Whether NAME (whose stat is ST) is an image, and *HAS_SNAPSHOTS, probed
+ * once per version.
+ */
+static bool
+probe (int dirfd, const char *name, const struct stat *st, bool *has_snapshots)
 {
   struct file_version version = file_version_of (st);
   struct slot *slot;
@@ -74,17 +95,36 @@ file_info_is_image (int dirfd, const char *name, const struct stat *st)
   slot = slot_for_locked (&version);
   known = slot->probed;
   is_image = slot->is_image;
+  *has_snapshots = slot->has_snapshots;
   pthread_mutex_unlock (&slots_lock);
   if (known)
     return is_image;
 
-  is_image = probes_as_image (dirfd, name);
+  is_image = probes_as_image (dirfd, name, has_snapshots);
   pthread_mutex_lock (&slots_lock);
   slot = slot_for_locked (&version);
   slot->probed = true;
   slot->is_image = is_image;
+  slot->has_snapshots = *has_snapshots;
   pthread_mutex_unlock (&slots_lock);
   return is_image;
+}
+
+bool
+file_info_is_image (int dirfd, const char *name, const struct stat *st)
+{
+  bool has_snapshots;
+
+  return probe (dirfd, name, st, &has_snapshots);
+}
+
+bool
+file_info_has_snapshots (int dirfd, const char *name, const struct stat *st)
+{
+  bool has_snapshots;
+
+  probe (dirfd, name, st, &has_snapshots);
+  return has_snapshots;
 }
 
 /* Failures that belong to the image (damage, refused features or backing
@@ -118,19 +158,20 @@ remember_failure (const struct file_version *version, int open_errno)
  * reads of the damaged part fail.
  */
 static int
-measure_open_image (const char *path, struct raw_view_size *size,
+measure_open_image (const char *path, const char *snapshot,
+                    enum image_snapshot_key key, struct raw_view_size *size,
                     struct file_version *version)
 {
   struct open_image *open_image;
 
-  open_image = image_table_acquire (path);
+  open_image = image_table_acquire (path, snapshot, key);
   if (open_image == NULL)
     return -1;
   *version = open_image->version;
   size->virtual_size = image_size (open_image->image);
   size->data_bytes_known =
     image_data_bytes (open_image->image, &size->data_bytes) == 0;
-  if (!size->data_bytes_known)
+  if (!size->data_bytes_known && snapshot == NULL)
     remember_failure (version, 0);
   image_table_release (open_image);
   return 0;
@@ -138,12 +179,16 @@ measure_open_image (const char *path, struct raw_view_size *size,
 
 int
 file_info_measure (const char *path, const struct stat *st,
+                   const char *snapshot, enum image_snapshot_key key,
                    struct raw_view_size *size)
 {
   struct file_version version = file_version_of (st);
   struct slot *slot;
   int err = 0;
   bool known;
+
+  if (snapshot)
+    return measure_open_image (path, snapshot, key, size, &version);
 
   pthread_mutex_lock (&slots_lock);
   slot = slot_for_locked (&version);
@@ -158,7 +203,7 @@ file_info_measure (const char *path, const struct stat *st,
     return -1;
   }
 
-  if (measure_open_image (path, size, &version) == -1) {
+  if (measure_open_image (path, NULL, 0, size, &version) == -1) {
     err = errno;
     if (is_image_failure (err))
       remember_failure (&version, err);

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "image.h"
+
 /* Whether the regular file NAME in folder DIRFD, whose stat is ST, probes
  * as an image format other than raw (image_probe_fd).  A file that can't
  * be read is not an image.
@@ -25,12 +27,21 @@ struct raw_view_size {
   uint64_t data_bytes;          /* bytes of data extents */
 };
 
-/* Measure the raw view of the image at PATH (absolute), whose stat is ST.
- * Returns 0, or -1 with errno set if the engine can't open it.  If it
- * can't, or its map is damaged, the engine's message is kept: see
- * file_info_error().
+/* Whether the image NAME in folder DIRFD, whose stat is ST, is a qcow2
+ * image whose header counts internal snapshots: a cheap test (one read of
+ * the header, remembered per version) before the snapshot table is read.
+ */
+bool file_info_has_snapshots (int dirfd, const char *name, const struct stat *st);
+
+/* Measure the raw view of the image at PATH (absolute), whose stat is ST:
+ * of its internal snapshot SNAPSHOT (looked up by KEY), or if SNAPSHOT is
+ * NULL of its active layer.  Returns 0, or -1 with errno set if the engine
+ * can't open it.  If it can't, or the active layer's map is damaged, the
+ * engine's message is kept: see file_info_error().  Only the active
+ * layer's measure is remembered here (namespace.c remembers snapshots').
  */
 int file_info_measure (const char *path, const struct stat *st,
+                       const char *snapshot, enum image_snapshot_key key,
                        struct raw_view_size *size);
 
 /* Why the image of this version failed to open or to map, as the engine

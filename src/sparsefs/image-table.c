@@ -23,27 +23,40 @@
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct open_image *table;
 
+static bool
+same_layer (const struct open_image *entry, const char *snapshot,
+            enum image_snapshot_key key)
+{
+  if (entry->snapshot == NULL || snapshot == NULL)
+    return entry->snapshot == snapshot;
+  return entry->snapshot_key == key && strcmp (entry->snapshot, snapshot) == 0;
+}
+
 static struct open_image *
-find_locked (const struct file_version *version)
+find_locked (const struct file_version *version, const char *snapshot,
+             enum image_snapshot_key key)
 {
   struct open_image *entry;
 
   for (entry = table; entry; entry = entry->next)
-    if (file_version_equal (&entry->version, version))
+    if (file_version_equal (&entry->version, version)
+        && same_layer (entry, snapshot, key))
       return entry;
   return NULL;
 }
 
 static struct image *
-open_engine_image (const char *path)
+open_engine_image (const struct open_image *entry)
 {
   const struct image_options options = {
     .format = IMAGE_FORMAT_AUTO,
     .cache = settings.cache,
     .allowed_dirs = settings.allowed_dirs,
+    .snapshot = entry->snapshot,
+    .snapshot_key = entry->snapshot_key,
   };
 
-  return image_open (path, &options);
+  return image_open (entry->path, &options);
 }
 
 static void
@@ -52,6 +65,7 @@ close_entry (struct open_image *entry)
   if (entry->image)
     image_close (entry->image);
   free ((char *) entry->path);
+  free (entry->snapshot);
   free (entry);
 }
 
@@ -60,19 +74,24 @@ close_entry (struct open_image *entry)
  * contents under the old version.
  */
 static struct open_image *
-open_new_locked (const char *path, const struct file_version *version)
+open_new_locked (const char *path, const char *snapshot,
+                 enum image_snapshot_key key, const struct file_version *version)
 {
   struct open_image *entry;
   struct file_version after;
   struct stat st;
 
   entry = calloc (1, sizeof *entry);
-  if (entry == NULL || (entry->path = strdup (path)) == NULL) {
+  if (entry == NULL || (entry->path = strdup (path)) == NULL
+      || (snapshot && (entry->snapshot = strdup (snapshot)) == NULL)) {
     report_error ("%s: %m", path);
+    if (entry)
+      free ((char *) entry->path);
     free (entry);
     return NULL;
   }
-  entry->image = open_engine_image (path);
+  entry->snapshot_key = key;
+  entry->image = open_engine_image (entry);
   if (entry->image == NULL || image_file_stat (entry->image, &st) == -1) {
     close_entry (entry);
     return NULL;
@@ -107,7 +126,8 @@ image_table_changed (const struct open_image *open_image)
 }
 
 struct open_image *
-image_table_acquire (const char *path)
+image_table_acquire (const char *path, const char *snapshot,
+                     enum image_snapshot_key key)
 {
   struct open_image *entry = NULL;
   struct file_version version;
@@ -121,12 +141,12 @@ image_table_acquire (const char *path)
       break;
     }
     version = file_version_of (&st);
-    entry = find_locked (&version);
+    entry = find_locked (&version, snapshot, key);
     if (entry) {
       entry->references++;
       break;
     }
-    entry = open_new_locked (path, &version);
+    entry = open_new_locked (path, snapshot, key, &version);
     if (entry || errno != EAGAIN)
       break;
   }

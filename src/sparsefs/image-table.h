@@ -18,15 +18,20 @@ struct open_image {
   struct file_version version;
   /* private to image-table.c */
   const char *path;
+  char *snapshot;               /* as image_options takes it, or NULL */
+  enum image_snapshot_key snapshot_key;
   unsigned references;
   struct open_image *next;
 };
 
 /* Open the image at PATH (absolute), or take another reference to the
- * already open image of the same version.  On failure returns NULL with
- * errno set; the engine has reported why.
+ * already open image of the same version, reading the internal snapshot
+ * SNAPSHOT (looked up by KEY, as image_options.snapshot) or, if SNAPSHOT
+ * is NULL, the active layer.  On failure returns NULL with errno set; the
+ * engine has reported why.
  */
-struct open_image *image_table_acquire (const char *path);
+struct open_image *image_table_acquire (const char *path, const char *snapshot,
+                                        enum image_snapshot_key key);
 
 /* Whether the file behind OPEN_IMAGE has changed since it was opened (a
  * rewrite in place or a truncation: its version differs).  The engine then

@@ -34,6 +34,7 @@
 
 #include "file-info.h"
 #include "file-version.h"
+#include "image-table.h"
 #include "namespace.h"
 #include "sparsefs.h"
 
@@ -55,6 +56,13 @@ struct entry {
   const char *short_name, *full_name;   /* NAME.raw, FILENAME.raw */
   const char *shown;            /* name, short_name, full_name or NULL */
   bool is_folder;
+  bool has_snapshots;           /* images: the header counts snapshots */
+  /* Snapshot entries (NAME@SNAPSHOT.raw): the snapshot as image_options
+   * takes it; their name is the image's file name, short_name and
+   * full_name their shown name.  NULL for images and folders.
+   */
+  const char *snapshot;
+  enum image_snapshot_key snapshot_key;
   /* Images, under kept_lock: the version last seen, and its measure. */
   struct file_version version;
   bool measured;
@@ -111,22 +119,25 @@ short_name_of (const char *name)
   return shown;
 }
 
+/* By shown name, then in table order. */
 static int
 compare_shown (const void *a, const void *b)
 {
   const struct entry *const *x = a, *const *y = b;
+  int r = strcmp ((*x)->shown, (*y)->shown);
 
-  return strcmp ((*x)->shown, (*y)->shown);
+  return r ? r : (*x > *y) - (*x < *y);
 }
 
-/* Apply FIX to every entry whose shown name another entry shows too.
- * Returns whether FIX changed anything, or -ENOMEM.
+/* Apply FIX to every group of entries (in table order) that show under
+ * one name.  Returns whether FIX changed anything, or -ENOMEM.
  */
 static int
-fix_collisions (struct listing *listing, bool (*fix) (struct entry *))
+fix_collisions (struct listing *listing,
+                bool (*fix) (struct entry **group, size_t count))
 {
   struct entry **sorted;
-  size_t n = 0, i, j, k;
+  size_t n = 0, i, j;
   bool changed = false;
 
   sorted = malloc ((listing->count + 1) * sizeof *sorted);
@@ -139,29 +150,39 @@ fix_collisions (struct listing *listing, bool (*fix) (struct entry *))
   for (i = 0; i < n; i = j) {
     for (j = i + 1; j < n && strcmp (sorted[i]->shown, sorted[j]->shown) == 0; j++)
       ;
-    for (k = i; j - i > 1 && k < j; k++)
-      changed |= fix (sorted[k]);
+    if (j - i > 1)
+      changed |= fix (sorted + i, j - i);
   }
   free (sorted);
   return changed;
 }
 
 static bool
-use_full_name (struct entry *entry)
+use_full_names (struct entry **group, size_t count)
 {
-  if (entry->is_folder || entry->shown == entry->full_name)
-    return false;
-  entry->shown = entry->full_name;
-  return true;
+  bool changed = false;
+  size_t i;
+
+  for (i = 0; i < count; i++)
+    if (!group[i]->is_folder && group[i]->shown != group[i]->full_name) {
+      group[i]->shown = group[i]->full_name;
+      changed = true;
+    }
+  return changed;
 }
 
 static bool
-hide_image (struct entry *entry)
+hide_images (struct entry **group, size_t count)
 {
-  if (entry->is_folder)
-    return false;
-  entry->shown = NULL;
-  return true;
+  bool changed = false;
+  size_t i;
+
+  for (i = 0; i < count; i++)
+    if (!group[i]->is_folder) {
+      group[i]->shown = NULL;
+      changed = true;
+    }
+  return changed;
 }
 
 /* Folders keep their names; images take their short names, then their
@@ -174,10 +195,10 @@ assign_names (struct listing *listing)
   int r;
 
   do
-    r = fix_collisions (listing, use_full_name);
+    r = fix_collisions (listing, use_full_names);
   while (r > 0);
   if (r == 0)
-    r = fix_collisions (listing, hide_image);
+    r = fix_collisions (listing, hide_images);
   return r < 0 ? r : 0;
 }
 
@@ -279,7 +300,8 @@ previous_image (const struct listing *previous, const struct entry *entry)
   found = find_shown (previous, entry->short_name);
   if (found == NULL || strcmp (found->name, entry->name) != 0)
     found = find_shown (previous, entry->full_name);
-  if (found == NULL || found->is_folder || strcmp (found->name, entry->name) != 0)
+  if (found == NULL || found->is_folder || found->snapshot
+      || strcmp (found->name, entry->name) != 0)
     return NULL;
   return found;
 }
@@ -376,8 +398,185 @@ add_entry (struct listing *listing, const struct listing *previous, int dirfd,
     free (entry->name);
     listing->bytes -= r;
     listing->count--;
+    return 0;
   }
+  entry->has_snapshots = file_info_has_snapshots (dirfd, name, &st);
   return 0;
+}
+
+/* ---- internal snapshots --------------------------------------------- */
+
+static bool
+escaped_byte (unsigned char c)
+{
+  return c == '%' || c == '/' || c < 0x20 || c == 0x7f;
+}
+
+/* The length of TEXT with escaped bytes written as %XX. */
+static size_t
+escaped_length (const char *text)
+{
+  size_t length = 0;
+
+  for (; *text; text++)
+    length += escaped_byte (*text) ? 3 : 1;
+  return length;
+}
+
+/* TEXT with escaped bytes written as %XX at TO; returns the end. */
+static char *
+put_escaped (char *to, const char *text)
+{
+  for (; *text; text++)
+    if (escaped_byte (*text))
+      to += sprintf (to, "%%%02X", (unsigned char) *text);
+    else
+      *to++ = *text;
+  return to;
+}
+
+struct snapshot_walk {
+  struct listing *listing;
+  const char *image_name;       /* the image's entry: its file name */
+  const char *image_shown;      /* and its shown name */
+  const struct listing *previous;
+  struct file_version version;
+  int error;                    /* -ENOMEM */
+};
+
+/* Take over what PREVIOUS knew of snapshot ENTRY at version VERSION. */
+static void
+take_over_snapshot (const struct listing *previous, struct entry *entry,
+                    const struct file_version *version)
+{
+  const struct entry *known = previous ? find_shown (previous, entry->shown) : NULL;
+
+  entry->version = *version;
+  if (known == NULL || known->snapshot == NULL
+      || strcmp (known->name, entry->name) != 0
+      || strcmp (known->snapshot, entry->snapshot) != 0
+      || known->snapshot_key != entry->snapshot_key)
+    return;
+  pthread_mutex_lock (&kept_lock);
+  if (file_version_equal (&known->version, version)) {
+    entry->measured = known->measured;
+    entry->size = known->size;
+  }
+  pthread_mutex_unlock (&kept_lock);
+}
+
+/* Add SNAPSHOT of the image WALK is at as an entry, shown by its name (by
+ * its ID if the name is empty), unless that shown name is too long.
+ */
+static int
+add_snapshot (const struct image_snapshot *snapshot, void *opaque)
+{
+  struct snapshot_walk *walk = opaque;
+  bool by_name = snapshot->name[0] != '\0';
+  const char *text = by_name ? snapshot->name : snapshot->id;
+  size_t prefix = strlen (walk->image_shown) - strlen (raw_suffix);
+  size_t name_length = strlen (walk->image_name), text_length = strlen (text);
+  size_t shown_length = prefix + 1 + escaped_length (text) + strlen (raw_suffix);
+  size_t bytes = name_length + 1 + shown_length + 1 + text_length + 1;
+  struct entry *entry;
+  char *at, *end;
+
+  if (text_length == 0 || shown_length > NAME_MAX)
+    return 0;
+  entry = new_entry (walk->listing);
+  if (entry == NULL || (entry->name = malloc (bytes)) == NULL) {
+    walk->error = -ENOMEM;
+    return 1;
+  }
+  walk->listing->bytes += bytes;
+  memcpy (entry->name, walk->image_name, name_length + 1);
+  at = entry->name + name_length + 1;
+  entry->shown = entry->short_name = entry->full_name = at;
+  memcpy (at, walk->image_shown, prefix);
+  at[prefix] = '@';
+  end = put_escaped (at + prefix + 1, text);
+  memcpy (end, raw_suffix, sizeof raw_suffix);
+  at = end + sizeof raw_suffix;
+  entry->snapshot = memcpy (at, text, text_length + 1);
+  entry->snapshot_key = by_name ? IMAGE_SNAPSHOT_NAME : IMAGE_SNAPSHOT_ID;
+  take_over_snapshot (walk->previous, entry, &walk->version);
+  return 0;
+}
+
+/* Add the snapshots of image entry NUMBER of LISTING, in source folder
+ * FOLDER (absolute, ending with '/').  An image that can't be opened
+ * shows no snapshots (its own file shows why).
+ */
+static int
+add_snapshots_of (struct listing *listing, const struct listing *previous,
+                  const char *folder, size_t number)
+{
+  const struct entry *image = &listing->entries[number];
+  struct snapshot_walk walk = {
+    .listing = listing, .previous = previous,
+    .image_name = image->name, .image_shown = image->shown,
+  };
+  struct open_image *open_image;
+  char path[PATH_MAX];
+
+  if (snprintf (path, sizeof path, "%s%s", folder, image->name) >= (int) sizeof path)
+    return 0;
+  open_image = image_table_acquire (path, NULL, 0);
+  if (open_image == NULL)
+    return errno == ENOMEM ? -ENOMEM : 0;
+  walk.version = open_image->version;
+  image_snapshots (open_image->image, add_snapshot, &walk);
+  image_table_release (open_image);
+  return walk.error;
+}
+
+/* Whether the entries SORTED[0..COUNT), which show under one name, are
+ * all snapshots of one image: then the first in table order shows.
+ */
+static bool
+snapshots_of_one_image (struct entry **sorted, size_t count)
+{
+  size_t i;
+
+  for (i = 0; i < count; i++)
+    if (sorted[i]->snapshot == NULL || strcmp (sorted[i]->name, sorted[0]->name) != 0)
+      return false;
+  return true;
+}
+
+/* Hide the snapshot entries of GROUP (which show under one name), but
+ * the first when all are snapshots of one image.
+ */
+static bool
+hide_snapshots (struct entry **group, size_t count)
+{
+  size_t i = snapshots_of_one_image (group, count) ? 1 : 0;
+  bool changed = false;
+
+  for (; i < count; i++)
+    if (group[i]->snapshot) {
+      group[i]->shown = NULL;
+      changed = true;
+    }
+  return changed;
+}
+
+/* Add the snapshots of every shown image whose header counts some, once
+ * the images' names are settled.
+ */
+static int
+add_snapshots (struct listing *listing, const struct listing *previous,
+               const char *folder)
+{
+  size_t i, images = listing->count;
+  int r = 0;
+
+  for (i = 0; r == 0 && i < images; i++)
+    if (listing->entries[i].has_snapshots && listing->entries[i].shown)
+      r = add_snapshots_of (listing, previous, folder, i);
+  if (r == 0 && listing->count > images)
+    r = fix_collisions (listing, hide_snapshots);
+  return r < 0 ? r : 0;
 }
 
 /* Give back the room the entries grew into but did not use. */
@@ -396,11 +595,13 @@ trim_entries (struct listing *listing)
   listing->allocated = listing->count;
 }
 
-/* List folder DIRFD (consumed) with its shown names, taking over what
- * PREVIOUS (an older listing of it, or NULL) knew.
+/* List folder DIRFD (consumed), source folder FOLDER (absolute, ending
+ * with '/'), with its shown names, taking over what PREVIOUS (an older
+ * listing of it, or NULL) knew.
  */
 static int
-read_folder (int dirfd, const struct listing *previous, struct listing **out)
+read_folder (int dirfd, const char *folder, const struct listing *previous,
+             struct listing **out)
 {
   struct listing *listing = calloc (1, sizeof *listing);
   struct dirent *d;
@@ -421,9 +622,11 @@ read_folder (int dirfd, const struct listing *previous, struct listing **out)
   if (r == 0 && errno != 0)
     r = -errno;
   closedir (dir);
-  trim_entries (listing);
   if (r == 0)
     r = assign_names (listing);
+  if (r == 0)
+    r = add_snapshots (listing, previous, folder);
+  trim_entries (listing);
   if (r == 0)
     r = build_index (listing);
   if (r < 0) {
@@ -565,11 +768,12 @@ free_unused (struct listing **unused, size_t count)
       free_listing (unused[i]);
 }
 
-/* A listing of folder DIRFD, with a reference for the caller: the kept
- * one, or one read now and kept.  Returns 0 or -errno.
+/* A listing of folder DIRFD, source folder FOLDER (absolute, ending with
+ * '/'), with a reference for the caller: the kept one, or one read now and
+ * kept.  Returns 0 or -errno.
  */
 static int
-acquire_listing (int dirfd, struct listing **out)
+acquire_listing (int dirfd, const char *folder_path, struct listing **out)
 {
   struct listing *found, *unused[KEPT_LISTINGS + 1] = { NULL };
   struct file_version folder;
@@ -596,7 +800,7 @@ acquire_listing (int dirfd, struct listing **out)
    * call reads it again.
    */
   copy = fcntl (dirfd, F_DUPFD_CLOEXEC, 0);
-  r = copy == -1 ? -errno : read_folder (copy, found, out);
+  r = copy == -1 ? -errno : read_folder (copy, folder_path, found, out);
   pthread_mutex_lock (&kept_lock);
   if (found)
     unused[KEPT_LISTINGS] = unreference_locked (found);
@@ -616,7 +820,8 @@ static void
 measure_node (struct node *node)
 {
   node->measure_failed =
-    file_info_measure (node->source, &node->st, &node->size) == -1;
+    file_info_measure (node->source, &node->st, node_snapshot (node),
+                       node->snapshot_key, &node->size) == -1;
   if (node->measure_failed)
     node->size = (struct raw_view_size) { 0 };
 }
@@ -659,6 +864,7 @@ set_node (struct node *node, enum node_kind kind, const char *source)
   if (stat (node->source, &node->st) == -1)
     return -errno;
   node->kind = kind;
+  node->snapshot[0] = '\0';
   if (kind == NODE_FOLDER ? !S_ISDIR (node->st.st_mode) : !S_ISREG (node->st.st_mode))
     return -ENOENT;
   return 0;
@@ -717,6 +923,15 @@ source_path (char *buf, const char *parent, size_t length, const char *name)
   return 0;
 }
 
+/* NODE shows the snapshot ENTRY shows, if any. */
+static void
+take_entry_snapshot (struct node *node, const struct entry *entry)
+{
+  snprintf (node->snapshot, sizeof node->snapshot, "%s",
+            entry->snapshot ? entry->snapshot : "");
+  node->snapshot_key = entry->snapshot_key;
+}
+
 /* PATH is "/" or "/PARENT.../NAME" in a source folder. */
 static int
 resolve_in_folder (const char *path, struct node *node, bool measure)
@@ -725,7 +940,7 @@ resolve_in_folder (const char *path, struct node *node, bool measure)
   size_t parent_length = shown - path;
   struct listing *listing;
   struct entry *entry;
-  char source[PATH_MAX];
+  char source[PATH_MAX], folder[PATH_MAX];
   int dirfd, r;
 
   dirfd = open_source_folder (path, parent_length);
@@ -735,7 +950,9 @@ resolve_in_folder (const char *path, struct node *node, bool measure)
     close (dirfd);
     return set_node (node, NODE_FOLDER, settings.source);
   }
-  r = acquire_listing (dirfd, &listing);
+  r = source_path (folder, path, parent_length, "");
+  if (r == 0)
+    r = acquire_listing (dirfd, folder, &listing);
   close (dirfd);
   if (r < 0)
     return r;
@@ -743,6 +960,8 @@ resolve_in_folder (const char *path, struct node *node, bool measure)
   r = entry ? source_path (source, path, parent_length, entry->name) : -ENOENT;
   if (r == 0)
     r = set_node (node, entry->is_folder ? NODE_FOLDER : NODE_IMAGE, source);
+  if (r == 0)
+    take_entry_snapshot (node, entry);
   if (r == 0 && measure && node->kind == NODE_IMAGE)
     measure_entry (entry, node);
   release_listing (listing);
@@ -821,6 +1040,7 @@ int
 namespace_open_folder (const char *path, struct open_folder **out)
 {
   struct open_folder *folder = calloc (1, sizeof *folder);
+  char source[PATH_MAX];
   int r = 0;
 
   if (folder == NULL || (folder->path = strdup (path)) == NULL) {
@@ -830,8 +1050,10 @@ namespace_open_folder (const char *path, struct open_folder **out)
   folder->dirfd = -1;
   if (settings.kind == SOURCE_FOLDER) {
     folder->dirfd = open_source_folder (path, strlen (path));
-    r = folder->dirfd < 0 ? folder->dirfd : acquire_listing (folder->dirfd,
-                                                             &folder->listing);
+    r = folder->dirfd < 0 ? folder->dirfd
+      : source_path (source, path, strlen (path), path[strlen (path) - 1] == '/' ? "" : "/");
+    if (r == 0)
+      r = acquire_listing (folder->dirfd, source, &folder->listing);
   }
   if (r < 0) {
     folder->listing = NULL;
@@ -868,6 +1090,7 @@ entry_node (const struct open_folder *folder, struct entry *entry, struct node *
   if (fstatat (folder->dirfd, entry->name, &node->st, 0) == -1)
     return -errno;
   node->kind = entry->is_folder ? NODE_FOLDER : NODE_IMAGE;
+  take_entry_snapshot (node, entry);
   if (entry->is_folder ? !S_ISDIR (node->st.st_mode) : !S_ISREG (node->st.st_mode))
     return -ENOENT;
   if (!entry->is_folder)
@@ -921,15 +1144,18 @@ namespace_listing_memory (const struct node *folder, size_t *entries,
                           size_t *bytes)
 {
   struct listing *listing;
+  char source[PATH_MAX];
   size_t i;
   int dirfd, r;
 
   if (settings.kind != SOURCE_FOLDER)
     return -ENODATA;
+  if (snprintf (source, sizeof source, "%s/", folder->source) >= (int) sizeof source)
+    return -ENAMETOOLONG;
   dirfd = open (folder->source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dirfd == -1)
     return -errno;
-  r = acquire_listing (dirfd, &listing);
+  r = acquire_listing (dirfd, source, &listing);
   close (dirfd);
   if (r < 0)
     return r;

@@ -10,6 +10,16 @@
  * show at once; a file rewritten in place into an image, or out of being
  * one, within a second (namespace.c keeps folder listings that long).
  *
+ * Each internal snapshot of a qcow2 image shows beside it as a read-only
+ * raw file NAME@SNAPSHOT.raw: NAME is the image's shown name without
+ * ".raw", SNAPSHOT the snapshot's name with '%', '/' and control bytes
+ * written as %XX (its ID when its name is empty).  Where two snapshots of
+ * an image show under one name, the first in table order shows (qemu's
+ * lookup by name); a snapshot name that collides with any other entry
+ * (image, folder, or another image's snapshot) is not shown, nor is one
+ * longer than NAME_MAX.  Snapshot tables are read only for images whose
+ * header counts snapshots.
+ *
  * A listing also remembers the size and data bytes of each image it
  * shows, per file version, so that listing a folder again measures only
  * the images that changed.  What kept listings hold is counted and capped
@@ -39,7 +49,19 @@ struct node {
    */
   bool measure_failed;
   struct raw_view_size size;
+  /* Images: the internal snapshot shown (as image_options.snapshot), or
+   * "" for the active layer.
+   */
+  char snapshot[NAME_MAX + 1];
+  enum image_snapshot_key snapshot_key;
 };
+
+/* NODE's snapshot as image_options takes it: NULL for the active layer. */
+static inline const char *
+node_snapshot (const struct node *node)
+{
+  return node->snapshot[0] ? node->snapshot : NULL;
+}
 
 /* Find the node of PATH (as FUSE gives it, starting with "/").
  * namespace_resolve_measured also measures an image (or finds its measure

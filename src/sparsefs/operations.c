@@ -279,7 +279,8 @@ sparsefs_open (const char *path, struct fuse_file_info *fi)
   handle = new_handle (path);
   if (handle == NULL)
     return -ENOMEM;
-  handle->open_image = image_table_acquire (node.source);
+  handle->open_image = image_table_acquire (node.source, node_snapshot (&node),
+                                            node.snapshot_key);
   if (handle->open_image == NULL) {
     r = reply_errno (errno);
     free_handle (handle);

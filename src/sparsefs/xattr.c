@@ -15,7 +15,7 @@
 
 enum attribute {
   FORMAT, VIRTUAL_SIZE, CLUSTER_SIZE, COMPRESSION, SUBFORMAT, CREATOR,
-  BACKING_CHAIN, DATA_FILE, DATA_BYTES, ERROR, ATTRIBUTES
+  BACKING_CHAIN, DATA_FILE, DATA_BYTES, SNAPSHOT, ERROR, ATTRIBUTES
 };
 
 static const char *const names[ATTRIBUTES] = {
@@ -28,6 +28,7 @@ static const char *const names[ATTRIBUTES] = {
   [BACKING_CHAIN] = PREFIX "backing_chain",
   [DATA_FILE] = PREFIX "data_file",
   [DATA_BYTES] = PREFIX "data_bytes",
+  [SNAPSHOT] = PREFIX "snapshot",
   [ERROR] = PREFIX "error",
 };
 
@@ -41,9 +42,13 @@ struct described {
 static int
 describe_node (const struct node *node, struct described *d)
 {
+  const char *snapshot = node_snapshot (node);
+
   *d = (struct described) { 0 };
-  if (file_info_measure (node->source, &node->st, &d->size) == 0)
-    d->open_image = image_table_acquire (node->source);
+  if (file_info_measure (node->source, &node->st, snapshot, node->snapshot_key,
+                         &d->size) == 0)
+    d->open_image = image_table_acquire (node->source, snapshot,
+                                         node->snapshot_key);
   if (file_info_error (&node->st, d->error, sizeof d->error) || d->open_image)
     return 0;
   return errno == ENOMEM ? -ENOMEM : -EIO;
@@ -132,6 +137,11 @@ value_of (const struct described *d, enum attribute attribute, char **value)
     if (!d->size.data_bytes_known)
       return 0;
     r = asprintf (value, "%" PRIu64, d->size.data_bytes);
+    break;
+  case SNAPSHOT:
+    if (desc->snapshot_id == NULL)
+      return 0;
+    r = asprintf (value, "%s\n%s", desc->snapshot_id, desc->snapshot_name);
     break;
   case ERROR:                   /* answered above */
   case ATTRIBUTES:

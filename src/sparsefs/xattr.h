@@ -9,6 +9,8 @@
  *   backing_chain  one line per backing file, top down: "PATH (FORMAT)"
  *   data_file      the external data file's name (qcow2 with one)
  *   data_bytes     bytes of the raw view with data behind them
+ *   snapshot       NAME@SNAPSHOT.raw only: the internal snapshot's ID, a
+ *                  newline, and its name
  *   error          only when the image can't be opened or its map walked:
  *                  the engine's message
  * and of folders (in a mounted folder of images):
