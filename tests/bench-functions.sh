@@ -81,13 +81,13 @@ mount_sparsefs ()       # IMAGE FILE
     wait_until is_fuse "$2"
 }
 
-mount_qsd ()            # IMAGE FILE
+mount_qsd ()            # IMAGE FILE [FORMAT]  (qemu's driver; default qcow2)
 {
     : > "$2"
     qemu-storage-daemon \
         --blockdev driver=file,node-name=file,filename="$1",read-only=on \
-        --blockdev driver=qcow2,node-name=qcow2,file=file,read-only=on \
-        --export type=fuse,id=export,node-name=qcow2,mountpoint="$2",writable=off \
+        --blockdev driver="${3:-qcow2}",node-name=image,file=file,read-only=on \
+        --export type=fuse,id=export,node-name=image,mountpoint="$2",writable=off \
         --pidfile "$work/qsd.pid" --daemonize
     wait_until is_fuse "$2"
 }
@@ -119,14 +119,19 @@ fresh_target ()
     loop=$(losetup -f --show "$work/target")
 }
 
-# make_bench_images RAW_DIR QCOW2_DIR: the benchmarks' image, an ext4 file
-# system of $fs_size made with `mkfs.ext4 -d` from the folder $tree
+# make_bench_images RAW_DIR IMAGE_DIR [EXTRA...]: the benchmarks' image, an
+# ext4 file system of $fs_size made with `mkfs.ext4 -d` from the folder $tree
 # (RAW_DIR/fs.raw), and the same as plain, zlib and zstd qcow2
-# (QCOW2_DIR/plain.qcow2, zlib.qcow2, zstd.qcow2).  Sets $size (bytes) and
-# $data (the bytes the file system allocates).
+# (IMAGE_DIR/plain.qcow2, zlib.qcow2, zstd.qcow2), and, for each EXTRA a
+# bench opts in to, as
+#   vmdk   streamOptimized VMDK (IMAGE_DIR/vmdk.vmdk)
+#   vhdx   dynamic VHDX         (IMAGE_DIR/vhdx.vhdx)
+# Sets $size (bytes) and $data (the bytes the file system allocates).
+# bench_image NAME and bench_format NAME give an image's file name and its
+# qemu driver.
 make_bench_images ()
 {
-    local type
+    local type extra
     echo "== image: ext4 of $fs_size from $tree" >&2
     mkfs.ext4 -q -d "$tree" "$1/fs.raw" "$fs_size"
     size=$(stat -c %s "$1/fs.raw")
@@ -136,5 +141,19 @@ make_bench_images ()
         qemu-img convert -W -m 16 -c -O qcow2 -o compression_type=$type -f raw \
             "$1/fs.raw" "$2/$type.qcow2"
     done
-    echo "== size $size, data $data bytes; qcow2: $(du -h "$2"/*.qcow2 | tr '\t\n' ': ')" >&2
+    for extra in "${@:3}"; do
+        case $extra in
+            vmdk) qemu-img convert -O vmdk -o subformat=streamOptimized -f raw \
+                      "$1/fs.raw" "$2/$(bench_image vmdk)" ;;
+            vhdx) qemu-img convert -O vhdx -o subformat=dynamic -f raw \
+                      "$1/fs.raw" "$2/$(bench_image vhdx)" ;;
+            *) echo "make_bench_images: no image kind $extra" >&2; return 1 ;;
+        esac
+    done
+    echo "== size $size, data $data bytes; images: $(cd "$2" &&
+         du -h $(for type in plain zlib zstd "${@:3}"; do bench_image $type; done) |
+         tr '\t\n' ': ')" >&2
 }
+
+bench_image () { case $1 in vmdk|vhdx) echo "$1.$1" ;; *) echo "$1.qcow2" ;; esac; }
+bench_format () { case $1 in vmdk|vhdx) echo "$1" ;; *) echo qcow2 ;; esac; }

@@ -5,7 +5,7 @@
 #
 # Makes an ext4 file system of FS_SIZE (default 4G) from SOURCE_FOLDER
 # (default /usr/share) with mkfs.ext4 -d, converts it to plain, zlib and
-# zstd qcow2, then mounts each image with both daemons side by side (each
+# zstd qcow2, streamOptimized VMDK and dynamic VHDX, then mounts each image with both daemons side by side (each
 # over a regular file) and times, with page caches dropped and memory
 # settled before every run (bench-functions.sh), beside the same command on
 # the file system's raw file itself:
@@ -13,11 +13,13 @@
 #   dense cat            the whole raw file, holes included, to /dev/null
 #   fio random 4 KiB     O_DIRECT reads, 4 jobs, $FIO_SECONDS s each (IOPS)
 # and prints sparsefs/qemu ratios of time (of 1/IOPS for fio): below 1 is
-# faster.  Targets: cp <= 0.5, cat <= 0.3.
+# faster.  Targets: cp <= 0.5, cat <= 0.3; VHDX through sparsefs no
+# slower than plain qcow2 per GiB of the file system's data.
 #
 # Environment: SPARSEFS (default: the build tree's), BENCH_DIR (scratch
 # folder, default /var/tmp), FIO_SECONDS (default 10), REPEAT (rounds of
-# each timing, the best is shown; default 3).
+# each timing, the best is shown; default 3), BENCH_IMAGES (default
+# "plain zlib zstd vmdk vhdx").
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +28,7 @@ source_folder=${1:-/usr/share}
 fs_size=${2:-4G}
 fio_seconds=${FIO_SECONDS:-10}
 repeat=${REPEAT:-3}
+images=${BENCH_IMAGES:-plain zlib zstd vmdk vhdx}
 sparsefs=${SPARSEFS:-$here/../src/sparsefs/sparsefs}
 [ -x "$sparsefs" ] || sparsefs=$(command -v sparsefs)
 
@@ -52,7 +55,7 @@ trap cleanup EXIT
 
 # ---- the image ------------------------------------------------------------
 tree=$source_folder
-make_bench_images "$work" "$work"
+make_bench_images "$work" "$work" $(printf '%s\n' $images | grep -vx 'plain\|zlib\|zstd')
 data_mib=$(( $(qemu-img map --output=json "$work/plain.qcow2" |
                python3 -c 'import json, sys
 print(sum(e["length"] for e in json.load(sys.stdin) if e["data"]))') / 1048576 ))
@@ -112,6 +115,9 @@ report ()
         "$(ratio "${reader[sparsefs]}" "${best[qsd]}")"
 }
 
+# per_gib SECONDS: SECONDS per GiB of the file system's data.
+per_gib () { echo "scale=3; $1 * 1024 / $data_mib" | bc -l; }
+
 # fio_iops FILE: random 4 KiB O_DIRECT reads per second.
 fio_iops ()
 {
@@ -124,17 +130,20 @@ fio_iops ()
 
 printf '%-6s %-20s %9s %9s %9s %6s %11s %6s\n' format test "raw file" sparsefs \
     qemu ratio "reader cpu" floor
-for format in plain zlib zstd; do
-    image=$work/$format.qcow2
+declare -A cp_per_gib cat_per_gib
+for format in $images; do
+    image=$work/$(bench_image $format)
     mount_sparsefs "$image" "$work/sparsefs.raw"
-    mount_qsd "$image" "$work/qsd.raw"
+    mount_qsd "$image" "$work/qsd.raw" "$(bench_format $format)"
     cmp "$work/sparsefs.raw" "$work/qsd.raw" ||
         { echo "bench-sparsefs.sh: the two views of $image differ" >&2; exit 1; }
 
     time_views cp
     report $format "cp --sparse=always"
+    cp_per_gib[$format]=$(per_gib "${best[sparsefs]}")
     time_views cat
     report $format "dense cat"
+    cat_per_gib[$format]=$(per_gib "${best[sparsefs]}")
 
     ours=$(fio_iops "$work/sparsefs.raw")
     theirs=$(fio_iops "$work/qsd.raw")
@@ -144,6 +153,15 @@ for format in plain zlib zstd; do
     unmount "$work/sparsefs.raw" "$work/sparsefs.pid"
     unmount "$work/qsd.raw" "$work/qsd.pid"
 done
+if [ -n "${cp_per_gib[vhdx]:-}" ] && [ -n "${cp_per_gib[plain]:-}" ]; then
+    for test in cp cat; do
+        declare -n of=${test}_per_gib
+        echo "vhdx: sparsefs $test ${of[vhdx]} s/GiB of data, plain qcow2" \
+             "${of[plain]} s/GiB: no slower: $(is_less "${of[plain]}" "${of[vhdx]}" &&
+             echo NO || echo yes)"
+        unset -n of
+    done
+fi
 echo "(best of $repeat rounds; raw file: the same command on the file system's raw"
 echo " file; ratio: sparsefs / qemu (fio: of 1/IOPS); reader cpu: cp's or cat's"
 echo " own CPU time through sparsefs; floor: that over qemu's time, the best"
