@@ -38,7 +38,7 @@ ln -s "$src/sub" "$src/link-to-folder"                    # not shown
 start_sparsefs_logged "$tmp/log" "$src" "$mnt"
 
 listing () { (cd "$mnt" && find . -mindepth 1 | sort | tr '\n' ' '); }
-want="./a.raw ./c.img.raw ./c.qcow2.raw ./d.raw ./e.qcow2.raw ./e.raw ./sub ./sub/b.raw "
+want="./a.raw ./c.img.raw ./c.img@first.raw ./c.img@second.raw ./c.qcow2.raw ./d.raw ./e.qcow2.raw ./e.raw ./sub ./sub/b.raw "
 [ "$(listing)" = "$want" ] || fail "listing: got '$(listing)', want '$want'"
 cmp "$exp/v3-c64k.qcow2.raw" "$mnt/a.raw"
 cmp "$exp/zstd-c64k.qcow2.raw" "$mnt/c.qcow2.raw"
