@@ -96,7 +96,7 @@ _ceph_up ()
 
 start_ceph_cluster ()
 {
-    local port osd_uuid out
+    local port osd_uuid out try
     ceph_dir=$(make_tmpdir)
     mkdir -p "$ceph_dir/run" "$ceph_dir/log" "$ceph_dir/mon" \
              "$ceph_dir/osd/ceph-0"
@@ -124,8 +124,13 @@ start_ceph_cluster ()
     osd_uuid=$(cat /proc/sys/kernel/random/uuid)
     [ "$(ceph --connect-timeout 20 osd create "$osd_uuid")" = 0 ] ||
         fail "ceph osd create did not give OSD 0"
-    out=$(ceph osd crush add osd.0 1 root=default 2>&1) ||
-        fail "ceph osd crush add failed: $out"
+    # A monitor that just started can answer EPERM ("problem getting command
+    # descriptions from mon") for a moment: try again for up to 10 s.
+    for try in $(seq 50); do
+        out=$(ceph osd crush add osd.0 1 root=default 2>&1) && break
+        [ "$try" -lt 50 ] || fail "ceph osd crush add failed: $out"
+        sleep 0.2
+    done
     ceph-osd --id 0 --mkjournal --mkfs --osd-uuid "$osd_uuid" >/dev/null 2>&1 ||
         fail "ceph-osd --mkfs failed (see $ceph_dir/log)"
     ceph-osd -f --id 0 2>>"$ceph_dir/log/osd.0.stderr" &
