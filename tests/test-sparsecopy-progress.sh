@@ -194,7 +194,7 @@ cleanup_fn stop_server "$pid"
 wait_for catches_usr1 "$pid"
 kill -USR1 "$pid"
 wait "$pid" || fail "SIGUSR1 without --progress: the copy failed"
-grep -q '^{"phase": "\(probe\|copy\)"' "$dir/err" ||
+grep -q '^{"phase": "\(probe\|zero\|copy\)"' "$dir/err" ||
     fail "SIGUSR1 without --progress: $(cat "$dir/err")"
 stop_server "$server"
 echo "ok: SIGUSR1 prints a line and the copy goes on"
