@@ -194,7 +194,7 @@ sparseinfo_reason ()
         *"is refused: it resolves to"*) echo outside-allowed-dirs ;;
         *"protocol and json: names are never followed") echo protocol-name ;;
         *"the image is encrypted"*) echo encrypted ;;
-        *"not supported"*|*"unknown incompatible feature"*|*"compression_type 2 is unknown") echo unsupported-feature ;;
+        *"not supported"*|*"unknown incompatible feature"*|*"compression_type 2 is unknown"|*"need replaying"*) echo unsupported-feature ;;
         *"No such file or directory") echo unreadable-file ;;
         *) echo damaged ;;
     esac
@@ -213,11 +213,12 @@ refused_by_sparseinfo ()
     shift 3
     case "$*" in
         *--format*) echo "not run: sparseinfo probes the format (${*})"; return 0 ;;
+        *--snapshot*) echo "not run: sparseinfo describes the image, not a snapshot (${*})"; return 0 ;;
     esac
     reason=$(sparseinfo_reason "$message")
     # What only reading a compressed cluster finds: its payload.
     case $message in
-        ""|*"does not decompress"*|*"compressed cluster at "*" is past the end of the file"*)
+        ""|*"does not decompress"*|*"compressed cluster at "*" is past the end of the file"*|*"VMDK compressed grain at "*)
             expected=safe ;;
     esac
     [ -f "$cases/$image" ] || expected=unreadable

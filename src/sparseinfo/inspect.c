@@ -75,6 +75,7 @@ kind_of_error (int error, const char *name)
   case EIO:
     return REASON_DAMAGED;
   case ENOTSUP:
+  case EPERM:                   /* a VHDX log that needs replaying */
     return REASON_UNSUPPORTED;
   default:
     return REASON_UNREADABLE_FILE;
@@ -179,7 +180,7 @@ inspect_image (const char *path, const char *const *allowed_dirs,
      * describe-only open keeps those of backing and data files.
      */
     if (errno == EINVAL || errno == EFBIG || errno == EIO || errno == ENOTSUP
-        || errno == EACCES || errno == ELOOP)
+        || errno == EACCES || errno == ELOOP || errno == EPERM)
       add_reason (i, kind_of_error (errno, NULL), path, last_error ());
     else {
       i->verdict = VERDICT_UNREADABLE;
