@@ -111,8 +111,10 @@ main (int argc, char **argv)
     return EXIT_UNREADABLE;
   }
   first = parse_options (argc, argv, &options);
-  if (first == -1)
+  if (first == -1) {
+    free (options.allowed_dirs);
     return EXIT_UNREADABLE;
+  }
   set_error_sink (keep_quiet);
   if (options.json)
     fputc ('[', stdout);
