@@ -14,9 +14,10 @@ header field (vhd_table_offset, vhd_max_entries, vhd_block_size),
 vhd_bat[I] (BAT entry I) or truncate (the file size).  EXPR is a Python
 expression over the same names and file_size.
 """
-import os
 import struct
-import sys
+
+import field_edit
+from field_edit import EditedFile
 
 VDI = {
     "vdi_version": (0x44, "<I"),
@@ -41,21 +42,7 @@ DYNAMIC = {
 }
 
 
-class Image:
-    def __init__(self, path):
-        self.f = open(path, "r+b")
-
-    def size(self):
-        return os.fstat(self.f.fileno()).st_size
-
-    def read(self, offset, fmt):
-        self.f.seek(offset)
-        return struct.unpack(fmt, self.f.read(struct.calcsize(fmt)))[0]
-
-    def write(self, offset, fmt, value):
-        self.f.seek(offset)
-        self.f.write(struct.pack(fmt, value))
-
+class Image(EditedFile):
     def footers(self):
         """Offsets of the VHD footer copies: the start, the end."""
         found = []
@@ -137,17 +124,4 @@ class _Table:
         return self.image.read(offset, fmt)
 
 
-def main():
-    if len(sys.argv) < 3:
-        raise SystemExit(__doc__)
-    image = Image(sys.argv[1])
-    if sys.argv[2] == "--get":
-        print(image.evaluate(sys.argv[3]))
-        return
-    for assignment in sys.argv[2:]:
-        name, expr = assignment.split("=", 1)
-        image.assign(name.strip(), image.evaluate(expr))
-    image.f.close()
-
-
-main()
+field_edit.main(Image, __doc__)

@@ -16,7 +16,7 @@ extent_work_LDADD = $(imgdump_LDADD)
 
 # Helpers: the corpus builder and the tools the tests run.
 EXTRA_DIST += make-corpus.sh image-helpers.sh qcow2-edit.py qcow2-mutate.py sparse-check.py \
-	block-edit.py vhdx-edit.py corpus-vhdx.sh \
+	block-edit.py vhdx-edit.py field_edit.py corpus-vhdx.sh \
 	damaged-cases.sh \
 	corpus-vhd.sh \
 	corpus-snapshots.sh \

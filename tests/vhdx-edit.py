@@ -30,9 +30,10 @@ EXPR is a Python expression over the same names (not parent, dirty_log),
 file_size, and bat(I) for BAT entry I.
 """
 import builtins
-import os
 import struct
-import sys
+
+import field_edit
+from field_edit import EditedFile
 
 
 def _table():
@@ -93,24 +94,7 @@ ITEM_FIELDS = {
 }
 
 
-class Image:
-    def __init__(self, path):
-        self.f = open(path, "r+b")
-
-    def size(self):
-        return os.fstat(self.f.fileno()).st_size
-
-    def pread(self, offset, length):
-        self.f.seek(offset)
-        return self.f.read(length)
-
-    def read(self, offset, fmt):
-        return struct.unpack(fmt, self.pread(offset, struct.calcsize(fmt)))[0]
-
-    def write(self, offset, fmt, value):
-        self.f.seek(offset)
-        self.f.write(struct.pack(fmt, value) if fmt else value)
-
+class Image(EditedFile):
     def fix_crc(self, offset, length):
         block = bytearray(self.pread(offset, length))
         block[4:8] = bytes(4)
@@ -232,17 +216,4 @@ class _Names(dict):
         return self.image.read(offset, fmt)
 
 
-def main():
-    if len(sys.argv) < 3:
-        raise SystemExit(__doc__)
-    image = Image(sys.argv[1])
-    if sys.argv[2] == "--get":
-        print(image.evaluate(sys.argv[3]))
-        return
-    for assignment in sys.argv[2:]:
-        name, expr = assignment.split("=", 1)
-        image.assign(name.strip(), image.evaluate(expr))
-    image.f.close()
-
-
-main()
+field_edit.main(Image, __doc__)
