@@ -21,10 +21,12 @@ EXTRA_DIST += make-corpus.sh image-helpers.sh qcow2-edit.py qcow2-mutate.py spar
 	corpus-vhd.sh \
 	corpus-snapshots.sh \
 	corpus-vmdk.sh \
+	corpus-ova.sh \
 	data/sample.qcow2 data/make-sample.sh
 
 ENGINE_TESTS = \
 	test-oracle.sh \
+	test-engine-ova.sh \
 	test-engine-info.sh \
 	test-engine-sample.sh \
 	test-damaged.sh \

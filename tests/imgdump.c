@@ -2,9 +2,12 @@
  * with qemu-img.
  *
  *   imgdump [--allow-dir DIR]... [--format auto|raw|qcow2|vdi|vpc|vhdx|vmdk] [--cache BYTES]
- *           [--snapshot ID|NAME|snapshot.id=ID|snapshot.name=NAME] info IMAGE
+ *           [--snapshot ID|NAME|snapshot.id=ID|snapshot.name=NAME]
+ *           [--disk N|NAME] info IMAGE
  *   imgdump [...] map IMAGE           lines "OFFSET LENGTH data|zero", merged runs
  *   imgdump [...] raw IMAGE OUTPUT    the raw view, written sparsely
+ *   imgdump disks IMAGE               an OVA's disks, "INDEX NAME OFFSET SIZE"
+ *                                     lines (nothing for another file)
  *
  * Every failure is reported once through report_error() (stderr:
  * "imgdump: message") and the tool exits 1.  The engine reports its own
@@ -36,6 +39,7 @@ usage (FILE *stream)
            "Usage: imgdump [OPTION]... info IMAGE\n"
            "       imgdump [OPTION]... map IMAGE\n"
            "       imgdump [OPTION]... raw IMAGE OUTPUT\n"
+           "       imgdump disks IMAGE\n"
            "\n"
            "Dump what the sparsefs image engine reads from IMAGE.\n"
            "\n"
@@ -44,6 +48,8 @@ usage (FILE *stream)
            "  map    print the runs of the raw view, one per line:\n"
            "         OFFSET LENGTH data|zero (decimal bytes)\n"
            "  raw    write the raw view to OUTPUT, leaving holes unwritten\n"
+           "  disks  list the disks of an OVA archive, one per line:\n"
+           "         INDEX NAME OFFSET SIZE (nothing for another file)\n"
            "\n"
            "Options:\n"
            "  --allow-dir DIR   also open backing and data files under DIR\n"
@@ -53,6 +59,8 @@ usage (FILE *stream)
            "                    (suffixes K, M, G; default %d MiB)\n"
            "  --snapshot SNAP   read this internal snapshot of a qcow2 image,\n"
            "                    named as qemu-img convert -l names it\n"
+           "  --disk N|NAME     read this disk of an OVA archive (index from 0,\n"
+           "                    or name; default: its only disk)\n"
            "  --help            print this help\n"
            "\n"
            "Exit status: 0 on success, 1 on any error.\n",
@@ -124,13 +132,16 @@ add_allowed_dir (struct options *options, const char *dir)
   return 0;
 }
 
-enum { OPT_ALLOW_DIR = 256, OPT_FORMAT, OPT_CACHE, OPT_SNAPSHOT, OPT_HELP };
+enum {
+  OPT_ALLOW_DIR = 256, OPT_FORMAT, OPT_CACHE, OPT_SNAPSHOT, OPT_DISK, OPT_HELP
+};
 
 static const struct option long_options[] = {
   { "allow-dir", required_argument, NULL, OPT_ALLOW_DIR },
   { "format", required_argument, NULL, OPT_FORMAT },
   { "cache", required_argument, NULL, OPT_CACHE },
   { "snapshot", required_argument, NULL, OPT_SNAPSHOT },
+  { "disk", required_argument, NULL, OPT_DISK },
   { "help", no_argument, NULL, OPT_HELP },
   { NULL, 0, NULL, 0 },
 };
@@ -158,6 +169,9 @@ parse_options (int argc, char **argv, struct options *options)
       break;
     case OPT_SNAPSHOT:
       image_snapshot_from_text (optarg, &options->image);
+      break;
+    case OPT_DISK:
+      options->image.disk = optarg;
       break;
     case OPT_HELP:
       usage (stdout);
@@ -242,6 +256,10 @@ static void
 print_description (const struct image_description *d)
 {
   printf ("image: %s\n", d->path);
+  print_string ("archive", d->archive);
+  if (d->archive_disk != NULL)
+    printf ("archive_disk: %u %s at %" PRIu64 "\n", d->archive_disk_index,
+            d->archive_disk, d->archive_disk_offset);
   printf ("format: %s\n", image_format_name (d->format));
   printf ("virtual_size: %" PRIu64 "\n", d->virtual_size);
   printf ("file_size: %" PRIu64 "\n", d->file_size);
@@ -438,13 +456,32 @@ do_raw (struct image *image, const char *path)
   return r;
 }
 
+/* ---- disks -------------------------------------------------------------- */
+
+static int
+print_disk (const struct image_disk *disk, void *opaque)
+{
+  printf ("%u %s %" PRIu64 " %" PRIu64 "\n", disk->index, disk->name,
+          disk->offset, disk->size);
+  return 0;
+}
+
+static int
+do_disks (const char *path)
+{
+  bool is_ova;
+
+  return image_ova_disks (path, &is_ova, print_disk, NULL);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 /* Number of operands each command takes after its name. */
 static int
 command_operands (const char *command)
 {
-  if (strcmp (command, "info") == 0 || strcmp (command, "map") == 0)
+  if (strcmp (command, "info") == 0 || strcmp (command, "map") == 0
+      || strcmp (command, "disks") == 0)
     return 1;
   if (strcmp (command, "raw") == 0)
     return 2;
@@ -458,6 +495,8 @@ run_command (const char *command, char **operands, struct options *options)
   struct image *image;
   int r;
 
+  if (strcmp (command, "disks") == 0)
+    return do_disks (operands[0]);
   if (options->cache_bytes != 0) {
     cache = image_cache_new (options->cache_bytes);
     if (cache == NULL)
@@ -492,12 +531,12 @@ main (int argc, char **argv)
   if (first == -1)
     return EXIT_FAILURE;
   if (first >= argc) {
-    report_error ("missing command (info, map or raw; see --help)");
+    report_error ("missing command (info, map, raw or disks; see --help)");
     return EXIT_FAILURE;
   }
   command = argv[first];
   if (command_operands (command) == -1) {
-    report_error ("unknown command '%s' (info, map or raw; see --help)",
+    report_error ("unknown command '%s' (info, map, raw or disks; see --help)",
                   command);
     return EXIT_FAILURE;
   }

@@ -16,6 +16,7 @@ sparsecopy_refuse_so_LDADD = -ldl
 
 SPARSECOPY_TESTS = \
 	test-sparsecopy-corpus.sh \
+	test-sparsecopy-ova.sh \
 	test-sparsecopy-methods.sh \
 	test-sparsecopy-fallback.sh \
 	test-sparsecopy-bindfs.sh \

@@ -4,7 +4,8 @@ EXTRA_DIST += sparseinfo-compare.py
 
 SPARSEINFO_TESTS = \
 	test-sparseinfo.sh \
-	test-sparseinfo-damaged.sh
+	test-sparseinfo-damaged.sh \
+	test-sparseinfo-ova.sh
 
 TESTS += $(SPARSEINFO_TESTS)
 EXTRA_DIST += $(SPARSEINFO_TESTS)

@@ -191,7 +191,7 @@ accepted_by_file ()
 sparseinfo_reason ()
 {
     case $1 in
-        *"is refused: it resolves to"*) echo outside-allowed-dirs ;;
+        *"is refused: it resolves to"*|*"is refused: a disk inside an OVA must be a single file") echo outside-allowed-dirs ;;
         *"protocol and json: names are never followed") echo protocol-name ;;
         *"the image is encrypted"*) echo encrypted ;;
         *"not supported"*|*"unknown incompatible feature"*|*"compression_type 2 is unknown"|*"need replaying"*) echo unsupported-feature ;;

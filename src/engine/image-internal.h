@@ -37,13 +37,35 @@ extern const struct format_ops vpc_format;
 extern const struct format_ops vhdx_format;
 extern const struct format_ops vmdk_format;
 
-/* Whether the file FD, whose first LEN bytes (at most 512; fewer only in a
- * shorter file) are HEAD, is in the driver's format: 1 or 0, or -1 with
- * errno set on a read error (not reported).
+/* Whether a file whose first LEN bytes (at most 512; fewer only in a
+ * shorter file) are HEAD is in the driver's format: 1 or 0.  FD is unused
+ * (-1 when probing a stream): a format found at the end of a file has a
+ * tail_probe_fn too.
  */
 typedef int probe_fn (int fd, const unsigned char *head, size_t len);
+
+/* The bytes a probe looks at: SIZE bytes of FD from BASE (the whole file,
+ * or an archive member's data).
+ */
+struct probe_span {
+  int fd;
+  uint64_t base;
+  uint64_t size;
+};
+
+/* Whether SPAN ends the way the driver's format may end a file (a fixed
+ * VHD's footer): 1 or 0, or -1 with errno set on a read error (not
+ * reported).  Asked after the probe_fn said 0.
+ */
+typedef int tail_probe_fn (const struct probe_span *span);
+/* The format of SPAN by content, as image_probe_fd() probes a file. */
+int probe_span_format (const struct probe_span *span,
+                       const unsigned char *head, size_t len,
+                       enum image_format *format);
+
 probe_fn vdi_probe;
 probe_fn vpc_probe;
+tail_probe_fn vpc_probe_tail;
 probe_fn vhdx_probe;
 probe_fn vmdk_probe;
 
@@ -54,6 +76,16 @@ struct image {
   void *format;                 /* the driver's state */
   char *path;
   int fd;
+  /* A disk inside an archive (an OVA) is read in place: fd is the archive
+   * and the layer's file is the member's data, file_size bytes from base.
+   * read_at() and file_extent() add base to every offset in fd and never
+   * pass the member's end; a layer that is a whole file has base 0 and
+   * windowed false.
+   */
+  uint64_t base;
+  bool windowed;
+  char *archive;                /* desc.archive, owned */
+  char *archive_disk;           /* desc.archive_disk, owned */
   uint64_t file_size;
   uint64_t size;                /* of the raw view */
   dev_t dev;
@@ -76,7 +108,8 @@ struct image {
 };
 
 /* Read exactly COUNT bytes of FD at OFFSET; WHAT names the structure for
- * the message.  Returns 0, or -1 after reporting (EIO at end of file).
+ * the message.  Returns 0, or -1 after reporting (EIO at end of file, or
+ * of the archive member when FD is a windowed layer's own).
  */
 int read_at (const struct image *img, int fd, const char *what,
              void *buf, size_t count, uint64_t offset);
@@ -100,7 +133,8 @@ int extent_below (struct image *img, uint64_t offset, uint64_t length,
 
 /* The run of FD's bytes from OFFSET (at most LENGTH) that the file system
  * holds as data or as a hole (SEEK_DATA/SEEK_HOLE); all data where it cannot
- * tell.  Returns 0, or -1 after reporting.
+ * tell.  In a windowed layer's own FD, the run stops at the member's end.
+ * Returns 0, or -1 after reporting.
  */
 int file_extent (const struct image *img, int fd, uint64_t offset,
                  uint64_t length, struct image_extent *extent);

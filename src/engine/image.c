@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/fs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -15,9 +16,11 @@
 
 #include "byte-order.h"
 #include "cache.h"
+#include "checked-arith.h"
 #include "confine.h"
 #include "error.h"
 #include "image-internal.h"
+#include "ova.h"
 #include "qcow2-format.h"
 #include "rounding.h"
 
@@ -45,13 +48,14 @@ static const struct driver {
   enum image_format format;
   const struct format_ops *ops;
   probe_fn *probe;
+  tail_probe_fn *tail_probe;
 } drivers[] = {
-  { IMAGE_FORMAT_QCOW2, &qcow2_format, qcow2_probe },
-  { IMAGE_FORMAT_VDI, &vdi_format, vdi_probe },
-  { IMAGE_FORMAT_VPC, &vpc_format, vpc_probe },
-  { IMAGE_FORMAT_VHDX, &vhdx_format, vhdx_probe },
-  { IMAGE_FORMAT_VMDK, &vmdk_format, vmdk_probe },
-  { IMAGE_FORMAT_RAW, &raw_format, NULL },
+  { IMAGE_FORMAT_QCOW2, &qcow2_format, qcow2_probe, NULL },
+  { IMAGE_FORMAT_VDI, &vdi_format, vdi_probe, NULL },
+  { IMAGE_FORMAT_VPC, &vpc_format, vpc_probe, vpc_probe_tail },
+  { IMAGE_FORMAT_VHDX, &vhdx_format, vhdx_probe, NULL },
+  { IMAGE_FORMAT_VMDK, &vmdk_format, vmdk_probe, NULL },
+  { IMAGE_FORMAT_RAW, &raw_format, NULL, NULL },
 };
 #define N_DRIVERS (sizeof drivers / sizeof drivers[0])
 
@@ -87,12 +91,33 @@ image_format_from_name (const char *name, enum image_format *format)
   return -1;
 }
 
+/* A windowed layer's own fd: reads stop at the member's end as at a
+ * file's, and the offset is moved to the member's data.
+ */
+static int
+enter_window (const struct image *img, const char *what, size_t count,
+              uint64_t *offset)
+{
+  if (!range_fits (*offset, count, img->file_size)) {
+    report_error ("%s: reading %s at offset 0x%" PRIx64 ": unexpected end "
+                  "of the archive member (%" PRIu64 " bytes)", img->path,
+                  what, *offset, img->file_size);
+    errno = EIO;
+    return -1;
+  }
+  *offset += img->base;
+  return 0;
+}
+
 int
 read_at (const struct image *img, int fd, const char *what,
          void *buf, size_t count, uint64_t offset)
 {
   char *p = buf;
 
+  if (img->windowed && fd == img->fd
+      && enter_window (img, what, count, &offset) == -1)
+    return -1;
   while (count > 0) {
     ssize_t r = pread (fd, p, count, offset);
 
@@ -154,6 +179,31 @@ extent_below (struct image *img, uint64_t offset, uint64_t length,
   return b->ops->extent (b, offset, MIN (length, b->size - offset), extent);
 }
 
+/* file_extent() of a windowed layer's own fd: the file's run at the
+ * member's offset, cut at the member's end.
+ */
+static int
+window_extent (const struct image *img, uint64_t offset, uint64_t length,
+               struct image_extent *extent)
+{
+  struct image fd_view = *img;
+
+  if (offset >= img->file_size) {
+    report_error ("%s: extent at offset 0x%" PRIx64 " is past the archive "
+                  "member's end (%" PRIu64 " bytes)", img->path, offset,
+                  img->file_size);
+    errno = EIO;
+    return -1;
+  }
+  fd_view.windowed = false;
+  length = MIN (length, img->file_size - offset);
+  if (file_extent (&fd_view, img->fd, img->base + offset, length, extent)
+      == -1)
+    return -1;
+  extent->offset = offset;
+  return 0;
+}
+
 int
 file_extent (const struct image *img, int fd, uint64_t offset,
              uint64_t length, struct image_extent *extent)
@@ -161,6 +211,8 @@ file_extent (const struct image *img, int fd, uint64_t offset,
   off_t data, hole;
   uint64_t end = offset + length;
 
+  if (img->windowed && fd == img->fd)
+    return window_extent (img, offset, length, extent);
   extent->offset = offset;
   extent->length = length;
   extent->type = IMAGE_EXTENT_DATA;
@@ -249,25 +301,22 @@ remember_in_chain (struct chain *chain, const char *path, const struct stat *st)
 static int
 qcow2_probe (int fd, const unsigned char *head, size_t len)
 {
+  (void) fd;
   return len >= 8 && load_be32 (head) == QCOW2_MAGIC
          && load_be32 (head + 4) >= 1;
 }
 
 int
-image_probe_fd (int fd, enum image_format *format)
+probe_span_format (const struct probe_span *span, const unsigned char *head,
+                   size_t len, enum image_format *format)
 {
-  unsigned char head[PROBE_BYTES];
-  ssize_t n;
   size_t i;
   int r;
 
-  do
-    n = pread (fd, head, sizeof head, 0);
-  while (n == -1 && errno == EINTR);
-  if (n == -1)
-    return -1;
   for (i = 0; i < N_DRIVERS; i++) {
-    r = drivers[i].probe ? drivers[i].probe (fd, head, n) : 1;
+    r = drivers[i].probe ? drivers[i].probe (span->fd, head, len) : 1;
+    if (r == 0 && drivers[i].tail_probe)
+      r = drivers[i].tail_probe (span);
     if (r == -1)
       return -1;
     if (r == 1) {
@@ -278,12 +327,38 @@ image_probe_fd (int fd, enum image_format *format)
   abort ();                     /* raw takes every file */
 }
 
+static int
+probe_in (const struct probe_span *span, enum image_format *format)
+{
+  unsigned char head[PROBE_BYTES];
+  ssize_t n;
+
+  do
+    n = pread (span->fd, head, MIN (sizeof head, span->size), span->base);
+  while (n == -1 && errno == EINTR);
+  if (n == -1)
+    return -1;
+  return probe_span_format (span, head, n, format);
+}
+
+int
+image_probe_fd (int fd, enum image_format *format)
+{
+  off_t end = lseek (fd, 0, SEEK_END);
+  struct probe_span whole = { fd, 0, end == -1 ? 0 : (uint64_t) end };
+
+  if (end == -1)
+    return -1;
+  return probe_in (&whole, format);
+}
+
 static const struct format_ops *
 ops_for (struct image *img, enum image_format format)
 {
+  struct probe_span span = { img->fd, img->base, img->file_size };
   const struct driver *d;
 
-  if (format == IMAGE_FORMAT_AUTO && image_probe_fd (img->fd, &format) == -1) {
+  if (format == IMAGE_FORMAT_AUTO && probe_in (&span, &format) == -1) {
     report_error ("%s: reading the format magic: %m", img->path);
     return NULL;
   }
@@ -369,6 +444,12 @@ confine_companion (struct image *img, const char *what, const char *name)
 {
   struct chain *chain = img->chain;
 
+  if (img->windowed) {
+    report_error ("%s: %s \"%s\" is refused: a disk inside an OVA must be "
+                  "a single file", img->path, what, name);
+    errno = EACCES;
+    return NULL;
+  }
   if (chain->roots == NULL) {
     chain->roots = make_roots (chain->top_path, chain->allowed);
     if (chain->roots == NULL)
@@ -408,6 +489,96 @@ open_backing (struct image *img, struct chain *chain, struct image_cache *cache)
   return img->backing == NULL ? -1 : 0;
 }
 
+/* Make IMG, the top layer opened as the archive file, the disk of it
+ * SELECTOR names: a window on the member's data, named "ARCHIVE/DISK".
+ */
+static int
+open_ova_disk (struct image *img, const struct ova *ova, const char *selector)
+{
+  const struct image_disk *disk = ova_select (img->path, ova, selector);
+  char *path;
+
+  if (disk == NULL)
+    return -1;
+  if (asprintf (&path, "%s/%s", img->path, disk->name) == -1) {
+    report_error ("%s: %m", img->path);
+    return -1;
+  }
+  img->archive = img->path;
+  img->path = path;
+  img->archive_disk = strdup (disk->name);
+  if (img->archive_disk == NULL) {
+    report_error ("%s: %m", img->path);
+    return -1;
+  }
+  img->base = disk->offset;
+  img->file_size = disk->size;
+  img->windowed = true;
+  img->desc.archive = img->archive;
+  img->desc.archive_disk = img->archive_disk;
+  img->desc.archive_disk_index = disk->index;
+  img->desc.archive_disk_offset = disk->offset;
+  return 0;
+}
+
+/* The top layer: when its file is an OVA (probed like any format), read
+ * the disk the options select in place.
+ */
+static int
+open_top_archive (struct image *img, enum image_format format,
+                  const struct image_options *options)
+{
+  struct ova ova;
+  int r = 0;
+
+  if (format == IMAGE_FORMAT_AUTO)
+    r = ova_open (img->path, img->fd, img->file_size, &ova);
+  if (r == -1)
+    return -1;
+  if (r == 0 && options->disk != NULL) {
+    report_error ("%s: a disk (\"%s\") is selected, but this is not an OVA "
+                  "archive", img->path, options->disk);
+    errno = ENOTSUP;
+    return -1;
+  }
+  if (r == 0)
+    return 0;
+  r = open_ova_disk (img, &ova, options->disk);
+  ova_free (&ova);
+  return r;
+}
+
+int
+image_ova_disks (const char *path, bool *is_ova, image_disk_fn *fn,
+                 void *opaque)
+{
+  int fd = open_readonly (path, 0);
+  struct ova ova;
+  struct stat st;
+  uint64_t size;
+  size_t i;
+  int r = -1;
+
+  *is_ova = false;
+  if (fd == -1) {
+    report_error ("%s: open: %m", path);
+    return -1;
+  }
+  if (fstat (fd, &st) == -1)
+    report_error ("%s: fstat: %m", path);
+  else if (file_size_of (path, fd, &st, &size) == 0)
+    r = ova_open (path, fd, size, &ova);
+  close (fd);
+  if (r <= 0)
+    return r;
+  *is_ova = true;
+  r = 0;
+  for (i = 0; i < ova.n_disks && r == 0; i++)
+    r = fn (&ova.disks[i], opaque);
+  ova_free (&ova);
+  return r;
+}
+
 static struct image *
 open_layer (const char *path, enum image_format format, int open_flags,
             struct chain *chain, struct image_cache *cache)
@@ -438,6 +609,9 @@ open_layer (const char *path, enum image_format format, int open_flags,
   img->cache_owner = cache_new_owner ();
   img->chain = chain;
   img->describe_only = chain->describe_only;
+  if (chain->depth == 1
+      && open_top_archive (img, format, chain->options) == -1)
+    goto fail;
   img->ops = ops_for (img, format);
   if (img->ops == NULL)
     goto fail;
@@ -487,6 +661,8 @@ close_layer (struct image *img)
     close (img->fd);
   free (img->backing_error);
   free (img->data_file_error);
+  free (img->archive);
+  free (img->archive_disk);
   free (img->path);
   free (img);
   errno = saved_errno;

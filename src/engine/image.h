@@ -5,6 +5,7 @@
  * image_open() probes the format by content (the qcow2 magic, the VDI
  * signature, a VHD footer at either end of the file, the VHDX signature, a
  * VMDK magic or descriptor; anything else is raw),
+ * or opens a disk inside an OVA archive in place (see image_ova_disks),
  * validates every header field and table location against the
  * file's size and qemu's own limits, and opens the whole backing chain.  An
  * image is data from a stranger: nothing read from it is trusted before it
@@ -96,6 +97,13 @@ struct image_options {
    * image_data_bytes then fail with EPERM.
    */
   bool describe_only;
+  /* The disk to open when the file is an OVA: its index in the OVA's disk
+   * list (decimal, from 0) or its name there.  NULL opens the OVA's only
+   * disk; an OVA with several is then refused with a message listing them
+   * ("0 NAME, 1 NAME").  A selector on a file that is not an OVA is
+   * refused (ENOTSUP).
+   */
+  const char *disk;
 };
 
 /* Parse TEXT as qemu-img convert -l takes it: "snapshot.id=ID",
@@ -208,6 +216,14 @@ struct image_description {
   const char *backing_error;
   int data_file_errno;
   const char *data_file_error;
+  /* The top layer of a disk inside an OVA: the archive's path, the disk's
+   * name and index in its disk list, and where its bytes lie in the
+   * archive; NULL, 0, 0 otherwise.  path is then "ARCHIVE/NAME".
+   */
+  const char *archive;
+  const char *archive_disk;
+  unsigned archive_disk_index;
+  uint64_t archive_disk_offset;
 };
 
 const struct image_description *image_describe (const struct image *image);
@@ -239,6 +255,30 @@ typedef int image_snapshot_fn (const struct image_snapshot *snapshot,
  * non-zero value, or -1 after reporting.
  */
 int image_snapshots (const struct image *image, image_snapshot_fn *fn,
+                     void *opaque);
+
+/* An OVA is a tar archive holding an .ovf member (by content, not by
+ * name); its disks are the files its OVF's <References> list, in order, or
+ * when it lists none, the members that are images in a format other than
+ * raw.  Each disk is read in place inside the archive, never extracted,
+ * by the driver of its own format, and must be a single file: a disk
+ * naming a backing, data or extent file is refused (EACCES).
+ */
+struct image_disk {
+  unsigned index;               /* in the disk list, from 0 */
+  const char *name;             /* the member's name */
+  uint64_t offset;              /* of its data in the archive */
+  uint64_t size;                /* bytes */
+};
+
+typedef int image_disk_fn (const struct image_disk *disk, void *opaque);
+
+/* When PATH is an OVA, call FN on each of its disks in order, until FN
+ * returns non-zero; *IS_OVA says whether it is one (no call when not).
+ * Returns 0, FN's non-zero value, or -1 after reporting (a damaged OVA:
+ * an archive that starts with a valid tar header is read as one).
+ */
+int image_ova_disks (const char *path, bool *is_ova, image_disk_fn *fn,
                      void *opaque);
 
 /* The next image down the chain, or NULL. */

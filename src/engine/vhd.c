@@ -61,18 +61,16 @@ has_cookie (const unsigned char *footer)
 }
 
 static int
-read_tail (int fd, unsigned char *footer, bool *read)
+read_tail (const struct probe_span *span, unsigned char *footer, bool *read)
 {
-  off_t end = lseek (fd, 0, SEEK_END);
   ssize_t n;
 
   *read = false;
-  if (end == -1)
-    return -1;
-  if (end < VHD_FOOTER_BYTES)
+  if (span->size < VHD_FOOTER_BYTES)
     return 0;
   do
-    n = pread (fd, footer, VHD_FOOTER_BYTES, end - VHD_FOOTER_BYTES);
+    n = pread (span->fd, footer, VHD_FOOTER_BYTES,
+               span->base + span->size - VHD_FOOTER_BYTES);
   while (n == -1 && errno == EINTR);
   if (n == -1)
     return -1;
@@ -81,18 +79,25 @@ read_tail (int fd, unsigned char *footer, bool *read)
 }
 
 /* A dynamic disk starts with "conectix", as qemu probes; a fixed disk only
- * ends with its footer, which must then hold together: its checksum and
- * the fixed type (qemu itself leaves that case to -f vpc).
+ * ends with its footer (vpc_probe_tail).
  */
 int
 vpc_probe (int fd, const unsigned char *head, size_t len)
 {
+  (void) fd;
+  return len >= VHD_COOKIE_BYTES && has_cookie (head);
+}
+
+/* A fixed disk's footer must hold together: its checksum and the fixed
+ * type (qemu itself leaves that case to -f vpc).
+ */
+int
+vpc_probe_tail (const struct probe_span *span)
+{
   unsigned char footer[VHD_FOOTER_BYTES];
   bool read;
 
-  if (len >= VHD_COOKIE_BYTES && has_cookie (head))
-    return 1;
-  if (read_tail (fd, footer, &read) == -1)
+  if (read_tail (span, footer, &read) == -1)
     return -1;
   return read && has_cookie (footer)
          && load_be32 (footer + VHD_FT_CHECKSUM) == footer_checksum (footer)

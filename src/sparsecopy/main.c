@@ -89,6 +89,7 @@ enum {
   OPT_REQUEST_SIZE, OPT_STREAM_BUFFER, OPT_HEADER, OPT_CHECKSUM,
   OPT_SOURCE_CHECKSUM, OPT_PROGRESS_FD,
   OPT_SNAPSHOT,
+  OPT_DISK,
 };
 
 static const struct option long_options[] = {
@@ -114,6 +115,7 @@ static const struct option long_options[] = {
   { "checksum", required_argument, NULL, OPT_CHECKSUM },
   { "source-checksum", required_argument, NULL, OPT_SOURCE_CHECKSUM },
   { "snapshot", required_argument, NULL, OPT_SNAPSHOT },
+  { "disk", required_argument, NULL, OPT_DISK },
   { "help", no_argument, NULL, 'h' },
   { "version", no_argument, NULL, 'V' },
   { NULL, 0, NULL, 0 },
@@ -137,6 +139,8 @@ usage (FILE *fp)
 "  -f, --format=FORMAT      raw, qcow2, vdi, vpc (VHD), vhdx or vmdk (default:\n"
 "                           probe)\n"
 "      --snapshot=ID|NAME   copy this internal snapshot of a qcow2 image\n"
+"      --disk=N|NAME        copy this disk of an OVA archive (index from 0, or\n"
+"                           name; default: its only disk)\n"
 "  -S, --sparse=SIZE        all-zero blocks of SIZE become holes (default 4k,\n"
 "                           0 disables)\n"
 "      --holes=METHOD       auto, skip, punch, discard, zeroout or write\n"
@@ -282,6 +286,7 @@ parse_option (struct settings *s, int opt, const char *arg)
     s->source.checksum = &s->source_checksum;
     break;
   case OPT_SNAPSHOT: s->source.snapshot = arg; break;
+  case OPT_DISK: s->source.disk = arg; break;
   case 'h':
     usage (stdout);
     exit (EXIT_OK);

@@ -169,7 +169,8 @@ struct source *
 source_image_open (const char *path, const struct source_options *o)
 {
   struct image_options io = { .format = o->format,
-                              .allowed_dirs = o->allowed_dirs };
+                              .allowed_dirs = o->allowed_dirs,
+                              .disk = o->disk };
   struct image_source *is = calloc (1, sizeof *is);
 
   if (o->snapshot != NULL)

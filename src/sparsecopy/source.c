@@ -33,14 +33,25 @@ open_stream_fd (const char *path)
 }
 
 /* A stream is read front to back for its active layer: a snapshot's L1
- * table may lie anywhere.
+ * table may lie anywhere.  An OVA's disks are read in place in the
+ * archive file.
  */
 static struct source *
-refuse_streamed_snapshot (const char *path)
+refuse_streamed_selection (const char *path, const struct source_options *o)
 {
-  report_error ("%s: --snapshot reads a qcow2 image from a local file, not "
-                "from a stream (-, a FIFO, a URL)", path);
+  if (o->snapshot)
+    report_error ("%s: --snapshot reads a qcow2 image from a local file, not "
+                  "from a stream (-, a FIFO, a URL)", path);
+  else
+    report_error ("%s: --disk reads an OVA archive from a local file, not "
+                  "from a stream (-, a FIFO, a URL)", path);
   return NULL;
+}
+
+static bool
+selects_inside (const struct source_options *o)
+{
+  return o->snapshot != NULL || o->disk != NULL;
 }
 
 struct source *
@@ -54,15 +65,15 @@ source_open (const char *path, const struct source_options *options)
                   "FIFO, an http(s) URL), not an NBD export", path);
     return NULL;
   }
-  if (nbd_conn_is_uri (path) && options->snapshot) {
-    report_error ("%s: --snapshot reads a qcow2 image file, not an NBD "
-                  "export", path);
+  if (nbd_conn_is_uri (path) && selects_inside (options)) {
+    report_error ("%s: %s reads an image file, not an NBD export", path,
+                  options->snapshot ? "--snapshot" : "--disk");
     return NULL;
   }
   if (nbd_conn_is_uri (path))
     return source_nbd_open (path);
-  if (input_is_url (path) && options->snapshot)
-    return refuse_streamed_snapshot (path);
+  if (input_is_url (path) && selects_inside (options))
+    return refuse_streamed_selection (path, options);
   if (input_is_url (path))
     input = input_http_open (path, &options->http);
   else {
@@ -77,9 +88,9 @@ source_open (const char *path, const struct source_options *options)
       return source_image_open (path, options);
     if (fd == -1)
       return NULL;
-    if (options->snapshot) {
+    if (selects_inside (options)) {
       close (fd);
-      return refuse_streamed_snapshot (path);
+      return refuse_streamed_selection (path, options);
     }
     input = input_fd_open (path, fd);
   }

@@ -90,6 +90,10 @@ struct source_options {
    * Local image files only.
    */
   const char *snapshot;
+  /* The disk of an OVA archive to copy (image_options.disk), or NULL.
+   * Local files only.
+   */
+  const char *disk;
 };
 
 /* Open PATH: an NBD URI is an export; "-" (standard input), an http:// or

@@ -158,20 +158,20 @@ remember_failure (const struct file_version *version, int open_errno)
  * reads of the damaged part fail.
  */
 static int
-measure_open_image (const char *path, const char *snapshot,
-                    enum image_snapshot_key key, struct raw_view_size *size,
-                    struct file_version *version)
+measure_open_image (const char *path, const struct view_choice *choice,
+                    struct raw_view_size *size, struct file_version *version)
 {
   struct open_image *open_image;
 
-  open_image = image_table_acquire (path, snapshot, key);
+  open_image = image_table_acquire (path, choice);
   if (open_image == NULL)
     return -1;
   *version = open_image->version;
   size->virtual_size = image_size (open_image->image);
   size->data_bytes_known =
     image_data_bytes (open_image->image, &size->data_bytes) == 0;
-  if (!size->data_bytes_known && snapshot == NULL)
+  if (!size->data_bytes_known && choice->snapshot == NULL
+      && choice->disk == NULL)
     remember_failure (version, 0);
   image_table_release (open_image);
   return 0;
@@ -179,7 +179,7 @@ measure_open_image (const char *path, const char *snapshot,
 
 int
 file_info_measure (const char *path, const struct stat *st,
-                   const char *snapshot, enum image_snapshot_key key,
+                   const struct view_choice *choice,
                    struct raw_view_size *size)
 {
   struct file_version version = file_version_of (st);
@@ -187,8 +187,8 @@ file_info_measure (const char *path, const struct stat *st,
   int err = 0;
   bool known;
 
-  if (snapshot)
-    return measure_open_image (path, snapshot, key, size, &version);
+  if (choice->snapshot || choice->disk)
+    return measure_open_image (path, choice, size, &version);
 
   pthread_mutex_lock (&slots_lock);
   slot = slot_for_locked (&version);
@@ -203,7 +203,7 @@ file_info_measure (const char *path, const struct stat *st,
     return -1;
   }
 
-  if (measure_open_image (path, NULL, 0, size, &version) == -1) {
+  if (measure_open_image (path, choice, size, &version) == -1) {
     err = errno;
     if (is_image_failure (err))
       remember_failure (&version, err);

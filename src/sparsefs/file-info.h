@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "image.h"
+#include "image-table.h"
 
 /* Whether the regular file NAME in folder DIRFD, whose stat is ST, probes
  * as an image format other than raw (image_probe_fd).  A file that can't
@@ -33,15 +33,15 @@ struct raw_view_size {
  */
 bool file_info_has_snapshots (int dirfd, const char *name, const struct stat *st);
 
-/* Measure the raw view of the image at PATH (absolute), whose stat is ST:
- * of its internal snapshot SNAPSHOT (looked up by KEY), or if SNAPSHOT is
- * NULL of its active layer.  Returns 0, or -1 with errno set if the engine
- * can't open it.  If it can't, or the active layer's map is damaged, the
- * engine's message is kept: see file_info_error().  Only the active
- * layer's measure is remembered here (namespace.c remembers snapshots').
+/* Measure the raw view CHOICE names of the image at PATH (absolute),
+ * whose stat is ST.  Returns 0, or -1 with errno set if the engine can't
+ * open it.  If it can't, or the file's own image's map is damaged, the
+ * engine's message is kept: see file_info_error().  Only the file's own
+ * image's measure is remembered here (namespace.c remembers snapshots'
+ * and OVA disks').
  */
 int file_info_measure (const char *path, const struct stat *st,
-                       const char *snapshot, enum image_snapshot_key key,
+                       const struct view_choice *choice,
                        struct raw_view_size *size);
 
 /* Why the image of this version failed to open or to map, as the engine

@@ -24,23 +24,28 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct open_image *table;
 
 static bool
-same_layer (const struct open_image *entry, const char *snapshot,
-            enum image_snapshot_key key)
+same_text (const char *a, const char *b)
 {
-  if (entry->snapshot == NULL || snapshot == NULL)
-    return entry->snapshot == snapshot;
-  return entry->snapshot_key == key && strcmp (entry->snapshot, snapshot) == 0;
+  return a == NULL || b == NULL ? a == b : strcmp (a, b) == 0;
+}
+
+static bool
+same_layer (const struct open_image *entry, const struct view_choice *choice)
+{
+  return same_text (entry->snapshot, choice->snapshot)
+    && (choice->snapshot == NULL || entry->snapshot_key == choice->snapshot_key)
+    && same_text (entry->disk, choice->disk);
 }
 
 static struct open_image *
-find_locked (const struct file_version *version, const char *snapshot,
-             enum image_snapshot_key key)
+find_locked (const struct file_version *version,
+             const struct view_choice *choice)
 {
   struct open_image *entry;
 
   for (entry = table; entry; entry = entry->next)
     if (file_version_equal (&entry->version, version)
-        && same_layer (entry, snapshot, key))
+        && same_layer (entry, choice))
       return entry;
   return NULL;
 }
@@ -54,6 +59,7 @@ open_engine_image (const struct open_image *entry)
     .allowed_dirs = settings.allowed_dirs,
     .snapshot = entry->snapshot,
     .snapshot_key = entry->snapshot_key,
+    .disk = entry->disk,
   };
 
   return image_open (entry->path, &options);
@@ -66,6 +72,7 @@ close_entry (struct open_image *entry)
     image_close (entry->image);
   free ((char *) entry->path);
   free (entry->snapshot);
+  free (entry->disk);
   free (entry);
 }
 
@@ -74,8 +81,8 @@ close_entry (struct open_image *entry)
  * contents under the old version.
  */
 static struct open_image *
-open_new_locked (const char *path, const char *snapshot,
-                 enum image_snapshot_key key, const struct file_version *version)
+open_new_locked (const char *path, const struct view_choice *choice,
+                 const struct file_version *version)
 {
   struct open_image *entry;
   struct file_version after;
@@ -83,14 +90,15 @@ open_new_locked (const char *path, const char *snapshot,
 
   entry = calloc (1, sizeof *entry);
   if (entry == NULL || (entry->path = strdup (path)) == NULL
-      || (snapshot && (entry->snapshot = strdup (snapshot)) == NULL)) {
+      || (choice->snapshot
+          && (entry->snapshot = strdup (choice->snapshot)) == NULL)
+      || (choice->disk && (entry->disk = strdup (choice->disk)) == NULL)) {
     report_error ("%s: %m", path);
     if (entry)
-      free ((char *) entry->path);
-    free (entry);
+      close_entry (entry);
     return NULL;
   }
-  entry->snapshot_key = key;
+  entry->snapshot_key = choice->snapshot_key;
   entry->image = open_engine_image (entry);
   if (entry->image == NULL || image_file_stat (entry->image, &st) == -1) {
     close_entry (entry);
@@ -126,8 +134,7 @@ image_table_changed (const struct open_image *open_image)
 }
 
 struct open_image *
-image_table_acquire (const char *path, const char *snapshot,
-                     enum image_snapshot_key key)
+image_table_acquire (const char *path, const struct view_choice *choice)
 {
   struct open_image *entry = NULL;
   struct file_version version;
@@ -141,12 +148,12 @@ image_table_acquire (const char *path, const char *snapshot,
       break;
     }
     version = file_version_of (&st);
-    entry = find_locked (&version, snapshot, key);
+    entry = find_locked (&version, choice);
     if (entry) {
       entry->references++;
       break;
     }
-    entry = open_new_locked (path, snapshot, key, &version);
+    entry = open_new_locked (path, choice, &version);
     if (entry || errno != EAGAIN)
       break;
   }

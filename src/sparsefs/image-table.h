@@ -13,25 +13,34 @@
 #include "file-version.h"
 #include "image.h"
 
+/* Which view of a source file a raw file shows, as image_options takes
+ * them: an internal snapshot, a disk of an OVA archive, or (both NULL) the
+ * file's own image.
+ */
+struct view_choice {
+  const char *snapshot;
+  enum image_snapshot_key snapshot_key;
+  const char *disk;
+};
+
 struct open_image {
   struct image *image;
   struct file_version version;
   /* private to image-table.c */
   const char *path;
-  char *snapshot;               /* as image_options takes it, or NULL */
+  char *snapshot;               /* as view_choice, owned */
   enum image_snapshot_key snapshot_key;
+  char *disk;
   unsigned references;
   struct open_image *next;
 };
 
 /* Open the image at PATH (absolute), or take another reference to the
- * already open image of the same version, reading the internal snapshot
- * SNAPSHOT (looked up by KEY, as image_options.snapshot) or, if SNAPSHOT
- * is NULL, the active layer.  On failure returns NULL with errno set; the
- * engine has reported why.
+ * already open image of the same version, reading the view CHOICE names.
+ * On failure returns NULL with errno set; the engine has reported why.
  */
-struct open_image *image_table_acquire (const char *path, const char *snapshot,
-                                        enum image_snapshot_key key);
+struct open_image *image_table_acquire (const char *path,
+                                        const struct view_choice *choice);
 
 /* Whether the file behind OPEN_IMAGE has changed since it was opened (a
  * rewrite in place or a truncation: its version differs).  The engine then

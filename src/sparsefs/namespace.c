@@ -32,6 +32,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archive-folder.h"
+#include "escaped-name.h"
 #include "file-info.h"
 #include "file-version.h"
 #include "image-table.h"
@@ -56,6 +58,7 @@ struct entry {
   const char *short_name, *full_name;   /* NAME.raw, FILENAME.raw */
   const char *shown;            /* name, short_name, full_name or NULL */
   bool is_folder;
+  bool is_archive;              /* a folder that is an OVA archive */
   bool has_snapshots;           /* images: the header counts snapshots */
   /* Snapshot entries (NAME@SNAPSHOT.raw): the snapshot as image_options
    * takes it; their name is the image's file name, short_name and
@@ -353,8 +356,9 @@ name_image (struct listing *listing, struct entry *entry, const char *name)
   return bytes;
 }
 
+/* A folder, or an OVA archive (ARCHIVE) shown as one, under its name. */
 static int
-add_folder (struct listing *listing, const char *name)
+add_folder (struct listing *listing, const char *name, bool archive)
 {
   struct entry *entry = new_entry (listing);
 
@@ -362,16 +366,28 @@ add_folder (struct listing *listing, const char *name)
     return -ENOMEM;
   listing->bytes += strlen (name) + 1;
   entry->is_folder = true;
+  entry->is_archive = archive;
   entry->shown = entry->name;
   return 0;
 }
 
-/* Add NAME of folder DIRFD if it is a folder or an image.  Images known
- * to PREVIOUS at the same version are not probed again.
+/* Whether file NAME of source folder FOLDER (ending with '/') is an OVA. */
+static bool
+is_archive_in (const char *folder, const char *name)
+{
+  char path[PATH_MAX];
+
+  return snprintf (path, sizeof path, "%s%s", folder, name) < (int) sizeof path
+    && archive_is_ova (path);
+}
+
+/* Add NAME of folder DIRFD (source folder FOLDER) if it is a folder, an
+ * image or an OVA archive.  Images known to PREVIOUS at the same version
+ * are not probed again.
  */
 static int
 add_entry (struct listing *listing, const struct listing *previous, int dirfd,
-           const char *name)
+           const char *folder, const char *name)
 {
   struct file_version version;
   struct entry *entry;
@@ -381,7 +397,7 @@ add_entry (struct listing *listing, const struct listing *previous, int dirfd,
   if (fstatat (dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
     return 0;
   if (S_ISDIR (st.st_mode))
-    return add_folder (listing, name);
+    return add_folder (listing, name, false);
   if (S_ISLNK (st.st_mode) && fstatat (dirfd, name, &st, 0) == -1)
     return 0;
   if (!S_ISREG (st.st_mode))
@@ -398,42 +414,13 @@ add_entry (struct listing *listing, const struct listing *previous, int dirfd,
     free (entry->name);
     listing->bytes -= r;
     listing->count--;
-    return 0;
+    return is_archive_in (folder, name) ? add_folder (listing, name, true) : 0;
   }
   entry->has_snapshots = file_info_has_snapshots (dirfd, name, &st);
   return 0;
 }
 
 /* ---- internal snapshots --------------------------------------------- */
-
-static bool
-escaped_byte (unsigned char c)
-{
-  return c == '%' || c == '/' || c < 0x20 || c == 0x7f;
-}
-
-/* The length of TEXT with escaped bytes written as %XX. */
-static size_t
-escaped_length (const char *text)
-{
-  size_t length = 0;
-
-  for (; *text; text++)
-    length += escaped_byte (*text) ? 3 : 1;
-  return length;
-}
-
-/* TEXT with escaped bytes written as %XX at TO; returns the end. */
-static char *
-put_escaped (char *to, const char *text)
-{
-  for (; *text; text++)
-    if (escaped_byte (*text))
-      to += sprintf (to, "%%%02X", (unsigned char) *text);
-    else
-      *to++ = *text;
-  return to;
-}
 
 struct snapshot_walk {
   struct listing *listing;
@@ -521,7 +508,7 @@ add_snapshots_of (struct listing *listing, const struct listing *previous,
 
   if (snprintf (path, sizeof path, "%s%s", folder, image->name) >= (int) sizeof path)
     return 0;
-  open_image = image_table_acquire (path, NULL, 0);
+  open_image = image_table_acquire (path, &(struct view_choice) { 0 });
   if (open_image == NULL)
     return errno == ENOMEM ? -ENOMEM : 0;
   walk.version = open_image->version;
@@ -618,7 +605,7 @@ read_folder (int dirfd, const char *folder, const struct listing *previous,
   listing->bytes = sizeof *listing;
   while (r == 0 && (errno = 0, d = readdir (dir)) != NULL)
     if (strcmp (d->d_name, ".") != 0 && strcmp (d->d_name, "..") != 0)
-      r = add_entry (listing, previous, dirfd, d->d_name);
+      r = add_entry (listing, previous, dirfd, folder, d->d_name);
   if (r == 0 && errno != 0)
     r = -errno;
   closedir (dir);
@@ -819,9 +806,10 @@ acquire_listing (int dirfd, const char *folder_path, struct listing **out)
 static void
 measure_node (struct node *node)
 {
+  struct view_choice choice = node_choice (node);
+
   node->measure_failed =
-    file_info_measure (node->source, &node->st, node_snapshot (node),
-                       node->snapshot_key, &node->size) == -1;
+    file_info_measure (node->source, &node->st, &choice, &node->size) == -1;
   if (node->measure_failed)
     node->size = (struct raw_view_size) { 0 };
 }
@@ -855,8 +843,19 @@ measure_entry (struct entry *entry, struct node *node)
 
 /* ---- paths ---------------------------------------------------------- */
 
+/* A folder shown as one must still be one, an image or an OVA archive
+ * (ARCHIVE) a regular file.
+ */
+static bool
+still_is (const struct stat *st, enum node_kind kind, bool archive)
+{
+  return kind == NODE_FOLDER && !archive ? S_ISDIR (st->st_mode)
+                                         : S_ISREG (st->st_mode);
+}
+
 static int
-set_node (struct node *node, enum node_kind kind, const char *source)
+set_node (struct node *node, enum node_kind kind, const char *source,
+          bool archive)
 {
   if (snprintf (node->source, sizeof node->source, "%s", source)
       >= (int) sizeof node->source)
@@ -865,7 +864,9 @@ set_node (struct node *node, enum node_kind kind, const char *source)
     return -errno;
   node->kind = kind;
   node->snapshot[0] = '\0';
-  if (kind == NODE_FOLDER ? !S_ISDIR (node->st.st_mode) : !S_ISREG (node->st.st_mode))
+  node->archive = archive;
+  node->disk[0] = '\0';
+  if (!still_is (&node->st, kind, archive))
     return -ENOENT;
   return 0;
 }
@@ -932,6 +933,56 @@ take_entry_snapshot (struct node *node, const struct entry *entry)
   node->snapshot_key = entry->snapshot_key;
 }
 
+static int resolve_in_folder (const char *path, struct node *node,
+                              bool measure);
+
+/* The OVA archive shown as folder PATH[0..LENGTH) into *NODE.  Returns 0,
+ * or -ENOENT when that is no archive.
+ */
+static int
+resolve_archive (const char *path, size_t length, struct node *node)
+{
+  char archive[PATH_MAX];
+  int r;
+
+  if (length >= sizeof archive)
+    return -ENAMETOOLONG;
+  memcpy (archive, path, length);
+  archive[length] = '\0';
+  r = resolve_in_folder (archive, node, false);
+  return r == 0 && !node->archive ? -ENOENT : r;
+}
+
+/* PATH is "/ARCHIVE.../NAME": disk NAME of an OVA shown as a folder, the
+ * archive PATH[0..PARENT_LENGTH - 1).
+ */
+static int
+resolve_in_archive (const char *path, size_t parent_length, struct node *node,
+                    bool measure)
+{
+  struct archive_folder folder;
+  const struct archive_entry *entry;
+  int r;
+
+  r = resolve_archive (path, parent_length - 1, node);
+  if (r == 0)
+    r = archive_folder_read (node->source, &folder);
+  if (r < 0)
+    return r;
+  entry = archive_folder_find (&folder, path + parent_length);
+  if (entry != NULL) {
+    node->kind = NODE_IMAGE;
+    node->archive = false;
+    snprintf (node->disk, sizeof node->disk, "%s", entry->disk);
+  }
+  archive_folder_free (&folder);
+  if (entry == NULL)
+    return -ENOENT;
+  if (measure)
+    measure_node (node);
+  return 0;
+}
+
 /* PATH is "/" or "/PARENT.../NAME" in a source folder. */
 static int
 resolve_in_folder (const char *path, struct node *node, bool measure)
@@ -944,11 +995,13 @@ resolve_in_folder (const char *path, struct node *node, bool measure)
   int dirfd, r;
 
   dirfd = open_source_folder (path, parent_length);
+  if (dirfd == -ENOENT && parent_length > 1)
+    return resolve_in_archive (path, parent_length, node, measure);
   if (dirfd < 0)
     return dirfd;
   if (*shown == '\0') {
     close (dirfd);
-    return set_node (node, NODE_FOLDER, settings.source);
+    return set_node (node, NODE_FOLDER, settings.source, false);
   }
   r = source_path (folder, path, parent_length, "");
   if (r == 0)
@@ -959,7 +1012,8 @@ resolve_in_folder (const char *path, struct node *node, bool measure)
   entry = find_shown (listing, shown);
   r = entry ? source_path (source, path, parent_length, entry->name) : -ENOENT;
   if (r == 0)
-    r = set_node (node, entry->is_folder ? NODE_FOLDER : NODE_IMAGE, source);
+    r = set_node (node, entry->is_folder ? NODE_FOLDER : NODE_IMAGE, source,
+                  entry->is_archive);
   if (r == 0)
     take_entry_snapshot (node, entry);
   if (r == 0 && measure && node->kind == NODE_IMAGE)
@@ -986,18 +1040,18 @@ resolve_single_image (const char *path, struct node *node)
   int r;
 
   if (settings.kind == SOURCE_IMAGE_ON_FILE)
-    return strcmp (path, "/") == 0 ? set_node (node, NODE_IMAGE, settings.source)
-      : -ENOENT;
+    return strcmp (path, "/") == 0
+      ? set_node (node, NODE_IMAGE, settings.source, false) : -ENOENT;
   if (strcmp (path, "/") == 0) {
     copy = strdup (settings.source);
-    r = copy ? set_node (node, NODE_FOLDER, dirname (copy)) : -ENOMEM;
+    r = copy ? set_node (node, NODE_FOLDER, dirname (copy), false) : -ENOMEM;
     free (copy);
     return r;
   }
   r = single_image_name (&name);
   if (r == 0) {
-    r = strcmp (path + 1, name) == 0 ? set_node (node, NODE_IMAGE, settings.source)
-      : -ENOENT;
+    r = strcmp (path + 1, name) == 0
+      ? set_node (node, NODE_IMAGE, settings.source, false) : -ENOENT;
     free (name);
   }
   return r;
@@ -1032,9 +1086,23 @@ namespace_resolve_measured (const char *path, struct node *node)
 
 struct open_folder {
   char *path;                   /* FUSE path */
-  int dirfd;                    /* the source folder; -1: a single image */
+  int dirfd;                    /* the source folder; -1: a single image
+                                   or an OVA archive */
   struct listing *listing;
+  struct node archive;          /* an OVA archive's folder: its node */
+  struct archive_folder disks;  /* and its disks */
 };
+
+/* FUSE folder PATH that is no source folder: an OVA archive's. */
+static int
+open_archive_folder (struct open_folder *folder)
+{
+  int r = resolve_archive (folder->path, strlen (folder->path),
+                           &folder->archive);
+
+  return r < 0 ? r : archive_folder_read (folder->archive.source,
+                                          &folder->disks);
+}
 
 int
 namespace_open_folder (const char *path, struct open_folder **out)
@@ -1054,6 +1122,8 @@ namespace_open_folder (const char *path, struct open_folder **out)
       : source_path (source, path, strlen (path), path[strlen (path) - 1] == '/' ? "" : "/");
     if (r == 0)
       r = acquire_listing (folder->dirfd, source, &folder->listing);
+    if (r == -ENOENT && folder->dirfd < 0)
+      r = open_archive_folder (folder);
   }
   if (r < 0) {
     folder->listing = NULL;
@@ -1069,6 +1139,7 @@ namespace_close_folder (struct open_folder *folder)
 {
   if (folder->listing)
     release_listing (folder->listing);
+  archive_folder_free (&folder->disks);
   if (folder->dirfd >= 0)
     close (folder->dirfd);
   free (folder->path);
@@ -1090,8 +1161,10 @@ entry_node (const struct open_folder *folder, struct entry *entry, struct node *
   if (fstatat (folder->dirfd, entry->name, &node->st, 0) == -1)
     return -errno;
   node->kind = entry->is_folder ? NODE_FOLDER : NODE_IMAGE;
+  node->archive = entry->is_archive;
+  node->disk[0] = '\0';
   take_entry_snapshot (node, entry);
-  if (entry->is_folder ? !S_ISDIR (node->st.st_mode) : !S_ISREG (node->st.st_mode))
+  if (!still_is (&node->st, node->kind, entry->is_archive))
     return -ENOENT;
   if (!entry->is_folder)
     measure_entry (entry, node);
@@ -1115,6 +1188,29 @@ list_single_image (bool with_nodes,
   free (name);
 }
 
+/* The disks of an OVA archive's folder. */
+static void
+list_archive (struct open_folder *folder, size_t from, bool with_nodes,
+              int (*emit) (void *, const char *, size_t, const struct node *),
+              void *opaque)
+{
+  struct node node;
+  size_t i;
+
+  for (i = from; i < folder->disks.count; i++) {
+    const struct archive_entry *entry = &folder->disks.entries[i];
+
+    node = folder->archive;
+    node.kind = NODE_IMAGE;
+    node.archive = false;
+    snprintf (node.disk, sizeof node.disk, "%s", entry->disk);
+    if (with_nodes)
+      measure_node (&node);
+    if (emit (opaque, entry->shown, i, with_nodes ? &node : NULL))
+      break;
+  }
+}
+
 void
 namespace_list (struct open_folder *folder, size_t from, bool with_nodes,
                 int (*emit) (void *, const char *, size_t, const struct node *),
@@ -1124,6 +1220,10 @@ namespace_list (struct open_folder *folder, size_t from, bool with_nodes,
   struct node node;
   size_t i;
 
+  if (folder->disks.entries != NULL) {
+    list_archive (folder, from, with_nodes, emit, opaque);
+    return;
+  }
   if (folder->listing == NULL) {
     if (from == 0)
       list_single_image (with_nodes, emit, opaque);
@@ -1148,7 +1248,7 @@ namespace_listing_memory (const struct node *folder, size_t *entries,
   size_t i;
   int dirfd, r;
 
-  if (settings.kind != SOURCE_FOLDER)
+  if (settings.kind != SOURCE_FOLDER || folder->archive)
     return -ENODATA;
   if (snprintf (source, sizeof source, "%s/", folder->source) >= (int) sizeof source)
     return -ENAMETOOLONG;

@@ -20,6 +20,10 @@
  * longer than NAME_MAX.  Snapshot tables are read only for images whose
  * header counts snapshots.
  *
+ * An OVA archive (image_ova_disks, by content) shows as a folder under its
+ * file name, holding one raw file per disk (archive-folder.h); its folder
+ * and disks are found by listing the archive, not kept.
+ *
  * A listing also remembers the size and data bytes of each image it
  * shows, per file version, so that listing a folder again measures only
  * the images that changed.  What kept listings hold is counted and capped
@@ -34,6 +38,7 @@
 #include <sys/stat.h>
 
 #include "file-info.h"
+#include "tar-header.h"
 
 enum node_kind {
   NODE_FOLDER,
@@ -54,6 +59,11 @@ struct node {
    */
   char snapshot[NAME_MAX + 1];
   enum image_snapshot_key snapshot_key;
+  /* Folders: whether SOURCE is an OVA archive shown as a folder.  Images:
+   * the OVA disk shown (as image_options.disk), or "".
+   */
+  bool archive;
+  char disk[TAR_MAX_NAME + 1];
 };
 
 /* NODE's snapshot as image_options takes it: NULL for the active layer. */
@@ -61,6 +71,19 @@ static inline const char *
 node_snapshot (const struct node *node)
 {
   return node->snapshot[0] ? node->snapshot : NULL;
+}
+
+/* The view of its source file image NODE shows. */
+static inline struct view_choice
+node_choice (const struct node *node)
+{
+  struct view_choice choice = {
+    .snapshot = node_snapshot (node),
+    .snapshot_key = node->snapshot_key,
+    .disk = node->disk[0] ? node->disk : NULL,
+  };
+
+  return choice;
 }
 
 /* Find the node of PATH (as FUSE gives it, starting with "/").

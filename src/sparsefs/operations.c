@@ -144,6 +144,13 @@ fill_node_stat (const struct node *node, struct stat *st)
     *st = node->st;
     st->st_mode &= ~0222;
   }
+  /* An OVA archive shows as a folder: whoever may read it may list it. */
+  if (node->archive) {
+    st->st_mode = S_IFDIR | (st->st_mode & 0444) | (st->st_mode & 0444) >> 2;
+    st->st_nlink = 2;
+    st->st_size = 0;            /* its disks count the bytes, not the folder */
+    st->st_blocks = 0;
+  }
 }
 
 static int
@@ -264,6 +271,7 @@ sparsefs_releasedir (const char *path, struct fuse_file_info *fi)
 static int
 sparsefs_open (const char *path, struct fuse_file_info *fi)
 {
+  struct view_choice choice;
   struct handle *handle;
   struct node node;
   int r;
@@ -279,8 +287,8 @@ sparsefs_open (const char *path, struct fuse_file_info *fi)
   handle = new_handle (path);
   if (handle == NULL)
     return -ENOMEM;
-  handle->open_image = image_table_acquire (node.source, node_snapshot (&node),
-                                            node.snapshot_key);
+  choice = node_choice (&node);
+  handle->open_image = image_table_acquire (node.source, &choice);
   if (handle->open_image == NULL) {
     r = reply_errno (errno);
     free_handle (handle);

@@ -42,13 +42,11 @@ struct described {
 static int
 describe_node (const struct node *node, struct described *d)
 {
-  const char *snapshot = node_snapshot (node);
+  struct view_choice choice = node_choice (node);
 
   *d = (struct described) { 0 };
-  if (file_info_measure (node->source, &node->st, snapshot, node->snapshot_key,
-                         &d->size) == 0)
-    d->open_image = image_table_acquire (node->source, snapshot,
-                                         node->snapshot_key);
+  if (file_info_measure (node->source, &node->st, &choice, &d->size) == 0)
+    d->open_image = image_table_acquire (node->source, &choice);
   if (file_info_error (&node->st, d->error, sizeof d->error) || d->open_image)
     return 0;
   return errno == ENOMEM ? -ENOMEM : -EIO;

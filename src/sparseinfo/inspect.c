@@ -116,9 +116,11 @@ judge_layer (struct inspection *i, const struct image_description *d)
 
 /* Open the chain to read it, and count its data bytes. */
 static void
-count_data (struct inspection *i, const char *const *allowed_dirs)
+count_data (struct inspection *i, const char *const *allowed_dirs,
+            const char *disk)
 {
-  struct image_options options = { .allowed_dirs = allowed_dirs };
+  struct image_options options = { .allowed_dirs = allowed_dirs,
+                                   .disk = disk };
   struct image *image = image_open (i->path, &options);
 
   if (image != NULL && image_data_bytes (image, &i->data_bytes) == 0)
@@ -157,17 +159,23 @@ check_file (struct inspection *i)
 }
 
 void
-inspect_image (const char *path, const char *const *allowed_dirs,
-               struct inspection *i)
+inspect_image (const char *path, const struct image_disk *disk,
+               const char *const *allowed_dirs, struct inspection *i)
 {
   struct image_options options = {
     .allowed_dirs = allowed_dirs,
     .describe_only = true,
   };
   const struct image *layer;
+  char index[16];
 
   memset (i, 0, sizeof *i);
   i->path = path;
+  i->disk = disk;
+  if (disk != NULL) {
+    snprintf (index, sizeof index, "%u", disk->index);
+    options.disk = index;
+  }
   i->verdict = VERDICT_SAFE;
   if (check_file (i) == -1) {
     i->verdict = VERDICT_UNREADABLE;
@@ -191,7 +199,7 @@ inspect_image (const char *path, const char *const *allowed_dirs,
   for (layer = i->image; layer != NULL; layer = image_backing (layer))
     judge_layer (i, image_describe (layer));
   if (i->verdict == VERDICT_SAFE)
-    count_data (i, allowed_dirs);
+    count_data (i, allowed_dirs, options.disk);
 }
 
 void

@@ -39,6 +39,7 @@ enum verdict {
 
 struct inspection {
   const char *path;
+  const struct image_disk *disk;  /* the disk of an OVA PATH, or NULL */
   enum verdict verdict;
   struct image *image;          /* opened to describe, or NULL */
   bool have_data_bytes;         /* safe images only */
@@ -48,12 +49,13 @@ struct inspection {
   char *error;                  /* VERDICT_UNREADABLE: why (malloc'd) */
 };
 
-/* Inspect PATH, confined to its folder and ALLOWED_DIRS (NULL-terminated,
+/* Inspect PATH (its DISK when PATH is an OVA, else NULL; DISK must live
+ * as long as *I), confined to its folder and ALLOWED_DIRS (NULL-terminated,
  * or NULL), into *I.  Never fails: an image that cannot be read gets
  * VERDICT_UNREADABLE.  Free with inspection_free().
  */
-void inspect_image (const char *path, const char *const *allowed_dirs,
-                    struct inspection *i);
+void inspect_image (const char *path, const struct image_disk *disk,
+                    const char *const *allowed_dirs, struct inspection *i);
 void inspection_free (struct inspection *i);
 
 const char *reason_name (enum reason_kind kind);

@@ -26,7 +26,8 @@ usage (FILE *stream)
            "\n"
            "Describe each IMAGE and its backing chain as qemu-img info\n"
            "--backing-chain does, read by the sparsefs engine alone, and\n"
-           "give a verdict: safe, or unsafe with the reasons.\n"
+           "give a verdict: safe, or unsafe with the reasons.  An OVA\n"
+           "archive gets one report per disk.\n"
            "\n"
            "  --json            print a JSON array, one object per IMAGE\n"
            "  --allow-dir=DIR   a backing or data file may also lie under DIR\n"
@@ -99,11 +100,74 @@ exit_status (enum verdict verdict)
          : verdict == VERDICT_UNSAFE ? EXIT_UNSAFE : EXIT_UNREADABLE;
 }
 
+/* What the reports of all IMAGEs share. */
+struct run {
+  const struct options *options;
+  bool first;                   /* no report printed yet */
+  int status;                   /* the worst so far */
+  const char *path;             /* the IMAGE being reported */
+  unsigned disks;               /* of its reports, when an OVA */
+};
+
+/* Inspect PATH (its DISK, or NULL) and print the report. */
+static void
+report (struct run *run, const char *path, const struct image_disk *disk)
+{
+  struct inspection i;
+  int image_status;
+
+  inspect_image (path, disk, run->options->allowed_dirs, &i);
+  if (run->options->json) {
+    if (!run->first)
+      fputc (',', stdout);
+    print_json (stdout, &i);
+  }
+  else {
+    if (!run->first)
+      fputc ('\n', stdout);
+    print_text (stdout, &i);
+  }
+  run->first = false;
+  if (i.verdict == VERDICT_UNREADABLE)
+    fprintf (stderr, "sparseinfo: %s\n", i.error ? i.error : "out of memory");
+  image_status = exit_status (i.verdict);
+  if (image_status > run->status)
+    run->status = image_status;
+  inspection_free (&i);
+}
+
+static int
+report_disk (const struct image_disk *disk, void *opaque)
+{
+  struct run *run = opaque;
+
+  report (run, run->path, disk);
+  run->disks++;
+  return 0;
+}
+
+/* An OVA gets one report per disk; any other file, or an OVA that cannot
+ * be listed or holds no disk, one report (saying why, if it must).
+ */
+static void
+report_image (struct run *run, const char *path)
+{
+  bool is_ova;
+
+  run->path = path;
+  run->disks = 0;
+  if (image_ova_disks (path, &is_ova, report_disk, run) == -1 || !is_ova
+      || run->disks == 0)
+    report (run, path, NULL);
+}
+
 int
 main (int argc, char **argv)
 {
   struct options options = { 0 };
-  int first, n, status = EXIT_SUCCESS;
+  struct run run = { .options = &options, .first = true,
+                     .status = EXIT_SUCCESS };
+  int first, n;
 
   options.allowed_dirs = calloc (argc + 1, sizeof *options.allowed_dirs);
   if (options.allowed_dirs == NULL) {
@@ -118,29 +182,8 @@ main (int argc, char **argv)
   set_error_sink (keep_quiet);
   if (options.json)
     fputc ('[', stdout);
-  for (n = first; n < argc; n++) {
-    struct inspection i;
-    int image_status;
-
-    inspect_image (argv[n], options.allowed_dirs, &i);
-    if (options.json) {
-      if (n > first)
-        fputc (',', stdout);
-      print_json (stdout, &i);
-    }
-    else {
-      if (n > first)
-        fputc ('\n', stdout);
-      print_text (stdout, &i);
-    }
-    if (i.verdict == VERDICT_UNREADABLE)
-      fprintf (stderr, "sparseinfo: %s\n", i.error ? i.error
-                                                   : "out of memory");
-    image_status = exit_status (i.verdict);
-    if (image_status > status)
-      status = image_status;
-    inspection_free (&i);
-  }
+  for (n = first; n < argc; n++)
+    report_image (&run, argv[n]);
   if (options.json)
     fputs ("]\n", stdout);
   free (options.allowed_dirs);
@@ -148,5 +191,5 @@ main (int argc, char **argv)
     perror ("sparseinfo: standard output");
     return EXIT_UNREADABLE;
   }
-  return status;
+  return run.status;
 }

@@ -125,6 +125,10 @@ write_inspection (struct writer *w, const struct inspection *i)
 
   write_begin (w, NULL, '{');
   write_string (w, "filename", i->path);
+  if (i->disk != NULL) {
+    write_string (w, "disk", i->disk->name);
+    write_uint (w, "disk-index", i->disk->index);
+  }
   write_string (w, "verdict", verdict_name (i->verdict));
   if (i->error != NULL)
     write_string (w, "error", i->error);

@@ -340,3 +340,14 @@ printf '%s\n' '# Disk DescriptorFile' version=1 CID=fffffffe parentCID=ffffffff 
     'RW 128 FLAT "d" 0' 'RW 64 ZERO' > i
 stamp d $((64 * KiB)) 0:$((64 * KiB))
 seed vmdk-extents
+
+# ---- ova --------------------------------------------------------------------
+
+# An OVF and a streamOptimized disk in a ustar archive, read in place.
+stamp i.src $((128 * KiB)) 0:4096 $((64 * KiB)):4096:r
+qemu-img convert -f raw -O vmdk -o subformat=streamOptimized i.src disk.vmdk
+rm -f i.src
+echo '<Envelope><References><File href="disk.vmdk"/></References></Envelope>' > vm.ovf
+tar -c --format=ustar -f i vm.ovf disk.vmdk
+rm -f vm.ovf disk.vmdk
+seed ova-stream

@@ -6,7 +6,8 @@ COMMON_TESTS = \
 	test-iszero \
 	test-error \
 	test-size \
-	test-hash
+	test-hash \
+	test-tar-header
 TESTS += $(COMMON_TESTS)
 check_PROGRAMS += $(COMMON_TESTS)
 
@@ -17,6 +18,8 @@ test_iszero_SOURCES = test-iszero.c
 test_error_SOURCES = test-error.c
 test_hash_SOURCES = test-hash.c
 test_size_SOURCES = test-size.c
+test_tar_header_SOURCES = test-tar-header.c test-capture.h
+test_tar_header_LDADD = $(top_builddir)/src/common/libcommon.a $(CMOCKA_LIBS)
 test_size_LDADD = $(top_builddir)/src/common/libcommon.a $(CMOCKA_LIBS)
 test_error_LDADD = $(top_builddir)/src/common/libcommon.a \
 	$(PTHREAD_LIBS) $(CMOCKA_LIBS)
