@@ -336,6 +336,7 @@ vmdk_stream_open (struct stream *s)
   struct vmdk_stream *v = calloc (1, sizeof *v);
   unsigned char h[VMDK_SECTOR_SIZE];
   uint64_t gd_offset;
+  ssize_t n;
 
   if (v == NULL)
     return out_of_memory (s);
@@ -343,8 +344,13 @@ vmdk_stream_open (struct stream *s)
   v->skip = malloc (STREAM_STEP_BYTES);
   if (v->skip == NULL)
     return out_of_memory (s);
-  if (stream_read_exact (s, h, sizeof h, "the VMDK header") == -1
-      || refuse_other_kinds (s, h) == -1
+  /* A descriptor file may be shorter than a header: refused first. */
+  memset (h, 0, sizeof h);
+  n = stream_read_some (s, h, sizeof h);
+  if (n == -1 || refuse_other_kinds (s, h) == -1
+      || ((size_t) n < sizeof h
+          && stream_read_exact (s, h + n, sizeof h - n,
+                                "the VMDK header") == -1)
       || vmdk_parse_header (s->path, h, &v->sparse) == -1)
     return -1;
   gd_offset = load_le64 (h + VMDK_HDR_GD_OFFSET);
