@@ -47,6 +47,22 @@ entry vmdk-flat.vmdk
 vmdk_from_stamps vmdk-stream.vmdk $((4 * MiB + 5120)) subformat=streamOptimized
 entry vmdk-stream.vmdk
 
+# streamOptimized over three grain tables' spans (32 MiB each), with holes
+# and a run of zeros between data: as qemu-img writes it (the tables
+# before the grains), and as VMware does (vmdk-footer-layout.py: each
+# table after its grains, behind markers, the directory and the footer at
+# the end).  Both stream, in file order.
+stamp vmdk-stream-spans.src $((80 * MiB)) 0:$((300 * KiB)) \
+      $((33 * MiB + 4096)):$((256 * KiB)):r $((70 * MiB)):$((64 * KiB)) \
+      $((80 * MiB - 4096)):4096
+dd if=/dev/zero of=vmdk-stream-spans.src bs=64K seek=2 count=2 conv=notrunc status=none
+qemu-img convert -f raw -O vmdk -o subformat=streamOptimized \
+         vmdk-stream-spans.src vmdk-stream-spans.vmdk
+rm -f vmdk-stream-spans.src
+entry vmdk-stream-spans.vmdk
+python3 "$here/vmdk-footer-layout.py" vmdk-stream-spans.vmdk vmdk-stream-footer.vmdk
+entry vmdk-stream-footer.vmdk
+
 # 5 GiB in 2 GiB extents (three files each), written across the edges.
 # (qemu refuses zeroed grains in flat extents.)
 for kind in Sparse Flat; do

@@ -598,13 +598,13 @@ accepted snap-twice.qcow2 --snapshot snapshot.name=twice
  qemu-img convert -f vmdk -O vmdk -o subformat=streamOptimized good.vmdk stream.vmdk &&
  qemu-img create -q -f vmdk -o subformat=monolithicFlat flat.vmdk $MiB)
 
-# vmdk_damaged NAME BASE QEMU MESSAGE [OFFSET:STRUCT-FORMAT:EXPR]...: as
-# damaged, with the fields at OFFSET packed anew; EXPR may use u32(OFF),
+# vmdk_patched NAME BASE [OFFSET:STRUCT-FORMAT:EXPR]...: a copy of base
+# BASE with the fields at OFFSET packed anew; EXPR may use u32(OFF),
 # u64(OFF) (little-endian fields of the base) and file_size.
-vmdk_damaged ()
+vmdk_patched ()
 {
-    local name=$1 base=$2 qemu=$3 message=$4
-    shift 4
+    local name=$1 base=$2
+    shift 2
     cp "$bases/$base" "$cases/$name"
     python3 - "$cases/$name" "$@" <<'PY'
 import os, struct, sys
@@ -620,6 +620,15 @@ with open(sys.argv[1], "r+b") as f:
         f.seek(eval(off, env))
         f.write(struct.pack(fmt, value))
 PY
+}
+
+# vmdk_damaged NAME BASE QEMU MESSAGE [OFFSET:STRUCT-FORMAT:EXPR]...: as
+# damaged, patched by vmdk_patched.
+vmdk_damaged ()
+{
+    local name=$1 base=$2 qemu=$3 message=$4
+    shift 4
+    vmdk_patched "$name" "$base" "$@"
     refused "$qemu" "$message" "$name" ${VMDK_OPTIONS:-}
 }
 
@@ -658,7 +667,9 @@ vmdk_damaged vmdk-gt-past-eof.vmdk good.vmdk accepts \
 vmdk_damaged vmdk-grain-past-eof.vmdk good.vmdk accepts \
     "vmdk-grain-past-eof.vmdk: VMDK grain at extent offset 0x0: sector 1048576 (65536 bytes) passes the end of the file (196608 bytes)" \
     "$gt0:<I:1 << 20"
-# A compressed grain's marker says how long its payload is.
+# A compressed grain's marker says how long its payload is (a stream has
+# no file size to measure it against).
+stream_expects "VMDK compressed grain at 0x10000: 196608 bytes do not fit in two grains (131072 bytes)"
 vmdk_damaged vmdk-compressed-huge.vmdk stream.vmdk refuses \
     "vmdk-compressed-huge.vmdk: VMDK compressed grain at 0x10000: 196608 bytes do not fit in two grains (131072 bytes) or in the file (131584 bytes)" \
     "$grain0_size:<I:3 << 16"
@@ -772,3 +783,54 @@ refused accepts "ova-missing.ova: missing.ovf: File \"disk2.vmdk\" (reference 1)
 stream_expects qemu
 refused accepts "ova-passwd.ova/passwd.vmdk: descriptor line 8: extent file \"/etc/passwd\" is refused: a disk inside an OVA must be a single file" \
     ova-passwd.ova
+
+# ---- vmdk-stream ------------------------------------------------------------------
+# What only a stream of a streamOptimized VMDK sees: it places grains by
+# their markers' LBA (qemu and the file path by the grain tables), and
+# checks the tables against them at the end.  Bases: stream.vmdk (grains
+# at LBA 0 and 2048, qemu-img's layout: the tables before the grains) and
+# stream-footer.vmdk (VMware's: the tables, the footer and the
+# end-of-stream marker after the grains).
+python3 "$srcdir/vmdk-footer-layout.py" "$bases/stream.vmdk" "$bases/stream-footer.vmdk"
+# The markers of the grains at LBA 0 and 2048, from grain table entries 0
+# and 16.
+grain0="u32($gt0) * 512"
+grain16="u32($gt0 + 64) * 512"
+vmdk_patched vmdk-stream-lba-past.vmdk stream.vmdk "$grain16:<Q:1 << 20"
+stream_expects "VMDK grain marker at 0x10200: LBA 1048576 passes the end of the disk (8192 sectors)"
+accepted vmdk-stream-lba-past.vmdk
+vmdk_patched vmdk-stream-lba-odd.vmdk stream.vmdk "$grain16:<Q:2049"
+stream_expects "VMDK grain marker at 0x10200: LBA 2049 is not the start of a grain (of 128 sectors)"
+accepted vmdk-stream-lba-odd.vmdk
+vmdk_patched vmdk-stream-order.vmdk stream.vmdk "$grain16:<Q:0"
+stream_expects "VMDK grain marker at 0x10200: LBA 0 comes after the grains up to LBA 128: grains out of order or repeated cannot be read as a stream: copy it from a local file"
+accepted vmdk-stream-order.vmdk
+# A payload size that runs over the next grain's marker (qemu inflates
+# what the grain holds and ignores the rest).
+vmdk_patched vmdk-stream-size-past.vmdk stream.vmdk "$grain0 + 8:<I:1024"
+stream_expects "VMDK grain table at sector 27, entry 16: the grain at guest offset 0x100000 is at sector 129, but the stream brought no such grain (was it cut short?)"
+accepted vmdk-stream-size-past.vmdk
+# The grain table places grain 16 where grain 0 is.
+vmdk_patched vmdk-stream-gt-elsewhere.vmdk stream.vmdk "$gt0 + 64:<I:u32($gt0)"
+stream_expects "VMDK grain directory entry 0: the grain at guest offset 0x100000 came at sector 129, but its grain table places it elsewhere"
+accepted vmdk-stream-gt-elsewhere.vmdk
+# No end-of-stream marker: the file path finds no footer either.
+head -c -512 "$bases/stream-footer.vmdk" > "$cases/vmdk-stream-no-eos.vmdk"
+stream_expects "the stream ended at byte 71168, before the VMDK end-of-stream marker"
+refused refuses "vmdk-stream-no-eos.vmdk: VMDK footer at 0x11000: its markers or magic are not those of a footer" vmdk-stream-no-eos.vmdk
+# A footer whose copy of the header doubles the capacity.
+vmdk_patched vmdk-stream-footer-size.vmdk stream-footer.vmdk "file_size - 1024 + 12:<Q:u64(12) * 2"
+stream_expects "VMDK footer at 0x11200: its copy of the header (capacity, grain size, grain table size or flags) is not the header the stream was read with"
+accepted vmdk-stream-footer-size.vmdk
+# A parent named in the descriptor: a stream cannot open it.
+cp "$bases/stream.vmdk" "$cases/vmdk-stream-parent.vmdk"
+python3 - "$cases/vmdk-stream-parent.vmdk" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(0x200)
+    desc = f.read(20 * 512)
+    f.seek(0x200 + desc.index(b"\0"))
+    f.write(b'parentFileNameHint="missing-parent.vmdk"\n')
+PY
+stream_expects "the image has a parent (missing-parent.vmdk), which a stream cannot open: convert it first (qemu-img convert -O vmdk -o subformat=streamOptimized) or copy from the local file"
+refused refuses 'vmdk-stream-parent.vmdk: backing file "missing-parent.vmdk": No such file or directory' vmdk-stream-parent.vmdk

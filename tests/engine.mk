@@ -20,7 +20,7 @@ EXTRA_DIST += make-corpus.sh image-helpers.sh qcow2-edit.py qcow2-mutate.py spar
 	damaged-cases.sh \
 	corpus-vhd.sh \
 	corpus-snapshots.sh \
-	corpus-vmdk.sh \
+	corpus-vmdk.sh vmdk-footer-layout.py \
 	corpus-ova.sh \
 	data/sample.qcow2 data/make-sample.sh
 

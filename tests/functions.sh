@@ -118,7 +118,8 @@ make_public_tmpdir ()
 corpus_is_fresh ()
 {
     local script
-    for script in "$srcdir/make-corpus.sh" "$srcdir/image-helpers.sh" "$srcdir"/corpus-*.sh; do
+    for script in "$srcdir/make-corpus.sh" "$srcdir/image-helpers.sh" "$srcdir"/corpus-*.sh \
+                  "$srcdir/vmdk-footer-layout.py"; do
         [ -e "$script" ] || continue
         [ "$1" -nt "$script" ] || return 1
     done

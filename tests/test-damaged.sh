@@ -304,9 +304,9 @@ stream_verdict ()
 
 # stream_rule IMAGE [OPTION]...: the refusal a stream of IMAGE owes before
 # any damage is looked at, or nothing: a format read from local files
-# only (VDI, VHD, VHDX or VMDK by their magic, as the stream probes, or forced), or a
-# qcow2 image that names another file (qemu-img info tells, without
-# opening that file).
+# only (VDI, VHD or VHDX by their magic, as the stream probes, or forced; a
+# VMDK that is not streamOptimized), or a qcow2 image that names another
+# file (qemu-img info tells, without opening that file).
 stream_rule ()
 {
     local image=$1 info
@@ -329,6 +329,10 @@ elif head[:4] in (b"KDMV", b"COWD") or re.match(
         rb"(#[^\n]*\n| *\r?\n)*version=[123]\r?\n", head):
     print("VMDK")' "$cases/$image") ;;
     esac
+    if [ "${format,,}" = vmdk ]; then
+        vmdk_stream_rule "$image"
+        return
+    fi
     if [ -n "$format" ]; then
         echo "a $format image cannot be read as a stream yet: copy it from a local file"
         return
@@ -346,6 +350,27 @@ if backing:
 elif data:
     print("the image keeps its data in an external data file (%s), which "
           "a stream cannot open: copy from the local file" % data)' "$info"
+}
+
+# vmdk_stream_rule IMAGE: the refusal of a VMDK that is not
+# streamOptimized (a sparse extent with deflated grains and markers), or
+# nothing.
+vmdk_stream_rule ()
+{
+    local kind
+    kind=$(python3 -c '
+import struct, sys
+h = open(sys.argv[1], "rb").read(512).ljust(512, b"\0")
+if h[:4] == b"COWD":
+    print("VMDK3 (COWD)")
+elif h[:4] != b"KDMV":
+    print("descriptor-file")
+elif struct.unpack_from("<H", h, 77)[0] != 1:
+    print("monolithicSparse")
+elif not struct.unpack_from("<I", h, 8)[0] & (1 << 17):
+    print("streamOptimized (without grain markers)")' "$cases/$1")
+    [ -z "$kind" ] ||
+        echo "a $kind VMDK image cannot be read as a stream, only a streamOptimized one: copy it from a local file"
 }
 
 # refused_by_stream QEMU MESSAGE IMAGE [OPTION]...: the stream of IMAGE is

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SOURCE as an http:// URL, from servers this test starts on 127.0.0.1:
 #  - nginx (Range support) and a server that ignores Range (as python3's
-#    http.server does): raw, plain, zlib, zstd and subcluster qcow2, and
-#    gzip, xz and zstd wrappers of each, onto a dirty loop device, each
-#    equal to qemu-img's output;
+#    http.server does): raw, plain, zlib, zstd and subcluster qcow2,
+#    streamOptimized VMDK in qemu-img's and VMware's layouts, and gzip, xz
+#    and zstd wrappers of each, onto a dirty loop device, each equal to
+#    qemu-img's output;
 #  - a server that drops every connection after N bytes: resumed with
 #    Range requests, each retry logged; without Range support: exit 2;
 #  - 404 and 500: exit 2 with the status in the message;
@@ -80,7 +81,8 @@ expect_failure ()
 }
 
 images="raw-sparse.img v3-c64k.qcow2 zlib-c64k.qcow2 zstd-c64k.qcow2
-        el2-prealloc.qcow2 multi-l2-c4k.qcow2"
+        el2-prealloc.qcow2 multi-l2-c4k.qcow2 vmdk-stream.vmdk
+        vmdk-stream-footer.vmdk"
 wrapped=$images
 for name in $images; do
     cp "$corpus/images/$name" "$www/"

@@ -1,9 +1,13 @@
 #!/bin/bash
 # SOURCE read as a stream (standard input, a FIFO): every self-contained
-# corpus image piped onto a loop device (512-byte sectors) whose backing
-# file is full of garbage must equal qemu-img's output there, with the
-# backing file as thin as the file case leaves it.  Then:
+# corpus image of a format that streams (raw, qcow2, streamOptimized VMDK)
+# piped onto a loop device (512-byte sectors) whose backing file is full
+# of garbage must equal qemu-img's output there, with the backing file as
+# thin as the file case leaves it; every other image is refused.  Then:
 #  - gzip, xz and zstd wrappers, found by their magic, and truncated ones;
+#  - streamOptimized VMDK streams cut short: in a grain, between two grains
+#    (the grain tables name what did not come), before the end-of-stream
+#    marker;
 #  - images that need another file are refused, saying what to do;
 #  - an image whose data come before its L2 table (the table moved to the
 #    end of the file) streams through a large enough --stream-buffer, and
@@ -63,7 +67,7 @@ refuses_stream ()
         status=$?
     fi
     [ $status -ne 0 ] && [ $status -lt 128 ] || fail "$name: exit $status"
-    grep -q "image cannot be read as a stream yet: copy it from a local file" \
+    grep -Eq "image cannot be read as a stream( yet|, only a streamOptimized one): copy it from a local file" \
          "$dir/err" || fail "$name: message: $(cat "$dir/err")"
 }
 
@@ -97,11 +101,21 @@ stream_to_new_file ()
     rm -f "$dir/$name.new"
 }
 
-n=0 refused=0 other_formats=0
+# vmdk_type NAME: the createType of VMDK corpus image NAME.
+vmdk_type ()
+{
+    qemu-img info --output=json "$corpus/images/$1" |
+        jq -r '."format-specific".data."create-type"'
+}
+
+n=0 refused=0 other_formats=0 vmdk_streams=0
 while read -r name; do
     format=$(file_format "$name")
+    [ "$format" != vmdk ] || [ "$(vmdk_type "$name")" != streamOptimized ] ||
+        format=vmdk-stream
     case $format in
         raw|qcow2) ;;
+        vmdk-stream) vmdk_streams=$(( vmdk_streams + 1 )) ;;
         *)
             refuses_stream "$name" --format="$format"
             # Probed: a fixed VHD (a footer at the end only) reads as raw,
@@ -135,10 +149,11 @@ done < "$corpus/images/MANIFEST"
 [ "$n" -gt 25 ] || fail "only $n corpus images streamed"
 [ "$refused" -gt 5 ] || fail "only $refused images refused"
 [ "$other_formats" -gt 5 ] || fail "only $other_formats VDI and VHD images refused"
+[ "$vmdk_streams" -ge 3 ] || fail "only $vmdk_streams streamOptimized VMDK images streamed"
 
 # Wrapped in gzip, xz or zstd.
 for name in raw-sparse.img v3-c64k.qcow2 zlib-c64k.qcow2 zstd-c4k.qcow2 \
-            el2-prealloc.qcow2; do
+            el2-prealloc.qcow2 vmdk-stream-footer.vmdk; do
     for wrapper in "gzip -c" "xz -c -T1" "zstd -q -c"; do
         stream_to_loop "$name" $wrapper
         echo "ok: $name through $wrapper"
@@ -199,6 +214,34 @@ for cut in $(( $(stat -c %s "$img") - 65536 )) 50; do
 done
 echo "ok: truncated streams"
 
+# streamOptimized VMDK streams cut short.
+# cut_vmdk NAME BYTES PATTERN: NAME's first BYTES fail (exit 2) with PATTERN.
+cut_vmdk ()
+{
+    local status=0
+    head -c "$2" "$corpus/images/$1" |
+        "$SPARSECOPY" - "$dir/short" 2> "$dir/err" || status=$?
+    [ $status -eq 2 ] || fail "$1 cut at $2: exit $status, not 2"
+    grep -Eq "$3" "$dir/err" || fail "$1 cut at $2: message: $(cat "$dir/err")"
+}
+spans=$corpus/images/vmdk-stream-spans.vmdk
+# Where its last grain starts: the last entry of its last grain table.
+last_grain=$(python3 -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+gtes, = struct.unpack_from("<I", d, 44)
+gd, = struct.unpack_from("<Q", d, 56)
+gts = [g for g in struct.unpack_from("<3I", d, gd * 512) if g]
+print(max(struct.unpack_from("<%dI" % gtes, d, gts[-1] * 512)) * 512)' "$spans")
+cut_vmdk vmdk-stream-spans.vmdk $(( last_grain + 100 )) \
+    "ended at byte $(( last_grain + 100 )), before the end of the VMDK compressed grain at 0x"
+cut_vmdk vmdk-stream-spans.vmdk "$last_grain" \
+    "VMDK grain table at sector [0-9]+, entry [0-9]+: the grain at guest offset 0x[0-9a-f]+ is at sector $(( last_grain / 512 )), but the stream brought no such grain"
+footer=$corpus/images/vmdk-stream-footer.vmdk
+cut_vmdk vmdk-stream-footer.vmdk $(( $(stat -c %s "$footer") - 512 )) \
+    "ended at byte [0-9]+, before the VMDK end-of-stream marker"
+echo "ok: truncated VMDK streams"
+
 # --source-checksum.
 xz -c -T1 "$img" > "$dir/img.xz"
 sum256=$(sha256sum < "$dir/img.xz" | cut -d' ' -f1)
@@ -216,6 +259,12 @@ status=0
 [ $status -eq 5 ] || fail "--source-checksum mismatch: exit $status, not 5"
 grep -q "sha256 checksum mismatch: .*not to be trusted" "$dir/err" ||
     fail "--source-checksum mismatch: message: $(cat "$dir/err")"
+zstd -q -c "$footer" > "$dir/footer.zst"
+"$SPARSECOPY" --source-checksum=sha256:$(sha256sum < "$dir/footer.zst" | cut -d' ' -f1) \
+    - "$dir/sum.out" < "$dir/footer.zst" ||
+    fail "--source-checksum of a VMDK stream: a matching checksum failed"
+cmp "$corpus/expected/vmdk-stream-footer.vmdk.raw" "$dir/sum.out" ||
+    fail "--source-checksum of a VMDK stream: the output differs from qemu-img's"
 status=0
 "$SPARSECOPY" --source-checksum=sha256:$sum256 "$img" "$dir/sum.out" \
     2> "$dir/err" || status=$?

@@ -1,4 +1,6 @@
-/* What stream.c shares with the qcow2 stream decoder (stream-qcow2.c). */
+/* What stream.c shares with the stream decoders of qcow2 (stream-qcow2.c)
+ * and streamOptimized VMDK (stream-vmdk.c).
+ */
 #ifndef SPARSEFS_STREAM_INTERNAL_H
 #define SPARSEFS_STREAM_INTERNAL_H
 
@@ -9,6 +11,10 @@
 #include "stream.h"
 
 struct qcow2_stream;
+struct vmdk_stream;
+
+/* Bytes read at once while skipping or holding. */
+#define STREAM_STEP_BYTES (1024 * 1024)
 
 struct stream {
   char *path;
@@ -22,6 +28,7 @@ struct stream {
   unsigned char probe[4096];
   size_t probe_len, probe_used;
   struct qcow2_stream *qcow2;
+  struct vmdk_stream *vmdk;
 };
 
 /* Read up to COUNT bytes (less only at the end).  Returns the count, or -1
@@ -35,6 +42,11 @@ ssize_t stream_read_some (struct stream *s, void *buf, size_t count);
 int stream_read_exact (struct stream *s, void *buf, size_t count,
                        const char *what);
 
+/* Read the rest of the input, STEP_BYTES at a time into SCRATCH.
+ * Returns 0, or -1 after reporting.
+ */
+int stream_drain (struct stream *s, void *scratch, size_t step_bytes);
+
 /* The qcow2 decoder: open parses the header whose first LEN bytes are in
  * FIRST (the rest of the first cluster is read by it).
  */
@@ -46,5 +58,15 @@ int qcow2_stream_decompress (const struct stream *s,
                              const void *payload, void *out);
 size_t qcow2_stream_max_payload (const struct stream *s);
 void qcow2_stream_close (struct stream *s);
+
+/* The streamOptimized VMDK decoder, the same calls. */
+int vmdk_stream_open (struct stream *s);
+int vmdk_stream_next (struct stream *s, void *buf, size_t buf_size,
+                      size_t max_data, struct stream_event *event);
+int vmdk_stream_decompress (const struct stream *s,
+                            const struct stream_event *event,
+                            const void *payload, void *out);
+size_t vmdk_stream_max_payload (const struct stream *s);
+void vmdk_stream_close (struct stream *s);
 
 #endif

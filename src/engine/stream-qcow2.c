@@ -26,9 +26,6 @@
 #include "rounding.h"
 #include "stream-internal.h"
 
-/* Bytes read at once while skipping or holding. */
-#define STEP_BYTES (1024 * 1024)
-
 /* Room for a structure's name in messages: "the L2 table of L1 entry N
  * (65536 bytes at 0xN)".
  */
@@ -226,7 +223,7 @@ advance_to (struct stream *s, uint64_t offset, const char *what)
   size_t n;
 
   while (s->pos < offset) {
-    n = MIN (STEP_BYTES, offset - s->pos);
+    n = MIN (STREAM_STEP_BYTES, offset - s->pos);
     buf = q->tables_ahead > 0 ? malloc (n) : q->skip;
     if (buf == NULL)
       return out_of_memory (s);
@@ -636,18 +633,6 @@ serve_compressed (struct stream *s, unsigned char *buf,
   return 1;
 }
 
-/* Nothing more to map: read the rest of the input. */
-static int
-drain (struct stream *s)
-{
-  ssize_t n;
-
-  do
-    n = stream_read_some (s, s->qcow2->skip, STEP_BYTES);
-  while (n > 0);
-  return n == -1 ? -1 : 0;
-}
-
 int
 qcow2_stream_next (struct stream *s, void *buf, size_t buf_size,
                    size_t max_data, struct stream_event *event)
@@ -670,7 +655,7 @@ qcow2_stream_next (struct stream *s, void *buf, size_t buf_size,
     if (q->tables_ahead == 0 && last_hole (s, event) == 1)
       return 1;
     if (q->heap_len == 0)
-      return drain (s);
+      return stream_drain (s, q->skip, STREAM_STEP_BYTES);
     switch (q->heap[0].kind) {
     case RECORD_L1:
     case RECORD_L2: {
@@ -803,7 +788,7 @@ qcow2_stream_open (struct stream *s)
   q->l1_needed = div_round_up (s->size, q->l2_entries << q->cluster_bits);
   q->table_size = MAX (q->cluster_size, q->l1_needed * 8);
   q->table = malloc (q->table_size);
-  q->skip = malloc (STEP_BYTES);
+  q->skip = malloc (STREAM_STEP_BYTES);
   if (q->table == NULL || q->skip == NULL)
     return out_of_memory (s);
   l1 = (struct record) { .kind = RECORD_L1, .host = q->header.l1_table_offset,

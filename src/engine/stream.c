@@ -1,5 +1,6 @@
 /* Reading an image front to back (see stream.h): the input, the format
- * probe, and raw streams.  qcow2 is in stream-qcow2.c.
+ * probe, and raw streams.  qcow2 is in stream-qcow2.c, streamOptimized
+ * VMDK in stream-vmdk.c.
  */
 #include <config.h>
 
@@ -56,6 +57,17 @@ stream_read_exact (struct stream *s, void *buf, size_t count,
   return 0;
 }
 
+int
+stream_drain (struct stream *s, void *scratch, size_t step_bytes)
+{
+  ssize_t n;
+
+  do
+    n = stream_read_some (s, scratch, step_bytes);
+  while (n > 0);
+  return n == -1 ? -1 : 0;
+}
+
 /* Bytes read before deciding: enough for the VDI signature, the VHD
  * cookie, the VHDX signature and a VMDK descriptor's first line as well as
  * the qcow2 magic.
@@ -64,7 +76,7 @@ stream_read_exact (struct stream *s, void *buf, size_t count,
 
 /* The name of a format the engine reads from files but not from streams,
  * or NULL.  Read as raw, such an image would write its own metadata onto
- * the target.
+ * the target.  (Which VMDK images stream is for stream-vmdk.c to say.)
  */
 static const char *
 unstreamable_format (const unsigned char *head, size_t len)
@@ -75,8 +87,6 @@ unstreamable_format (const unsigned char *head, size_t len)
     return "VHD";
   if (vhdx_probe (-1, head, len) == 1)
     return "VHDX";
-  if (vmdk_probe (-1, head, len) == 1)
-    return "VMDK";
   return NULL;
 }
 
@@ -98,7 +108,8 @@ probe_format (struct stream *s, enum image_format wanted)
   s->probe_len = n;
   if (wanted == IMAGE_FORMAT_AUTO)
     refused = unstreamable_format (s->probe, n);
-  else if (wanted != IMAGE_FORMAT_RAW && wanted != IMAGE_FORMAT_QCOW2)
+  else if (wanted != IMAGE_FORMAT_RAW && wanted != IMAGE_FORMAT_QCOW2
+           && wanted != IMAGE_FORMAT_VMDK)
     refused = image_format_name (wanted);
   else
     refused = NULL;
@@ -109,10 +120,15 @@ probe_format (struct stream *s, enum image_format wanted)
     return -1;
   }
   s->format = wanted;
-  if (wanted == IMAGE_FORMAT_AUTO)
-    s->format = n >= 8 && load_be32 (s->probe) == QCOW2_MAGIC
-                && load_be32 (s->probe + 4) >= 1
-                ? IMAGE_FORMAT_QCOW2 : IMAGE_FORMAT_RAW;
+  if (wanted != IMAGE_FORMAT_AUTO)
+    return 0;
+  if (n >= 8 && load_be32 (s->probe) == QCOW2_MAGIC
+      && load_be32 (s->probe + 4) >= 1)
+    s->format = IMAGE_FORMAT_QCOW2;
+  else if (vmdk_probe (-1, s->probe, n) == 1)
+    s->format = IMAGE_FORMAT_VMDK;
+  else
+    s->format = IMAGE_FORMAT_RAW;
   return 0;
 }
 
@@ -130,7 +146,8 @@ stream_open (const char *path, const struct stream_input *in,
   s->in = *in;
   s->buffer_limit = options->buffer_bytes;
   if (probe_format (s, options->format) == -1
-      || (s->format == IMAGE_FORMAT_QCOW2 && qcow2_stream_open (s) == -1)) {
+      || (s->format == IMAGE_FORMAT_QCOW2 && qcow2_stream_open (s) == -1)
+      || (s->format == IMAGE_FORMAT_VMDK && vmdk_stream_open (s) == -1)) {
     stream_close (s);
     return NULL;
   }
@@ -143,6 +160,7 @@ stream_close (struct stream *s)
   if (s == NULL)
     return;
   qcow2_stream_close (s);
+  vmdk_stream_close (s);
   free (s->path);
   free (s);
 }
@@ -168,7 +186,14 @@ stream_position (const struct stream *s)
 size_t
 stream_max_payload (const struct stream *s)
 {
-  return s->format == IMAGE_FORMAT_QCOW2 ? qcow2_stream_max_payload (s) : 0;
+  switch (s->format) {
+  case IMAGE_FORMAT_QCOW2:
+    return qcow2_stream_max_payload (s);
+  case IMAGE_FORMAT_VMDK:
+    return vmdk_stream_max_payload (s);
+  default:
+    return 0;
+  }
 }
 
 /* Raw: the bytes as they come, the last piece padded to 512 with zeros. */
@@ -196,6 +221,8 @@ stream_next (struct stream *s, void *buf, size_t buf_size, size_t max_data,
 {
   if (s->format == IMAGE_FORMAT_QCOW2)
     return qcow2_stream_next (s, buf, buf_size, max_data, event);
+  if (s->format == IMAGE_FORMAT_VMDK)
+    return vmdk_stream_next (s, buf, buf_size, max_data, event);
   return raw_next (s, buf, round_down (MIN (max_data, buf_size), 512),
                    event);
 }
@@ -204,5 +231,7 @@ int
 stream_decompress (const struct stream *s, const struct stream_event *event,
                    const void *payload, void *out)
 {
+  if (s->format == IMAGE_FORMAT_VMDK)
+    return vmdk_stream_decompress (s, event, payload, out);
   return qcow2_stream_decompress (s, event, payload, out);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "vmdk-format.h"
 #include "vmdk-internal.h"
 
 static int
@@ -86,6 +87,26 @@ vmdk_desc_cid (const char *path, const char *desc, const char *name,
     return refused (EINVAL);
   }
   return 0;
+}
+
+int
+vmdk_desc_identity (const char *path, const char *desc, char **parent_name,
+                    uint32_t *cid, uint32_t *parent_cid)
+{
+  char *head = strndup (desc, VMDK_DESC_BYTES);
+  int r = -1;
+
+  if (head == NULL) {
+    report_error ("%s: %m", path);
+    return -1;
+  }
+  if (vmdk_desc_string (path, head, "parentFileNameHint",
+                        VMDK_MAX_PARENT_NAME, parent_name) != -1
+      && vmdk_desc_cid (path, head, "CID", cid) == 0
+      && vmdk_desc_cid (path, head, "parentCID", parent_cid) == 0)
+    r = 0;
+  free (head);
+  return r;
 }
 
 static const char *

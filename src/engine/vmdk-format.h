@@ -36,6 +36,8 @@
 #define VMDK_MARKER_SIZE   8           /* 32 bits */
 #define VMDK_MARKER_TYPE  12           /* 32 bits */
 #define VMDK_MARKER_END_OF_STREAM 0
+#define VMDK_MARKER_GRAIN_TABLE 1
+#define VMDK_MARKER_GRAIN_DIRECTORY 2
 #define VMDK_MARKER_FOOTER 3
 
 /* A compressed grain's marker: its LBA (64 bits) and payload size. */

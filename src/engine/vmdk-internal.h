@@ -1,6 +1,8 @@
 /* What the parts of the VMDK driver share: vmdk.c (the driver: extents in
  * guest order), vmdk-sparse.c (a hosted sparse extent: grain directory and
- * tables, compressed grains) and vmdk-descriptor.c (the text descriptor).
+ * tables, compressed grains), vmdk-header.c (the checks of its header
+ * and the inflating of its grains, shared with the stream decoder
+ * stream-vmdk.c) and vmdk-descriptor.c (the text descriptor).
  */
 #ifndef SPARSEFS_VMDK_INTERNAL_H
 #define SPARSEFS_VMDK_INTERNAL_H
@@ -38,6 +40,23 @@ struct vmdk_extent {
   uint64_t flat_offset;         /* FLAT: where its bytes start in FILE */
   struct vmdk_sparse sparse;
 };
+
+/* ---- vmdk-header.c ---- */
+
+/* The version, geometry and compression of the sparse extent header H
+ * (VMDK_HEADER_BYTES, from its magic on) into S: everything but where its
+ * tables lie.  Returns 0, or -1 after reporting "PATH: VMDK header: ...".
+ */
+int vmdk_parse_header (const char *path, const unsigned char *h,
+                       struct vmdk_sparse *s);
+
+/* Inflate the compressed grain at HOST (for messages), LENGTH bytes at IN,
+ * into OUT (OUT_SIZE bytes) with zlib's uncompress() as qemu does; it must
+ * give at least NEEDED bytes.  Returns 0, or -1 after reporting (EIO).
+ */
+int vmdk_inflate_grain (const char *path, uint64_t host, const void *in,
+                        uint64_t length, void *out, uint64_t out_size,
+                        uint64_t needed);
 
 /* ---- vmdk-sparse.c ---- */
 
@@ -82,6 +101,14 @@ int vmdk_desc_string (const char *path, const char *desc, const char *name,
  */
 int vmdk_desc_cid (const char *path, const char *desc, const char *name,
                    uint32_t *cid);
+
+/* The parent's name (malloc'd, NULL when none), the CID and parentCID of
+ * DESC, from its first VMDK_DESC_BYTES as qemu reads them.  Returns 0, or
+ * -1 after reporting.
+ */
+int vmdk_desc_identity (const char *path, const char *desc,
+                        char **parent_name, uint32_t *cid,
+                        uint32_t *parent_cid);
 
 /* One extent line of a descriptor, as qemu parses it. */
 struct vmdk_extent_line {

@@ -12,7 +12,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "byte-order.h"
 #include "cache.h"
@@ -63,54 +62,6 @@ read_footer (struct image *file, unsigned char *header)
 }
 
 static int
-check_version (struct image *file, const unsigned char *h)
-{
-  uint32_t version = load_le32 (h + VMDK_HDR_VERSION);
-
-  if (version > VMDK_MAX_VERSION) {
-    report_error ("%s: VMDK header: version %" PRIu32 " is not supported "
-                  "(at most %u)", file->path, version, VMDK_MAX_VERSION);
-    return refused (ENOTSUP);
-  }
-  return 0;
-}
-
-/* Grain size, grain table size and capacity, within qemu's limits. */
-static int
-check_geometry (struct image *file, const unsigned char *h,
-                struct vmdk_sparse *s)
-{
-  uint64_t granularity = load_le64 (h + VMDK_HDR_GRANULARITY);
-  uint64_t capacity = load_le64 (h + VMDK_HDR_CAPACITY), gd_entries;
-
-  if (granularity == 0 || granularity > VMDK_MAX_GRANULARITY) {
-    report_error ("%s: VMDK header: grain size of %" PRIu64 " sectors is "
-                  "out of range (1 to %u)", file->path, granularity,
-                  VMDK_MAX_GRANULARITY);
-    return refused (EINVAL);
-  }
-  s->gtes_per_gt = load_le32 (h + VMDK_HDR_NUM_GTES);
-  if (s->gtes_per_gt == 0 || s->gtes_per_gt > VMDK_MAX_GTES) {
-    report_error ("%s: VMDK header: num_gtes_per_gt %" PRIu32 " is out of "
-                  "range (1 to %u)", file->path, s->gtes_per_gt,
-                  VMDK_MAX_GTES);
-    return refused (EINVAL);
-  }
-  s->grain_size = granularity * VMDK_SECTOR_SIZE;
-  gd_entries = div_round_up (capacity, granularity * s->gtes_per_gt);
-  if (gd_entries > VMDK_MAX_GD_ENTRIES) {
-    report_error ("%s: VMDK header: capacity of %" PRIu64 " sectors needs "
-                  "%" PRIu64 " grain directory entries (at most %u)",
-                  file->path, capacity, gd_entries, VMDK_MAX_GD_ENTRIES);
-    return refused (EFBIG);
-  }
-  /* At most 2^25 entries of 2^9 grains of 2^30 bytes: no overflow. */
-  s->capacity = capacity * VMDK_SECTOR_SIZE;
-  s->gd.entries = gd_entries;
-  return 0;
-}
-
-static int
 check_layout (struct image *file, const unsigned char *h,
               struct vmdk_sparse *s)
 {
@@ -139,25 +90,6 @@ check_layout (struct image *file, const unsigned char *h,
   return 0;
 }
 
-static int
-check_compression (struct image *file, const unsigned char *h,
-                   struct vmdk_sparse *s)
-{
-  uint32_t flags = load_le32 (h + VMDK_HDR_FLAGS);
-
-  s->compressed = load_le16 (h + VMDK_HDR_COMPRESSION)
-                  == VMDK_COMPRESSION_DEFLATE;
-  s->has_marker = flags & VMDK_FLAG_MARKER;
-  s->zero_grain = flags & VMDK_FLAG_ZERO_GRAIN;
-  if (s->compressed && s->grain_size > VMDK_MAX_COMPRESSED_GRAIN) {
-    report_error ("%s: VMDK header: compressed grains of %" PRIu64 " bytes "
-                  "are too large (at most %u)", file->path, s->grain_size,
-                  VMDK_MAX_COMPRESSED_GRAIN);
-    return refused (ENOTSUP);
-  }
-  return 0;
-}
-
 int
 vmdk_sparse_open (struct image *file, struct vmdk_sparse *s)
 {
@@ -173,9 +105,8 @@ vmdk_sparse_open (struct image *file, struct vmdk_sparse *s)
   if (load_le64 (h + VMDK_HDR_GD_OFFSET) == VMDK_GD_AT_END
       && read_footer (file, h) == -1)
     return -1;
-  return check_version (file, h) == -1 || check_geometry (file, h, s) == -1
-         || check_layout (file, h, s) == -1
-         || check_compression (file, h, s) == -1 ? -1 : 0;
+  return vmdk_parse_header (file->path, h, s) == -1
+         || check_layout (file, h, s) == -1 ? -1 : 0;
 }
 
 /* What a grain table entry says about a grain. */
@@ -287,7 +218,6 @@ fill_inflated (void *buf, size_t size, void *opaque)
   struct image *file = e->file;
   uint64_t payload = f->host, length = e->sparse.grain_size;
   unsigned char marker[VMDK_GRAIN_MARKER_BYTES];
-  uLongf out = size;
   unsigned char *in;
   int r;
 
@@ -319,15 +249,9 @@ fill_inflated (void *buf, size_t size, void *opaque)
   }
   r = read_at (file, file->fd, "a VMDK compressed grain", in, length,
                payload);
-  if (r == 0 && (uncompress (buf, &out, in, length) != Z_OK
-                 || out < grain_bytes (&e->sparse, f->grain_start))) {
-    report_error ("%s: VMDK compressed grain at 0x%" PRIx64 " (%" PRIu64
-                  " bytes) does not inflate to the %" PRIu64 " bytes of its "
-                  "grain", file->path, f->host, length,
-                  grain_bytes (&e->sparse, f->grain_start));
-    errno = EIO;
-    r = -1;
-  }
+  if (r == 0)
+    r = vmdk_inflate_grain (file->path, f->host, in, length, buf, size,
+                            grain_bytes (&e->sparse, f->grain_start));
   free (in);
   return r;
 }

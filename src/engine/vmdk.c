@@ -413,26 +413,6 @@ open_sparse_image (struct image *img, struct vmdk *v, char **desc)
 
 /* ---- the driver ---- */
 
-/* The CIDs and the parent, from the descriptor's first 20 sectors. */
-static int
-read_identity (struct image *img, struct vmdk *v, const char *desc)
-{
-  char *head = strndup (desc, VMDK_DESC_BYTES);
-  int r = -1;
-
-  if (head == NULL) {
-    report_error ("%s: %m", img->path);
-    return -1;
-  }
-  if (vmdk_desc_string (img->path, head, "parentFileNameHint",
-                        VMDK_MAX_PARENT_NAME, &v->parent_name) != -1
-      && vmdk_desc_cid (img->path, head, "CID", &v->cid) == 0
-      && vmdk_desc_cid (img->path, head, "parentCID", &v->parent_cid) == 0)
-    r = 0;
-  free (head);
-  return r;
-}
-
 static void
 describe (struct image *img, const struct vmdk *v)
 {
@@ -470,7 +450,8 @@ vmdk_open (struct image *img)
         ? open_sparse_image (img, v, &desc)
         : open_descriptor_file (img, v, &desc);
   if (r == 0)
-    r = read_identity (img, v, desc);
+    r = vmdk_desc_identity (img->path, desc, &v->parent_name, &v->cid,
+                            &v->parent_cid);
   free (desc);
   if (r == -1) {
     free_vmdk (img, v);

@@ -357,7 +357,7 @@ source_stream_open (const char *path, struct input *input,
     return NULL;
   }
   ss->source.size = stream_size (ss->stream);
-  ss->source.size_known = stream_format (ss->stream) == IMAGE_FORMAT_QCOW2;
+  ss->source.size_known = stream_format (ss->stream) != IMAGE_FORMAT_RAW;
   ss->source.format = image_format_name (stream_format (ss->stream));
   return &ss->source;
 }

@@ -66,6 +66,8 @@
 #define STREAM_MAX_EVENTS 4096
 #define STREAM_SMALL_BUFFER (64u << 10)
 #define STREAM_BUFFER (1u << 20)
+/* A compressed payload: at most two VMDK grains of 2 MiB. */
+#define STREAM_MAX_PAYLOAD (4u << 20)
 
 static const char *const part_names[MAX_PARTS] = { "i", "b", "d" };
 
@@ -161,7 +163,7 @@ setup (void)
   set_error_sink (count_report);
   read_buf = malloc (READ_CHUNK);
   window_buf = malloc (WINDOW_BYTES);
-  stream_buf = malloc (STREAM_DATA_MAX + (2u << 20) + 512);
+  stream_buf = malloc (STREAM_DATA_MAX + STREAM_MAX_PAYLOAD);
   stream_out = malloc (2u << 20);
   image_bytes = malloc (2u << 20);
   if (read_buf == NULL || window_buf == NULL || stream_buf == NULL
@@ -597,7 +599,11 @@ static void
 compare_with_image (const struct stream *st, struct image *img,
                     const struct stream_event *e, const unsigned char *bytes)
 {
+  /* A VMDK stream places grains by their markers, the image by its grain
+   * tables; the stream compares the two only at its end.
+   */
   if (img == NULL || image_describe (img)->format != stream_format (st)
+      || stream_format (st) == IMAGE_FORMAT_VMDK
       || e->offset + e->length > image_size (img)
       || e->length > (2u << 20))
     return;
@@ -650,7 +656,7 @@ check_event (const struct stream *st, struct image *img,
 {
   const unsigned char *bytes = stream_buf;
 
-  if (e->length == 0 || (stream_format (st) == IMAGE_FORMAT_QCOW2
+  if (e->length == 0 || (stream_format (st) != IMAGE_FORMAT_RAW
                          && e->offset + e->length > stream_size (st)))
     contract_broken ("stream event at %llu, %llu bytes (size %llu)",
                      (unsigned long long) e->offset,
@@ -695,7 +701,7 @@ exercise_stream (struct image *img, uint64_t buffer, bool reread)
   }
   buf_size = STREAM_DATA_MAX > stream_max_payload (st)
              ? STREAM_DATA_MAX : stream_max_payload (st);
-  if (buf_size > STREAM_DATA_MAX + (2u << 20) + 512)
+  if (buf_size > STREAM_DATA_MAX + STREAM_MAX_PAYLOAD)
     contract_broken ("a payload of %zu bytes", buf_size);
   while (stream_event_count < STREAM_MAX_EVENTS) {
     expect_call ();
