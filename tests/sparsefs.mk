@@ -18,7 +18,8 @@ SPARSEFS_TESTS = \
 	test-sparsefs-stress.sh \
 	test-sparsefs-replace.sh \
 	test-sparsefs-folder.sh \
-	test-sparsefs-snapshots.sh
+	test-sparsefs-snapshots.sh \
+	test-sparsefs-vmdk-extents.sh
 
 TESTS += $(SPARSEFS_TESTS)
 EXTRA_DIST += $(SPARSEFS_TESTS) bench-sparsefs.sh bench-folders.sh
