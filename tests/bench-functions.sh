@@ -126,6 +126,8 @@ fresh_target ()
 # bench opts in to, as
 #   vmdk   streamOptimized VMDK (IMAGE_DIR/vmdk.vmdk)
 #   vhdx   dynamic VHDX         (IMAGE_DIR/vhdx.vhdx)
+#   vdi    dynamic VDI          (IMAGE_DIR/vdi.vdi)
+#   vhd    dynamic VHD          (IMAGE_DIR/vhd.vhd; its size the raw file's)
 # Sets $size (bytes) and $data (the bytes the file system allocates).
 # bench_image NAME and bench_format NAME give an image's file name and its
 # qemu driver.
@@ -147,6 +149,9 @@ make_bench_images ()
                       "$1/fs.raw" "$2/$(bench_image vmdk)" ;;
             vhdx) qemu-img convert -O vhdx -o subformat=dynamic -f raw \
                       "$1/fs.raw" "$2/$(bench_image vhdx)" ;;
+            vdi) qemu-img convert -O vdi -f raw "$1/fs.raw" "$2/$(bench_image vdi)" ;;
+            vhd) qemu-img convert -O vpc -o subformat=dynamic,force_size=on -f raw \
+                     "$1/fs.raw" "$2/$(bench_image vhd)" ;;
             *) echo "make_bench_images: no image kind $extra" >&2; return 1 ;;
         esac
     done
@@ -155,5 +160,5 @@ make_bench_images ()
          tr '\t\n' ': ')" >&2
 }
 
-bench_image () { case $1 in vmdk|vhdx) echo "$1.$1" ;; *) echo "$1.qcow2" ;; esac; }
-bench_format () { case $1 in vmdk|vhdx) echo "$1" ;; *) echo qcow2 ;; esac; }
+bench_image () { case $1 in vmdk|vhdx|vdi|vhd) echo "$1.$1" ;; *) echo "$1.qcow2" ;; esac; }
+bench_format () { case $1 in vmdk|vhdx|vdi) echo "$1" ;; vhd) echo vpc ;; *) echo qcow2 ;; esac; }

@@ -19,7 +19,7 @@
 # Usage: bench-sparsecopy.sh [SPARSECOPY]
 # Environment: BENCH_TREE (default /usr/share), BENCH_FS_SIZE (default 4G),
 # BENCH_RUNS (default 3 rounds of every tool; each tool's best is kept; see
-# bench-functions.sh), BENCH_IMAGES (default "plain zlib zstd vmdk vhdx").
+# bench-functions.sh), BENCH_IMAGES (default "plain zlib zstd vmdk vhdx"; also vdi, vhd).
 # Needs root (loop devices, tmpfs), about 3 x the tree's size of memory.
 set -euo pipefail
 

@@ -19,7 +19,7 @@
 # Environment: SPARSEFS (default: the build tree's), BENCH_DIR (scratch
 # folder, default /var/tmp), FIO_SECONDS (default 10), REPEAT (rounds of
 # each timing, the best is shown; default 3), BENCH_IMAGES (default
-# "plain zlib zstd vmdk vhdx").
+# "plain zlib zstd vmdk vhdx"; also vdi, vhd).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -34,7 +34,8 @@ ENGINE_TESTS = \
 	test-engine-cli.sh \
 	test-damaged-fuzz.sh \
 	test-engine-chain-work.sh \
-	test-snapshots.sh
+	test-snapshots.sh \
+	test-engine-block-runs.sh
 
 TESTS += $(ENGINE_TESTS)
 EXTRA_DIST += $(ENGINE_TESTS)

@@ -117,6 +117,41 @@ sys.exit(0 if head[:4] == b"QFI\xfb"
 EOF
 }
 
+# extent_files FOLDER: the files that the VMDK text descriptors of FOLDER
+# name as their extents (on RW extent lines, by a name without a folder),
+# one a line: sparsefs hides them.
+extent_files ()
+{
+    python3 - "$1" <<'EOF'
+import os, re, sys
+folder = sys.argv[1]
+for name in sorted(os.listdir(folder)):
+    path = os.path.join(folder, name)
+    if not os.path.isfile(path) or os.path.getsize(path) > (1 << 20):
+        continue
+    with open(path, "rb") as f:
+        text = f.read()
+    if text[:4] in (b"KDMV", b"COWD"):
+        continue
+    for m in re.finditer(rb'^RW +\d+ +\w+ +"(?:\./)*([^"/]+)"', text, re.M):
+        print(m.group(1).decode())
+EOF
+}
+
+# shown_images FOLDER: the names sparsefs shows FOLDER's images under (no
+# collision), one a line, sorted: its image files (is_image) but the VMDK
+# extent files (extent_files).
+shown_images ()
+{
+    local extents file
+    extents=$(extent_files "$1")
+    for file in "$1"/*; do
+        if is_image "$file" && ! grep -qxF "$(basename "$file")" <<< "$extents"; then
+            shown_name "$file"
+        fi
+    done | sort
+}
+
 # image_manifest CORPUS: the entry-point images of the corpus that sparsefs
 # shows (not the raw ones).
 image_manifest ()

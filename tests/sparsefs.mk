@@ -19,7 +19,8 @@ SPARSEFS_TESTS = \
 	test-sparsefs-replace.sh \
 	test-sparsefs-folder.sh \
 	test-sparsefs-snapshots.sh \
-	test-sparsefs-ova.sh
+	test-sparsefs-ova.sh \
+	test-sparsefs-vmdk-extents.sh
 
 TESTS += $(SPARSEFS_TESTS)
 EXTRA_DIST += $(SPARSEFS_TESTS) bench-sparsefs.sh bench-folders.sh

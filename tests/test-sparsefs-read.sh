@@ -9,12 +9,11 @@ requires python3 --version
 
 mount_corpus
 
-# Shown: the image files of the folder (probed by content: backing files too)
-# and their internal snapshots, nothing else (raw images, MANIFEST).
+# Shown: the image files of the folder (probed by content: backing files
+# too) but VMDK extent files, and their internal snapshots, nothing else
+# (raw images, MANIFEST).
 {
-    for f in "$corpus"/images/*; do
-        if is_image "$f"; then shown_name "$f"; fi
-    done
+    shown_images "$corpus/images"
     snapshot_entries "$corpus"/images/* | cut -f2
 } | sort > "$tmp/want"
 ls -A "$mnt" | sort > "$tmp/got"

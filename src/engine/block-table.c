@@ -1,4 +1,4 @@
-/* Chunked reads of a table of 32-bit block entries (see block-table.h). */
+/* Block tables and the disks they map (see block-table.h). */
 #include <config.h>
 
 #include <string.h>
@@ -47,21 +47,51 @@ block_table_entry (struct image *img, const struct block_table *table,
   return 0;
 }
 
+void
+block_disk_init (struct block_disk *disk, struct image *img,
+                 uint64_t block_size, block_map_fn *map, const char *what)
+{
+  disk->block_size = block_size;
+  disk->map = map;
+  disk->what = what;
+  host_holes_init (&disk->holes, img, img->fd, img->file_size);
+}
+
+void
+block_disk_destroy (struct block_disk *disk)
+{
+  host_holes_destroy (&disk->holes);
+}
+
+/* The guest bytes from OFFSET to the end of RUN (which starts with the
+ * block holding OFFSET), at most LIMIT.  A run is at most a chunk of its
+ * table long, so this cannot overflow.
+ */
+static uint64_t
+run_bytes (const struct block_disk *disk, const struct block_run *run,
+           uint64_t offset, uint64_t limit)
+{
+  return MIN (limit, run->blocks * disk->block_size
+                     - offset % disk->block_size);
+}
+
 int
-read_blocks (struct image *img, uint64_t block_size, block_map_fn *map,
-             const char *what, void *buf, size_t count, uint64_t offset)
+read_blocks (struct image *img, struct block_disk *disk, void *buf,
+             size_t count, uint64_t offset)
 {
   char *p = buf;
 
   while (count > 0) {
-    uint64_t in_block = offset % block_size, data, holes;
-    size_t n = MIN (count, block_size - in_block);
+    struct block_run run;
+    size_t n;
 
-    if (map (img, offset, &data, &holes) == -1)
+    if (disk->map (img, offset, &run) == -1)
       return -1;
-    if (holes > 0)
+    n = run_bytes (disk, &run, offset, count);
+    if (!run.mapped)
       memset (p, 0, n);
-    else if (read_at (img, img->fd, what, p, n, data + in_block) == -1)
+    else if (read_at (img, img->fd, disk->what, p, n,
+                      run.data + offset % disk->block_size) == -1)
       return -1;
     p += n;
     count -= n;
@@ -71,21 +101,23 @@ read_blocks (struct image *img, uint64_t block_size, block_map_fn *map,
 }
 
 int
-extent_blocks (struct image *img, uint64_t block_size, block_map_fn *map,
-               uint64_t offset, uint64_t length, struct image_extent *extent)
+extent_blocks (struct image *img, struct block_disk *disk, uint64_t offset,
+               uint64_t length, struct image_extent *extent)
 {
-  uint64_t in_block = offset % block_size, data, holes;
+  struct block_run run;
+  uint64_t n;
 
-  if (map (img, offset, &data, &holes) == -1)
+  if (disk->map (img, offset, &run) == -1)
     return -1;
-  if (holes > 0) {
+  n = run_bytes (disk, &run, offset, length);
+  if (!run.mapped) {
     extent->offset = offset;
-    extent->length = MIN (length, holes * block_size - in_block);
+    extent->length = n;
     extent->type = IMAGE_EXTENT_ZERO;
     return 0;
   }
-  if (file_extent (img, img->fd, data + in_block,
-                   MIN (length, block_size - in_block), extent) == -1)
+  if (host_holes_extent (&disk->holes, run.data + offset % disk->block_size,
+                         n, extent) == -1)
     return -1;
   extent->offset = offset;
   return 0;

@@ -281,6 +281,20 @@ typedef int image_disk_fn (const struct image_disk *disk, void *opaque);
 int image_ova_disks (const char *path, bool *is_ova, image_disk_fn *fn,
                      void *opaque);
 
+typedef int image_name_fn (const char *name, void *opaque);
+
+/* Call FN with the name of each extent file (as written) that the VMDK
+ * text descriptor open as FD names in the extent lines the VMDK driver
+ * reads (qemu's: access RW), in order, until FN returns non-zero.  Any
+ * other file (another format, a sparse VMDK with its descriptor embedded,
+ * a file larger than a descriptor may be) names none; only its first 512
+ * bytes are read.  PATH names the file in messages.  Returns 0, FN's
+ * non-zero value, or -1 after reporting (a read error, descriptor text
+ * that is not text or a malformed extent line).
+ */
+int image_vmdk_extent_files (const char *path, int fd, image_name_fn *fn,
+                             void *opaque);
+
 /* The next image down the chain, or NULL. */
 const struct image *image_backing (const struct image *image);
 

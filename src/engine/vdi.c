@@ -22,6 +22,7 @@
 struct vdi {
   struct block_table map;
   uint64_t data_offset;
+  struct block_disk disk;
 };
 
 int
@@ -136,6 +137,8 @@ describe (struct image *img, const unsigned char *h)
                         : type == VDI_TYPE_DYNAMIC ? "dynamic" : "unknown";
 }
 
+static block_map_fn map_block;
+
 static int
 vdi_open (struct image *img)
 {
@@ -166,6 +169,7 @@ vdi_open (struct image *img)
   }
   v->map = map;
   v->data_offset = load_le32 (h + VDI_HDR_OFFSET_DATA);
+  block_disk_init (&v->disk, img, VDI_BLOCK_SIZE, map_block, "a VDI block");
   img->format = v;
   img->size = round_up (load_le64 (h + VDI_HDR_DISK_SIZE), VDI_SECTOR_SIZE);
   describe (img, h);
@@ -174,24 +178,26 @@ vdi_open (struct image *img)
 
 /* A block_map_fn: a VDI block holds data only, from its first byte. */
 static int
-map_block (struct image *img, uint64_t offset, uint64_t *block,
-           uint64_t *holes)
+map_block (struct image *img, uint64_t offset, struct block_run *run)
 {
   struct vdi *v = img->format;
   uint64_t index = offset / VDI_BLOCK_SIZE;
   uint64_t guest = index * VDI_BLOCK_SIZE;
   uint32_t entry;
 
-  if (block_table_entry (img, &v->map, index, &entry, holes) == -1)
+  if (block_table_entry (img, &v->map, index, &entry, &run->blocks) == -1)
     return -1;
-  if (*holes > 0)
+  run->mapped = run->blocks == 0;
+  if (!run->mapped)
     return 0;
-  *block = v->data_offset + (uint64_t) entry * VDI_BLOCK_SIZE;
-  if (!range_fits (*block, MIN (VDI_BLOCK_SIZE, img->size - guest),
+  run->blocks = 1;
+  run->data = v->data_offset + (uint64_t) entry * VDI_BLOCK_SIZE;
+  if (!range_fits (run->data, MIN (VDI_BLOCK_SIZE, img->size - guest),
                    img->file_size)) {
     report_error ("%s: VDI block map entry %" PRIu64 ": block %" PRIu32
                   " (at 0x%" PRIx64 ") passes the end of the file (%" PRIu64
-                  " bytes)", img->path, index, entry, *block, img->file_size);
+                  " bytes)", img->path, index, entry, run->data,
+                  img->file_size);
     errno = EINVAL;
     return -1;
   }
@@ -201,22 +207,27 @@ map_block (struct image *img, uint64_t offset, uint64_t *block,
 static int
 vdi_read (struct image *img, void *buf, size_t count, uint64_t offset)
 {
-  return read_blocks (img, VDI_BLOCK_SIZE, map_block, "a VDI block", buf,
-                      count, offset);
+  struct vdi *v = img->format;
+
+  return read_blocks (img, &v->disk, buf, count, offset);
 }
 
 static int
 vdi_extent (struct image *img, uint64_t offset, uint64_t length,
             struct image_extent *extent)
 {
-  return extent_blocks (img, VDI_BLOCK_SIZE, map_block, offset, length,
-                        extent);
+  struct vdi *v = img->format;
+
+  return extent_blocks (img, &v->disk, offset, length, extent);
 }
 
 static void
 vdi_close (struct image *img)
 {
-  free (img->format);
+  struct vdi *v = img->format;
+
+  block_disk_destroy (&v->disk);
+  free (v);
 }
 
 const struct format_ops vdi_format = {

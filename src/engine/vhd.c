@@ -36,6 +36,7 @@ struct vhd {
   bool fixed;                   /* reads go to the file itself */
   bool differencing;            /* read as dynamic: the parent is not read */
   struct block_table bat;       /* dynamic */
+  struct block_disk disk;       /* dynamic: its blocks */
   uint32_t block_size;
   uint32_t bitmap_size;         /* the sector bitmap before each block */
   char creator[VHD_CREATOR_APP_BYTES + 1];
@@ -282,6 +283,8 @@ describe (struct image *img, const struct vhd *v)
   img->desc.cluster_size = v->fixed ? 0 : v->block_size;
 }
 
+static block_map_fn map_block;
+
 static int
 vpc_open (struct image *img)
 {
@@ -309,6 +312,7 @@ vpc_open (struct image *img)
   v->differencing =
     load_be32 (footer + VHD_FT_DISK_TYPE) == VHD_TYPE_DIFFERENCING;
   copy_creator (v->creator, footer + VHD_FT_CREATOR_APP);
+  block_disk_init (&v->disk, img, v->block_size, map_block, "a VHD block");
   img->format = v;
   describe (img, v);
   return 0;
@@ -318,20 +322,20 @@ vpc_open (struct image *img)
  * past the BAT are holes.
  */
 static int
-map_block (struct image *img, uint64_t offset, uint64_t *data,
-           uint64_t *holes)
+map_block (struct image *img, uint64_t offset, struct block_run *run)
 {
   struct vhd *v = img->format;
   uint64_t index = offset / v->block_size, bitmap, needed;
   uint32_t entry;
 
+  run->mapped = false;
   if (index >= v->bat.entries) {
-    *holes = div_round_up (img->size, v->block_size) - index;
+    run->blocks = div_round_up (img->size, v->block_size) - index;
     return 0;
   }
-  if (block_table_entry (img, &v->bat, index, &entry, holes) == -1)
+  if (block_table_entry (img, &v->bat, index, &entry, &run->blocks) == -1)
     return -1;
-  if (*holes > 0)
+  if (run->blocks > 0)
     return 0;
   bitmap = (uint64_t) entry * VHD_SECTOR_SIZE;
   /* qemu refuses a block (and its bitmap) that passes the end. */
@@ -343,7 +347,10 @@ map_block (struct image *img, uint64_t offset, uint64_t *data,
                   needed, img->file_size);
     return refused (EINVAL);
   }
-  *data = bitmap + v->bitmap_size;
+  /* The next block's bitmap comes between: never one host run. */
+  run->mapped = true;
+  run->blocks = 1;
+  run->data = bitmap + v->bitmap_size;
   return 0;
 }
 
@@ -355,8 +362,7 @@ vpc_read (struct image *img, void *buf, size_t count, uint64_t offset)
 
   if (v->fixed)
     return raw_format.read (img, buf, count, offset);
-  return read_blocks (img, v->block_size, map_block, "a VHD block", buf,
-                      count, offset);
+  return read_blocks (img, &v->disk, buf, count, offset);
 }
 
 static int
@@ -367,14 +373,16 @@ vpc_extent (struct image *img, uint64_t offset, uint64_t length,
 
   if (v->fixed)
     return raw_format.extent (img, offset, length, extent);
-  return extent_blocks (img, v->block_size, map_block, offset, length,
-                        extent);
+  return extent_blocks (img, &v->disk, offset, length, extent);
 }
 
 static void
 vpc_close (struct image *img)
 {
-  free (img->format);
+  struct vhd *v = img->format;
+
+  block_disk_destroy (&v->disk);
+  free (v);
 }
 
 const struct format_ops vpc_format = {

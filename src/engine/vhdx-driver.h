@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "block-table.h"
 #include "image-internal.h"
 
 /* A span of the file the headers reserve: no payload block may overlap one. */
@@ -22,6 +23,7 @@ struct vhdx {
   uint64_t chunk_ratio;         /* payload blocks per sector bitmap block */
   uint64_t blocks;              /* payload blocks covering the disk */
   bool leave_allocated;         /* a fixed disk, as qemu creates one */
+  struct block_disk disk;       /* its payload blocks */
 };
 
 /* Whether [OFFSET, OFFSET + LENGTH) overlaps R. */

@@ -7,7 +7,9 @@
  *    chunks through the cache, a sector bitmap entry after every chunk
  *    ratio of payload entries.  A fully present block is data (or a hole
  *    where the file system holds one); not present, undefined, zero and
- *    unmapped blocks are holes.
+ *    unmapped blocks are holes.  Blocks that follow one another in the
+ *    file (qemu allocates them so, in write order) are read and mapped as
+ *    one run (block-table.h), as qcow2 merges contiguous clusters.
  * Differencing disks are refused (vhdx-metadata.c), as qemu 7.2 refuses
  * them; so a partially present block, which only they may hold, is damage.
  */
@@ -93,6 +95,8 @@ describe (struct image *img, const struct vhdx *v)
   img->desc.subformat = v->leave_allocated ? "fixed" : "dynamic";
 }
 
+static block_map_fn map_block;
+
 static int
 vhdx_open (struct image *img)
 {
@@ -110,6 +114,7 @@ vhdx_open (struct image *img)
       || vhdx_read_metadata (img, v) == -1
       || check_bat (img, v) == -1)
     goto fail;
+  block_disk_init (&v->disk, img, v->block_size, map_block, "a VHDX block");
   img->format = v;
   describe (img, v);
   return 0;
@@ -139,78 +144,58 @@ bat_index (const struct vhdx *v, uint64_t block)
   return block + block / v->chunk_ratio;
 }
 
-/* BLOCK's entry, and how many blocks from it on (within its chunk of the
- * BAT) are holes.
+/* A chunk of the BAT as the cache holds it: ENTRIES are the BAT's entries
+ * FIRST to FIRST + COUNT - 1.
  */
-static int
-bat_entry (struct image *img, const struct vhdx *v, uint64_t block,
-           uint64_t *entry, uint64_t *holes)
+struct bat_chunk {
+  const unsigned char *entries;
+  uint64_t first, count;
+};
+
+/* BLOCK's entry, or false when the chunk ends before it. */
+static bool
+chunk_entry (const struct vhdx *v, const struct bat_chunk *c, uint64_t block,
+             uint64_t *entry)
 {
   uint64_t index = bat_index (v, block);
-  uint64_t first = round_down (index, BAT_CHUNK_ENTRIES);
-  uint64_t count = MIN ((uint64_t) BAT_CHUNK_ENTRIES,
-                        v->bat.length / 8 - first);
-  struct file_fill fill = { img, "the VHDX BAT", v->bat.offset + first * 8 };
-  struct cache_entry *pin;
-  const unsigned char *chunk;
-  uint64_t b;
 
-  chunk = cache_get (img->cache, img->cache_owner,
-                     cache_key (CACHE_L1_CHUNK, fill.offset), count * 8,
-                     fill_from_file, &fill, &pin);
-  if (chunk == NULL)
-    return -1;
-  *entry = load_le64 (chunk + (index - first) * 8);
-  *holes = 0;
-  for (b = block; b < v->blocks && bat_index (v, b) < first + count; b++) {
-    if (!state_is_hole (load_le64 (chunk + (bat_index (v, b) - first) * 8)))
-      break;
-    (*holes)++;
-  }
-  cache_release (img->cache, pin);
-  return 0;
+  if (block >= v->blocks || index >= c->first + c->count)
+    return false;
+  *entry = load_le64 (c->entries + (index - c->first) * 8);
+  return true;
 }
 
-/* A fully present block lies past the header section, inside the file,
- * and clear of the log, the BAT and the metadata region.
+/* The bytes of BLOCK the disk holds: the last block may be cut short. */
+static uint64_t
+block_bytes (const struct image *img, const struct vhdx *v, uint64_t block)
+{
+  return MIN ((uint64_t) v->block_size, img->size - block * v->block_size);
+}
+
+/* Whether a fully present block at AT lies past the header section,
+ * inside the file, and clear of the log, the BAT and the metadata region.
  */
+static bool
+block_fits (const struct image *img, const struct vhdx *v, uint64_t block,
+            uint64_t at)
+{
+  uint64_t length = block_bytes (img, v, block);
+
+  return at >= VHDX_HEADER_SECTION_BYTES
+         && range_fits (at, length, img->file_size)
+         && !vhdx_overlaps (&v->log, at, length)
+         && !vhdx_overlaps (&v->bat, at, length)
+         && !vhdx_overlaps (&v->metadata, at, length);
+}
+
+/* BLOCK's entry must be a fully present block that fits. */
 static int
 check_block (struct image *img, const struct vhdx *v, uint64_t block,
-             uint64_t at)
+             uint64_t entry)
 {
-  uint64_t length = MIN ((uint64_t) v->block_size,
-                         img->size - block * v->block_size);
+  unsigned state = entry & VHDX_BAT_STATE_MASK;
+  uint64_t at = entry & VHDX_BAT_OFFSET_MASK;
 
-  if (at < VHDX_HEADER_SECTION_BYTES
-      || !range_fits (at, length, img->file_size)
-      || vhdx_overlaps (&v->log, at, length)
-      || vhdx_overlaps (&v->bat, at, length)
-      || vhdx_overlaps (&v->metadata, at, length)) {
-    report_error ("%s: VHDX BAT entry %" PRIu64 ": block %" PRIu64 " (%"
-                  PRIu64 " bytes at 0x%" PRIx64 ") lies in the header "
-                  "section, the log, the BAT or the metadata region, or "
-                  "passes the end of the file (%" PRIu64 " bytes)",
-                  img->path, bat_index (v, block), block, length, at,
-                  img->file_size);
-    return refused (EINVAL);
-  }
-  return 0;
-}
-
-/* A block_map_fn. */
-static int
-map_block (struct image *img, uint64_t offset, uint64_t *data,
-           uint64_t *holes)
-{
-  struct vhdx *v = img->format;
-  uint64_t block = offset / v->block_size, entry;
-  unsigned state;
-
-  if (bat_entry (img, v, block, &entry, holes) == -1)
-    return -1;
-  if (*holes > 0)
-    return 0;
-  state = entry & VHDX_BAT_STATE_MASK;
   if (state != VHDX_BLOCK_FULLY_PRESENT) {
     report_error ("%s: VHDX BAT entry %" PRIu64 ": block state %u is %s",
                   img->path, bat_index (v, block), state,
@@ -219,8 +204,78 @@ map_block (struct image *img, uint64_t offset, uint64_t *data,
                     "hold" : "undefined");
     return refused (EINVAL);
   }
-  *data = entry & VHDX_BAT_OFFSET_MASK;
-  return check_block (img, v, block, *data);
+  if (!block_fits (img, v, block, at)) {
+    report_error ("%s: VHDX BAT entry %" PRIu64 ": block %" PRIu64 " (%"
+                  PRIu64 " bytes at 0x%" PRIx64 ") lies in the header "
+                  "section, the log, the BAT or the metadata region, or "
+                  "passes the end of the file (%" PRIu64 " bytes)",
+                  img->path, bat_index (v, block), block,
+                  block_bytes (img, v, block), at, img->file_size);
+    return refused (EINVAL);
+  }
+  return 0;
+}
+
+/* The run from BLOCK on in chunk C: hole blocks, or fully present blocks
+ * each right after the one before it in the file (as qemu allocates
+ * blocks written in order).  A block that would not fit ends a data run,
+ * to be reported when it is asked for.
+ */
+static int
+chunk_run (struct image *img, const struct vhdx *v, const struct bat_chunk *c,
+           uint64_t block, struct block_run *run)
+{
+  uint64_t entry = 0, b;
+
+  chunk_entry (v, c, block, &entry);    /* BLOCK's own: always there */
+  run->mapped = !state_is_hole (entry);
+  run->blocks = 1;
+  if (!run->mapped) {
+    for (b = block + 1; chunk_entry (v, c, b, &entry)
+                        && state_is_hole (entry); b++)
+      run->blocks++;
+    return 0;
+  }
+  if (check_block (img, v, block, entry) == -1)
+    return -1;
+  run->data = entry & VHDX_BAT_OFFSET_MASK;
+  for (b = block + 1; chunk_entry (v, c, b, &entry); b++) {
+    uint64_t next = run->data + run->blocks * v->block_size;
+
+    if ((entry & VHDX_BAT_STATE_MASK) != VHDX_BLOCK_FULLY_PRESENT
+        || (entry & VHDX_BAT_OFFSET_MASK) != next
+        || !block_fits (img, v, b, next))
+      break;
+    run->blocks++;
+  }
+  return 0;
+}
+
+/* A block_map_fn: the BAT chunk holding the block's entry, through the
+ * cache, and the run it starts there.
+ */
+static int
+map_block (struct image *img, uint64_t offset, struct block_run *run)
+{
+  struct vhdx *v = img->format;
+  uint64_t block = offset / v->block_size;
+  uint64_t first = round_down (bat_index (v, block), BAT_CHUNK_ENTRIES);
+  struct bat_chunk c = {
+    .first = first,
+    .count = MIN ((uint64_t) BAT_CHUNK_ENTRIES, v->bat.length / 8 - first),
+  };
+  struct file_fill fill = { img, "the VHDX BAT", v->bat.offset + first * 8 };
+  struct cache_entry *pin;
+  int r;
+
+  c.entries = cache_get (img->cache, img->cache_owner,
+                         cache_key (CACHE_L1_CHUNK, fill.offset), c.count * 8,
+                         fill_from_file, &fill, &pin);
+  if (c.entries == NULL)
+    return -1;
+  r = chunk_run (img, v, &c, block, run);
+  cache_release (img->cache, pin);
+  return r;
 }
 
 static int
@@ -228,8 +283,7 @@ vhdx_read (struct image *img, void *buf, size_t count, uint64_t offset)
 {
   struct vhdx *v = img->format;
 
-  return read_blocks (img, v->block_size, map_block, "a VHDX block", buf,
-                      count, offset);
+  return read_blocks (img, &v->disk, buf, count, offset);
 }
 
 static int
@@ -238,14 +292,16 @@ vhdx_extent (struct image *img, uint64_t offset, uint64_t length,
 {
   struct vhdx *v = img->format;
 
-  return extent_blocks (img, v->block_size, map_block, offset, length,
-                        extent);
+  return extent_blocks (img, &v->disk, offset, length, extent);
 }
 
 static void
 vhdx_close (struct image *img)
 {
-  free (img->format);
+  struct vhdx *v = img->format;
+
+  block_disk_destroy (&v->disk);
+  free (v);
 }
 
 const struct format_ops vhdx_format = {

@@ -60,12 +60,19 @@ struct entry {
   bool is_folder;
   bool is_archive;              /* a folder that is an OVA archive */
   bool has_snapshots;           /* images: the header counts snapshots */
+  bool extent_files_read;       /* under kept_lock: see extent_files */
   /* Snapshot entries (NAME@SNAPSHOT.raw): the snapshot as image_options
    * takes it; their name is the image's file name, short_name and
    * full_name their shown name.  NULL for images and folders.
    */
   const char *snapshot;
   enum image_snapshot_key snapshot_key;
+  /* Images: the extent files this one names when it is a VMDK text
+   * descriptor (NUL-separated, an empty name last), or NULL, as read at
+   * the listing's version of it (see hide_extent_files): extent_files_read
+   * is cleared when the entry moves to another version.
+   */
+  char *extent_files;
   /* Images, under kept_lock: the version last seen, and its measure. */
   struct file_version version;
   bool measured;
@@ -265,8 +272,10 @@ free_listing (struct listing *listing)
 {
   size_t i;
 
-  for (i = 0; i < listing->count; i++)
+  for (i = 0; i < listing->count; i++) {
     free (listing->entries[i].name);
+    free (listing->entries[i].extent_files);
+  }
   free (listing->entries);
   free (listing->index);
   free (listing);
@@ -417,6 +426,165 @@ add_entry (struct listing *listing, const struct listing *previous, int dirfd,
     return is_archive_in (folder, name) ? add_folder (listing, name, true) : 0;
   }
   entry->has_snapshots = file_info_has_snapshots (dirfd, name, &st);
+  return 0;
+}
+
+/* ---- VMDK extent files ---------------------------------------------- */
+
+/* A split VMDK (twoGbMaxExtentSparse/Flat) is a descriptor and its extent
+ * files: the disk shows once, as its descriptor.  Its extent files, named
+ * by a descriptor in the same folder, are hidden (from listings and
+ * lookups alike).  A listing reads the first 512 bytes of each image file
+ * the previous listing did not show at the same version (a hidden extent
+ * file is read again: it is never shown); only a VMDK text descriptor is
+ * read further.
+ */
+
+struct extent_names {
+  char *names;                  /* NUL-separated, an empty name last */
+  size_t length;                /* bytes before the last NUL */
+};
+
+/* An image_name_fn: keep NAME if it names a file of the same folder. */
+static int
+add_extent_name (const char *name, void *opaque)
+{
+  struct extent_names *list = opaque;
+  size_t n;
+  char *grown;
+
+  while (strncmp (name, "./", 2) == 0)
+    name += 2;
+  if (*name == '\0' || strchr (name, '/') != NULL)
+    return 0;
+  n = strlen (name) + 1;
+  grown = realloc (list->names, list->length + n + 1);
+  if (grown == NULL)
+    return -ENOMEM;
+  memcpy (grown + list->length, name, n);
+  list->length += n;
+  grown[list->length] = '\0';
+  list->names = grown;
+  return 0;
+}
+
+/* The bytes of NAMES (NUL-separated, an empty name last), its last NUL
+ * included.
+ */
+static size_t
+names_bytes (const char *names)
+{
+  const char *p = names;
+
+  while (*p)
+    p += strlen (p) + 1;
+  return p - names + 1;
+}
+
+/* The extent files ENTRY's file names: what PREVIOUS knew of the same
+ * version, else read.  A descriptor that can't be read or parsed names
+ * none (opening its disk says why).  Returns 0 or -ENOMEM.
+ */
+static int
+read_extent_files (struct listing *listing, const struct listing *previous,
+                   int dirfd, struct entry *entry)
+{
+  const struct entry *known = previous_image (previous, entry);
+  struct extent_names list = { NULL, 0 };
+  bool same = false;
+  int fd, r = 0;
+
+  entry->extent_files_read = true;
+  if (known != NULL) {
+    pthread_mutex_lock (&kept_lock);
+    same = known->extent_files_read
+      && file_version_equal (&known->version, &entry->version);
+    pthread_mutex_unlock (&kept_lock);
+  }
+  if (same) {
+    if (known->extent_files == NULL)
+      return 0;
+    list.length = names_bytes (known->extent_files) - 1;
+    list.names = malloc (list.length + 1);
+    if (list.names == NULL)
+      return -ENOMEM;
+    memcpy (list.names, known->extent_files, list.length + 1);
+  }
+  else {
+    fd = openat (dirfd, entry->name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd != -1) {
+      r = image_vmdk_extent_files (entry->name, fd, add_extent_name, &list);
+      close (fd);
+    }
+    if (r == -ENOMEM) {
+      free (list.names);
+      return r;
+    }
+  }
+  entry->extent_files = list.names;
+  if (list.names)
+    listing->bytes += list.length + 1;
+  return 0;
+}
+
+static int
+compare_names (const void *a, const void *b)
+{
+  const struct entry *const *x = a, *const *y = b;
+
+  return strcmp ((*x)->name, (*y)->name);
+}
+
+/* Hide the image entries (sorted by file name in SORTED[0..N)) that
+ * DESCRIPTOR names as its extents, but itself.
+ */
+static void
+hide_named (struct entry **sorted, size_t n, const struct entry *descriptor)
+{
+  const char *name = descriptor->extent_files;
+  struct entry key, *keyp = &key, **found;
+
+  for (; *name; name += strlen (name) + 1) {
+    key.name = (char *) name;
+    found = bsearch (&keyp, sorted, n, sizeof *sorted, compare_names);
+    if (found != NULL && *found != descriptor)
+      (*found)->shown = NULL;
+  }
+}
+
+/* Hide the files that a VMDK descriptor of folder DIRFD names as its
+ * extents (before names are assigned: they take no name).
+ */
+static int
+hide_extent_files (struct listing *listing, const struct listing *previous,
+                   int dirfd)
+{
+  struct entry **sorted;
+  size_t i, n = 0;
+  bool any = false;
+  int r;
+
+  for (i = 0; i < listing->count; i++) {
+    if (listing->entries[i].is_folder)
+      continue;
+    r = read_extent_files (listing, previous, dirfd, &listing->entries[i]);
+    if (r < 0)
+      return r;
+    any |= listing->entries[i].extent_files != NULL;
+  }
+  if (!any)
+    return 0;
+  sorted = malloc (listing->count * sizeof *sorted);
+  if (sorted == NULL)
+    return -ENOMEM;
+  for (i = 0; i < listing->count; i++)
+    if (!listing->entries[i].is_folder)
+      sorted[n++] = &listing->entries[i];
+  qsort (sorted, n, sizeof *sorted, compare_names);
+  for (i = 0; i < n; i++)
+    if (sorted[i]->extent_files)
+      hide_named (sorted, n, sorted[i]);
+  free (sorted);
   return 0;
 }
 
@@ -608,6 +776,8 @@ read_folder (int dirfd, const char *folder, const struct listing *previous,
       r = add_entry (listing, previous, dirfd, folder, d->d_name);
   if (r == 0 && errno != 0)
     r = -errno;
+  if (r == 0)
+    r = hide_extent_files (listing, previous, dirfd);
   closedir (dir);
   if (r == 0)
     r = assign_names (listing);
@@ -835,6 +1005,9 @@ measure_entry (struct entry *entry, struct node *node)
   if (node->measure_failed)
     return;
   pthread_mutex_lock (&kept_lock);
+  /* Its extent files were read at the version it had. */
+  if (!file_version_equal (&entry->version, &version))
+    entry->extent_files_read = false;
   entry->version = version;
   entry->measured = true;
   entry->size = node->size;
