@@ -416,14 +416,14 @@ open_sparse_image (struct image *img, struct vmdk *v, char **desc)
 static void
 describe (struct image *img, const struct vmdk *v)
 {
-  const struct vmdk_extent *first = &v->extents[0];
-
   img->desc.format = IMAGE_FORMAT_VMDK;
   img->desc.virtual_size = img->size;
   img->desc.subformat = v->create_type;
-  /* As qemu: the first extent's grain size, when it has grains. */
-  if (v->n_extents > 0 && first->kind == VMDK_EXTENT_SPARSE)
-    img->desc.cluster_size = first->sparse.grain_size;
+  /* As qemu: the first extent's grain size, when it has grains.  A
+   * descriptor may list none, and then there is no extents array at all.
+   */
+  if (v->n_extents > 0 && v->extents[0].kind == VMDK_EXTENT_SPARSE)
+    img->desc.cluster_size = v->extents[0].sparse.grain_size;
   /* qemu opens an empty hint as no parent, and the parent as a VMDK. */
   if (v->parent_name != NULL && v->parent_name[0] != '\0') {
     img->desc.backing_name = v->parent_name;

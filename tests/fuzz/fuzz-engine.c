@@ -5,10 +5,13 @@
  * written as "i", "b" and "d" in a private folder (in $FUZZ_TMPDIR, or tmpfs
  * when there is one), so that an image naming "b" as its backing file or "d"
  * as its data file reaches the fuzzer's bytes.  A part left out is no file
- * at all.  A part may end far away: HEAD "@@AT@@" OFFSET TAIL, OFFSET 16
- * hex digits below 2^62, writes TAIL at OFFSET, the file sparse between
- * (so that an input of a few KiB reaches offsets past 2^56; only tmpfs
- * holds such files).
+ * at all.  A part is sparse: HEAD ["@@AT@@" OFFSET PIECE]..., each OFFSET
+ * 16 hex digits below 2^62 and not below the end of what came before,
+ * writes PIECE at OFFSET and leaves a hole between (at most MAX_PIECES
+ * pieces; a malformed marker is plain data).  So an input of a few hundred
+ * bytes lays out a VHDX file's headers, region table and metadata at their
+ * 64 KiB boundaries, or reaches offsets past 2^56 (only tmpfs holds such
+ * files): small inputs are what keeps the fuzzer fast.
  *
  * Each input is opened, described down its chain, mapped extent by extent
  * (at most MAX_EXTENTS; image_run must merge them alike) and read: the data
@@ -26,6 +29,13 @@
  * when the events break stream.h's contract (outside the raw view,
  * overlapping, not covering it at the end, a failure without a message),
  * or when a range read both ways reads differently.
+ *
+ * $FUZZ_FORMAT narrows a campaign to one format, so that its executions
+ * go where its coverage is: a format name (qcow2, vmdk, vpc, vhdx, vdi,
+ * raw) opens every input as that format (image_open's explicit format,
+ * past the probe) and skips the stream decoder; "stream" runs the stream
+ * decoder and opens the image only to compare bytes with.  Unset, every
+ * input runs everything (what `make check` replays).
  *
  * Built with -DFUZZ_REPLAY_MAIN it is a plain program: each argument (a
  * file, or a folder of files) is run once, stdin when there is none.  That
@@ -45,14 +55,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "error.h"
 #include "image.h"
+#include "iszero.h"
 #include "stream.h"
 
 #define PART_MARKER "@@PART@@"
 #define AT_MARKER "@@AT@@"
 #define AT_DIGITS 16
 #define MAX_AT (1ull << 62)
+#define MAX_PIECES 64
 #define MAX_PARTS 3
 #define MAX_EXTENTS 1024
 #define READ_BUDGET (8u << 20)
@@ -61,7 +74,11 @@
 #define WINDOW_BYTES (128u << 10)
 #define WINDOW_PIECE 509        /* prime: pieces straddle every boundary */
 #define BLOCK 4096
-#define STREAM_MAX_BYTES (64u << 20)    /* of a part's file, streamed */
+/* Of a part's file, streamed: past the few MiB a seed spans, the stream of
+ * a far piece is zeros, and reading 64 MiB of them cost two seconds an
+ * input.
+ */
+#define STREAM_MAX_BYTES (4u << 20)
 #define STREAM_DATA_MAX (64u << 10)
 #define STREAM_MAX_EVENTS 4096
 #define STREAM_SMALL_BUFFER (64u << 10)
@@ -78,15 +95,32 @@ static unsigned reports;        /* report_error() calls since reset */
 static struct image_extent walked[MAX_EXTENTS];
 static unsigned walked_count;
 
-/* The image part as its file reads, for the stream decoder: HEAD, zeros,
- * TAIL at TAIL_AT; cut at STREAM_MAX_BYTES.
+/* A part's bytes as its file holds them: pieces in file order, holes
+ * between; the first piece, its head, at 0.
+ */
+struct piece {
+  const uint8_t *bytes;
+  size_t len;
+  uint64_t at;
+};
+struct layout {
+  struct piece pieces[MAX_PIECES];
+  unsigned count;
+  uint64_t size;                /* of the file: the last piece's end */
+};
+
+/* The image part as its file reads, for the stream decoder; cut at
+ * STREAM_MAX_BYTES.
  */
 struct streamed_part {
-  const uint8_t *head, *tail;
-  size_t head_len, tail_len;
-  uint64_t tail_at, end, pos;
+  struct layout layout;
+  uint64_t end, pos;
 };
 static struct streamed_part image_part;
+
+/* What a campaign runs (see $FUZZ_FORMAT above). */
+static enum image_format forced_format = IMAGE_FORMAT_AUTO;
+static bool run_image = true, run_stream = true;
 static struct stream_event stream_events[STREAM_MAX_EVENTS];
 static unsigned stream_event_count;
 static unsigned char *stream_buf, *stream_out, *image_bytes;
@@ -145,6 +179,24 @@ remove_workdir (void)
 }
 
 static void
+choose_mode (void)
+{
+  const char *mode = getenv ("FUZZ_FORMAT");
+
+  if (mode == NULL || mode[0] == '\0')
+    return;
+  if (strcmp (mode, "stream") == 0)
+    run_image = false;
+  else if (image_format_from_name (mode, &forced_format) == 0)
+    run_stream = false;
+  else {
+    fprintf (stderr, "fuzz-engine: FUZZ_FORMAT=%s: not a format name nor "
+             "\"stream\"\n", mode);
+    exit (1);
+  }
+}
+
+static void
 setup (void)
 {
   /* A crash leaves the folder behind: tests name one they remove. */
@@ -160,6 +212,7 @@ setup (void)
   }
   snprintf (image_path, sizeof image_path, "%s/%s", workdir, part_names[0]);
   atexit (remove_workdir);
+  choose_mode ();
   set_error_sink (count_report);
   read_buf = malloc (READ_CHUNK);
   window_buf = malloc (WINDOW_BYTES);
@@ -171,16 +224,6 @@ setup (void)
     abort ();
 }
 
-static bool
-block_is_zero (const uint8_t *p, size_t n)
-{
-  size_t i;
-
-  for (i = 0; i < n; i++)
-    if (p[i])
-      return false;
-  return true;
-}
 
 /* Write LEN bytes as file NAME, leaving zero blocks as holes: cheap, and
  * raw files then have holes for SEEK_DATA/SEEK_HOLE to find.
@@ -194,7 +237,7 @@ write_blocks (int fd, const char *path, const uint8_t *data, size_t len,
   for (off = 0; off < len; off += BLOCK) {
     size_t n = len - off < BLOCK ? len - off : BLOCK;
 
-    if (!block_is_zero (data + off, n)
+    if (!is_zero (data + off, n)
         && pwrite (fd, data + off, n, at + off) != (ssize_t) n) {
       perror (path);
       abort ();
@@ -202,63 +245,150 @@ write_blocks (int fd, const char *path, const uint8_t *data, size_t len,
   }
 }
 
-/* Where the tail of a part DATA of LEN bytes goes: its "@@AT@@" OFFSET
- * split into *HEAD_LEN bytes, then the tail at the returned offset from
- * *TAIL on (*TAIL_LEN bytes).  Returns 0 when the part has no such marker,
- * or a malformed one (then the marker is plain data).
+/* The offset a well-formed "@@AT@@" OFFSET at AT (of the LEFT bytes
+ * from AT on) names, or -1: malformed, or before MIN.
  */
-static uint64_t
-find_tail (const uint8_t *data, size_t len, size_t *head_len,
-           const uint8_t **tail, size_t *tail_len)
+static int64_t
+marker_offset (const uint8_t *at, size_t left, uint64_t min)
 {
   size_t marker = strlen (AT_MARKER);
-  const uint8_t *at = memmem (data, len, AT_MARKER, marker);
   char digits[AT_DIGITS + 1], *end;
   uint64_t offset;
 
-  if (at == NULL || (size_t) (data + len - at) < marker + AT_DIGITS)
-    return 0;
+  if (left < marker + AT_DIGITS)
+    return -1;
   memcpy (digits, at + marker, AT_DIGITS);
   digits[AT_DIGITS] = '\0';
   offset = strtoull (digits, &end, 16);
-  if (*end != '\0' || offset < (uint64_t) (at - data) || offset >= MAX_AT)
-    return 0;
-  *head_len = at - data;
-  *tail = at + marker + AT_DIGITS;
-  *tail_len = data + len - *tail;
+  if (*end != '\0' || offset < min || offset >= MAX_AT)
+    return -1;
   return offset;
+}
+
+/* Split a part DATA of LEN bytes into its pieces (see the top comment). */
+static void
+lay_out (const uint8_t *data, size_t len, struct layout *l)
+{
+  size_t marker = strlen (AT_MARKER);
+  const uint8_t *end = data + len, *search = data;
+  struct piece *p = &l->pieces[0];
+
+  *p = (struct piece) { data, len, 0 };
+  l->count = 1;
+  while (l->count < MAX_PIECES) {
+    const uint8_t *at = memmem (search, end - search, AT_MARKER, marker);
+    int64_t offset;
+
+    if (at == NULL)
+      break;
+    offset = marker_offset (at, end - at, p->at + (at - p->bytes));
+    if (offset == -1) {
+      search = at + 1;
+      continue;
+    }
+    p->len = at - p->bytes;
+    p++;
+    search = at + marker + AT_DIGITS;
+    *p = (struct piece) { search, end - search, offset };
+    l->count++;
+  }
+  l->size = p->at + p->len;
+}
+
+/* A structure of a format guarded by a checksum, found by its signature
+ * at AT (from the end of the file when FROM_END).
+ */
+struct checksummed {
+  enum image_format format;
+  uint64_t at;
+  bool from_end;
+  size_t len;
+  const char *signature;
+  size_t checksum_at;
+};
+
+/* The checksum of BUF (LEN bytes), its checksum field zero, as stored. */
+static void
+store_checksum (enum image_format format, unsigned char *buf, size_t len,
+                size_t checksum_at)
+{
+  uint32_t sum = 0;
+  size_t i;
+
+  memset (buf + checksum_at, 0, 4);
+  if (format == IMAGE_FORMAT_VHDX) {
+    sum = crc32c_end (crc32c_update (crc32c_begin (), buf, len));
+    for (i = 0; i < 4; i++)
+      buf[checksum_at + i] = sum >> (8 * i);
+    return;
+  }
+  for (i = 0; i < len; i++)       /* VHD: the complement of the byte sum */
+    sum += buf[i];
+  for (i = 0; i < 4; i++)
+    buf[checksum_at + 3 - i] = ~sum >> (8 * i);
+}
+
+/* In a campaign on VHD or VHDX, the file's checksums are made to hold
+ * before the engine reads it: mutations then reach what the checksums
+ * guard instead of stopping at them.  (Unset $FUZZ_FORMAT leaves them as
+ * they are, and so do the damaged-case tests.)
+ */
+static void
+make_checksums_hold (int fd, const char *path, uint64_t size)
+{
+  static const struct checksummed sums[] = {
+    { IMAGE_FORMAT_VPC, 0, false, 512, "conectix", 64 },
+    { IMAGE_FORMAT_VPC, 512, true, 512, "conectix", 64 },
+    { IMAGE_FORMAT_VHDX, 64 << 10, false, 4096, "head", 4 },
+    { IMAGE_FORMAT_VHDX, 128 << 10, false, 4096, "head", 4 },
+    { IMAGE_FORMAT_VHDX, 192 << 10, false, 64 << 10, "regi", 4 },
+    { IMAGE_FORMAT_VHDX, 256 << 10, false, 64 << 10, "regi", 4 },
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof sums / sizeof *sums; i++) {
+    const struct checksummed *c = &sums[i];
+    uint64_t at = c->from_end ? size - c->at : c->at;
+
+    if (c->format != forced_format || size < c->at + (c->from_end ? 0 : c->len)
+        || pread (fd, read_buf, c->len, at) != (ssize_t) c->len
+        || memcmp (read_buf, c->signature, strlen (c->signature)) != 0)
+      continue;
+    store_checksum (c->format, read_buf, c->len, c->checksum_at);
+    if (pwrite (fd, read_buf + c->checksum_at, 4, at + c->checksum_at) != 4) {
+      perror (path);
+      abort ();
+    }
+  }
 }
 
 static void
 write_part (const char *name, const uint8_t *data, size_t len)
 {
   char path[320];
-  const uint8_t *tail = NULL;
-  size_t head_len = len, tail_len = 0;
-  uint64_t tail_at = find_tail (data, len, &head_len, &tail, &tail_len);
+  struct layout l;
+  unsigned i;
   int fd;
 
+  lay_out (data, len, &l);
   snprintf (path, sizeof path, "%s/%s", workdir, name);
-  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  fd = open (path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd == -1) {
     perror (path);
     abort ();
   }
-  write_blocks (fd, path, data, head_len, 0);
-  if (tail_at == 0)
-    tail_at = head_len;
-  else
-    write_blocks (fd, path, tail, tail_len, tail_at);
-  if (ftruncate (fd, tail_at + tail_len) == -1) {
+  for (i = 0; i < l.count; i++)
+    write_blocks (fd, path, l.pieces[i].bytes, l.pieces[i].len,
+                  l.pieces[i].at);
+  if (ftruncate (fd, l.size) == -1) {
     perror (path);
     abort ();
   }
+  make_checksums_hold (fd, path, l.size);
   close (fd);
   if (strcmp (name, part_names[0]) == 0) {
-    image_part = (struct streamed_part) { data, tail, head_len, tail_len,
-                                          tail_at, tail_at + tail_len, 0 };
-    if (image_part.end > STREAM_MAX_BYTES)
-      image_part.end = STREAM_MAX_BYTES;
+    image_part.layout = l;
+    image_part.end = l.size < STREAM_MAX_BYTES ? l.size : STREAM_MAX_BYTES;
   }
 }
 
@@ -363,7 +493,7 @@ read_hole (struct image *img, const struct image_extent *e)
 
   for (i = 0; i < 2; i++)
     if (checked_pread (img, read_buf, n, at[i]) == 0
-        && !block_is_zero (read_buf, n))
+        && !is_zero (read_buf, n))
       contract_broken ("the hole at %llu (%llu bytes) reads non-zero bytes "
                        "near %llu", (unsigned long long) e->offset,
                        (unsigned long long) e->length,
@@ -540,21 +670,25 @@ static void
 part_bytes (const struct streamed_part *p, uint8_t *buf, size_t count,
             uint64_t offset)
 {
-  size_t n;
+  const struct layout *l = &p->layout;
+  unsigned i = 0;
 
   while (count > 0) {
-    if (offset < p->head_len) {
-      n = p->head_len - offset < count ? p->head_len - offset : count;
-      memcpy (buf, p->head + offset, n);
-    }
-    else if (offset >= p->tail_at && offset - p->tail_at < p->tail_len) {
-      n = p->tail_len - (offset - p->tail_at);
+    const struct piece *piece;
+    size_t n;
+
+    while (i + 1 < l->count && l->pieces[i + 1].at <= offset)
+      i++;
+    piece = &l->pieces[i];
+    if (offset - piece->at < piece->len) {
+      n = piece->len - (offset - piece->at);
       n = n < count ? n : count;
-      memcpy (buf, p->tail + (offset - p->tail_at), n);
+      memcpy (buf, piece->bytes + (offset - piece->at), n);
     }
     else {
-      n = offset < p->tail_at && p->tail_at - offset < count
-          ? p->tail_at - offset : count;
+      n = count;
+      if (i + 1 < l->count && l->pieces[i + 1].at - offset < count)
+        n = l->pieces[i + 1].at - offset;
       memset (buf, 0, n);
     }
     buf += n;
@@ -720,12 +854,13 @@ exercise_stream (struct image *img, uint64_t buffer, bool reread)
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
-  struct image_options options = { .format = IMAGE_FORMAT_AUTO };
+  struct image_options options;
   struct image *img;
   int descriptors;
 
   if (workdir[0] == '\0')
     setup ();
+  options = (struct image_options) { .format = forced_format };
   write_parts (data, size);
   descriptors = count_descriptors ();
   /* A small cache, so that eviction happens too. */
@@ -736,12 +871,16 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   img = image_open (image_path, &options);
   if (img == NULL)
     check_failure ("image_open");
-  else {
-    check_probe (img);
+  else if (run_image) {
+    /* A format named explicitly skips the probe, which may see another. */
+    if (forced_format == IMAGE_FORMAT_AUTO)
+      check_probe (img);
     exercise (img);
   }
-  exercise_stream (img, STREAM_BUFFER, false);
-  exercise_stream (img, STREAM_SMALL_BUFFER, true);
+  if (run_stream) {
+    exercise_stream (img, STREAM_BUFFER, false);
+    exercise_stream (img, STREAM_SMALL_BUFFER, true);
+  }
   image_close (img);
   image_cache_free (options.cache);
   if (count_descriptors () != descriptors)

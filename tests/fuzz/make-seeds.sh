@@ -4,9 +4,11 @@
 #
 # An input is IMAGE [@@PART@@ BACKING [@@PART@@ DATA]] (see fuzz-engine.c):
 # every image here is built as "i", its backing file as "b" and its data
-# file as "d", the names the fuzz target writes them under.  Inputs stay
-# below the fuzzer's -max_len (256 KiB): small virtual sizes and clusters
-# of 512 bytes to 32 KiB; a 64 KiB image is cut after its header cluster.
+# file as "d", the names the fuzz target writes them under.  Each part is
+# written compact, its runs of zero sectors left out as holes (HEAD
+# ["@@AT@@" OFFSET PIECE]...), and an input stays below the fuzzer's
+# -max_len (128 KiB): small virtual sizes and clusters of 512 bytes to
+# 32 KiB.
 set -euo pipefail
 
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 1; }
@@ -20,7 +22,7 @@ cd "$work"
 KiB=1024
 MiB=$((1024 * KiB))
 GiB=$((1024 * MiB))
-MAX_LEN=262144
+MAX_LEN=131072
 
 create ()
 {
@@ -34,7 +36,31 @@ seed ()
     python3 - "$out/$1" "$MAX_LEN" <<'EOF'
 import os, sys
 out, max_len = sys.argv[1], int(sys.argv[2])
-parts = [open(n, "rb").read() if os.path.exists(n) else b"" for n in "ibd"]
+SECTOR = 512
+
+def compact(data):
+    """The part as HEAD ["@@AT@@" OFFSET PIECE]...: its sectors that are
+    not all zeros, runs of them as one piece, the zeros between left out."""
+    size = len(data)
+    runs = []                   # [start, end) of sectors holding data
+    for at in range(0, size, SECTOR):
+        if data[at:at + SECTOR].rstrip(b"\0"):
+            end = min(at + SECTOR, size)
+            if runs and runs[-1][1] == at:
+                runs[-1][1] = end
+            else:
+                runs.append([at, end])
+    if not runs or runs[0][0] != 0:
+        runs.insert(0, [0, 0])
+    if runs[-1][1] != size:
+        runs.append([size, size])
+    out = data[runs[0][0]:runs[0][1]]
+    for start, end in runs[1:]:
+        out += b"@@AT@@%016x" % start + data[start:end]
+    return out
+
+parts = [compact(open(n, "rb").read()) if os.path.exists(n) else b""
+         for n in "ibd"]
 while len(parts) > 1 and not os.path.exists("ibd"[len(parts) - 1]):
     parts.pop()
 data = b"@@PART@@".join(parts)
@@ -232,8 +258,8 @@ truncate -s $((64 * KiB)) i
 seed header-only-4t
 
 # ---- VDI and VHD --------------------------------------------------------------------
-# Their blocks (1 MiB, 2 MiB) pass -max_len: headers and tables only, with
-# the tables pointing at blocks that the fuzzer may bring into range.
+# Whole images with a block written, and images cut after their tables
+# (pointing at blocks that the fuzzer may bring back).
 
 qemu-img create -q -f vdi i $((64 * MiB))
 seed vdi-empty
@@ -253,10 +279,47 @@ qemu-img create -q -f vpc -o force_size=on i $((8 * MiB))
 io_as vpc i "write -P 0x93 0 4096"
 truncate -s 8192 i
 seed vhd-qem2-block-cut
+qemu-img create -q -f vdi i $((4 * MiB))
+io_as vdi i "write -P 0x96 $((2 * MiB - 512)) 4096"
+seed vdi-dynamic
+qemu-img create -q -f vpc i $((8 * MiB))
+io_as vpc i "write -P 0x97 $((2 * MiB - 512)) 4096"
+seed vhd-dynamic
+qemu-img create -q -f vpc b $((8 * MiB))
+io_as vpc b "write -P 0x98 0 8192"
+qemu-img create -q -f vpc i $((8 * MiB))
+io_as vpc i "write -P 0x99 4096 4096"
+python3 - <<'PY'
+# Make i a differencing VHD of b: its disk type, and a parent locator
+# (relative, UTF-16LE "b") after its block table.
+import struct
+with open("i", "r+b") as f:
+    data = bytearray(f.read())
+    footer = data[:512]
+    dyn_at = struct.unpack_from(">Q", footer, 16)[0]
+    struct.pack_into(">I", footer, 60, 4)
+    struct.pack_into(">I", footer, 64, 0)
+    struct.pack_into(">I", footer, 64, ~sum(footer) & 0xffffffff)
+    data[:512] = footer
+    data[-512:] = footer
+    dyn = data[dyn_at:dyn_at + 1024]
+    locator_at = len(data) - 512
+    name = "b".encode("utf-16-le")
+    dyn[64:64 + len(name)] = name                   # parent unicode name
+    struct.pack_into(">4sIIIQ", dyn, 576, b"W2ru", 512, len(name), 0,
+                     locator_at)
+    struct.pack_into(">I", dyn, 36, 0)
+    struct.pack_into(">I", dyn, 36, ~sum(dyn) & 0xffffffff)
+    data[dyn_at:dyn_at + 1024] = dyn
+    data[locator_at:locator_at] = name + bytes(512 - len(name))
+    f.seek(0)
+    f.write(data)
+PY
+seed vhd-differencing
 
 # ---- VHDX ---------------------------------------------------------------------------
-# A VHDX file places its BAT and metadata past its first MiB, beyond
-# -max_len.  vhdx_compact moves them into the header section's unused
+# Whole images, and images cut after their region table: vhdx_compact moves
+# the BAT and metadata (past the first MiB) into the header section's unused
 # space (the metadata table at 0x11000 with its items inside it, at most
 # 60 KiB of BAT at 0x21000), then cuts the file after its region table
 # (256 KiB): headers, region table, metadata and BAT stay in range, the
@@ -306,6 +369,9 @@ seed vhdx-dynamic-cut
 qemu-img create -q -f vhdx -o subformat=fixed,block_size=1M i $((3 * MiB))
 vhdx_compact i
 seed vhdx-fixed-cut
+qemu-img create -q -f vhdx -o block_size=1M i $((4 * MiB))
+io_as vhdx i "write -P 0x9a $((MiB - 512)) 4096" "write -z $((2 * MiB)) $MiB"
+seed vhdx-dynamic
 qemu-img create -q -f vhdx -o block_size=1M i $((5 * GiB))
 io_as vhdx i "write -P 0x95 $((4 * GiB)) 4096"
 vhdx_compact i
@@ -327,6 +393,15 @@ io_as vmdk i "write -P 0xa2 512 4096"
 mv i-flat* d
 sed -i 's/"i-flat[^"]*"/"d"/' i
 seed vmdk-flat
+qemu-img create -q -f vmdk -o subformat=twoGbMaxExtentFlat i $((64 * KiB))
+io_as vmdk i "write -P 0xa6 512 4096"
+mv i-f001 d
+sed -i 's/"i-f001"/"d"/' i
+seed vmdk-2g-flat
+stamp d $((64 * KiB)) 0:$((64 * KiB))
+printf '%s\n' '# Disk DescriptorFile' version=1 CID=fffffffe parentCID=ffffffff \
+    'createType="vmfs"' 'RW 128 VMFS "d"' > i
+seed vmdk-vmfs
 stamp b.src $((128 * KiB)) 0:4096
 qemu-img convert -f raw -O vmdk -o subformat=streamOptimized b.src b
 rm -f b.src

@@ -31,8 +31,13 @@ inputs=("$srcdir"/regressions/* "$seeds"/*)
 failed=()
 
 for input in "${inputs[@]}"; do
+    # A regression a one-format campaign found, named FORMAT--WHAT, replays
+    # in that campaign's mode (FUZZ_FORMAT: see fuzz-engine.c).
+    mode=
+    case ${input##*/} in *--*) mode=${input##*/}; mode=${mode%%--*} ;; esac
     status=0
-    timeout 60 "$FUZZ_REPLAY" "$input" > "$tmp/out" 2>&1 || status=$?
+    FUZZ_FORMAT=$mode timeout 60 "$FUZZ_REPLAY" "$input" > "$tmp/out" 2>&1 ||
+        status=$?
     if [ "$status" -eq 0 ] &&
        ! grep -Eq 'Sanitizer|runtime error|contract broken' "$tmp/out"; then
         echo "ok: ${input#"$srcdir"/}"
