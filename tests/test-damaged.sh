@@ -305,7 +305,7 @@ stream_verdict ()
 # stream_rule IMAGE [OPTION]...: the refusal a stream of IMAGE owes before
 # any damage is looked at, or nothing: a format read from local files
 # only (VDI, VHD or VHDX by their magic, as the stream probes, or forced; a
-# VMDK that is not streamOptimized), or a qcow2 image that names another
+# VMDK that is not streamOptimized; a tar archive, such as an OVA), or a qcow2 image that names another
 # file (qemu-img info tells, without opening that file).
 stream_rule ()
 {
@@ -327,10 +327,19 @@ elif len(head) >= 0x44 and struct.unpack("<I", head[0x40:0x44])[0] == 0xbeda107f
     print("VDI")
 elif head[:4] in (b"KDMV", b"COWD") or re.match(
         rb"(#[^\n]*\n| *\r?\n)*version=[123]\r?\n", head):
-    print("VMDK")' "$cases/$image") ;;
+    print("VMDK")
+elif len(head) == 512 and head[257:262] == b"ustar" and re.match(
+        rb" *([0-7]+)", head[148:156]) and int(re.match(
+        rb" *([0-7]+)", head[148:156]).group(1), 8) == sum(
+        head[:148]) + 8 * 32 + sum(head[156:]):
+    print("tar")' "$cases/$image") ;;
     esac
     if [ "${format,,}" = vmdk ]; then
         vmdk_stream_rule "$image"
+        return
+    fi
+    if [ "$format" = tar ]; then
+        echo "a tar archive (an OVA) cannot be read as a stream yet: copy it from a local file"
         return
     fi
     if [ -n "$format" ]; then

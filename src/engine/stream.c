@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "qcow2-format.h"
 #include "rounding.h"
 #include "stream-internal.h"
+#include "tar-header.h"
 #include "vhd-format.h"
 
 ssize_t
@@ -74,7 +76,7 @@ stream_drain (struct stream *s, void *scratch, size_t step_bytes)
  */
 #define PROBE_BYTES 512
 
-/* The name of a format the engine reads from files but not from streams,
+/* What the engine reads from files but not from streams ("a VDI image"),
  * or NULL.  Read as raw, such an image would write its own metadata onto
  * the target.  (Which VMDK images stream is for stream-vmdk.c to say.)
  */
@@ -82,11 +84,17 @@ static const char *
 unstreamable_format (const unsigned char *head, size_t len)
 {
   if (vdi_probe (-1, head, len) == 1)
-    return "VDI";
+    return "a VDI image";
   if (len >= VHD_COOKIE_BYTES && memcmp (head, VHD_COOKIE, VHD_COOKIE_BYTES) == 0)
-    return "VHD";
+    return "a VHD image";
   if (vhdx_probe (-1, head, len) == 1)
-    return "VHDX";
+    return "a VHDX image";
+  /* An OVA's disk lies inside the tar; as raw, the target would get the
+   * archive itself.  Any tar is refused: as a file, one without an .ovf
+   * would be read as raw, but a stream cannot look ahead for the .ovf.
+   */
+  if (len >= TAR_BLOCK_SIZE && tar_header_looks_valid (head))
+    return "a tar archive (an OVA)";
   return NULL;
 }
 
@@ -95,6 +103,7 @@ static int
 probe_format (struct stream *s, enum image_format wanted)
 {
   const char *refused;
+  char wanted_image[32];
   ssize_t n = 0, r;
 
   while ((size_t) n < PROBE_BYTES && !s->ended) {
@@ -109,12 +118,15 @@ probe_format (struct stream *s, enum image_format wanted)
   if (wanted == IMAGE_FORMAT_AUTO)
     refused = unstreamable_format (s->probe, n);
   else if (wanted != IMAGE_FORMAT_RAW && wanted != IMAGE_FORMAT_QCOW2
-           && wanted != IMAGE_FORMAT_VMDK)
-    refused = image_format_name (wanted);
+           && wanted != IMAGE_FORMAT_VMDK) {
+    snprintf (wanted_image, sizeof wanted_image, "a %s image",
+              image_format_name (wanted));
+    refused = wanted_image;
+  }
   else
     refused = NULL;
   if (refused) {
-    report_error ("%s: a %s image cannot be read as a stream yet: copy it "
+    report_error ("%s: %s cannot be read as a stream yet: copy it "
                   "from a local file", s->path, refused);
     errno = ENOTSUP;
     return -1;
