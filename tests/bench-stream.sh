@@ -34,7 +34,8 @@
 # BENCH_RUNS (default 3 rounds; each way's best is kept; see
 # bench-functions.sh), BENCH_MEMORY_DATA (default 2G), BENCH_MEMORY_LATE
 # (default 192M), BENCH_ONLY=memory (the memory part alone) or
-# BENCH_ONLY=ways (the table of ways alone).  Needs root,
+# BENCH_ONLY=ways (the table of ways alone), BENCH_IMAGES (the images of
+# the table, default "plain zlib zstd").  Needs root,
 # nginx, curl, qemu-img, qemu-io, about 3 x the tree's size of memory.
 set -euo pipefail
 
@@ -158,7 +159,7 @@ floors="writer curl"
 jobs=$(( $(nproc) > 4 ? $(nproc) : 4 ))  # sparsecopy's default -j
 printf "%-6s %-8s %9s %9s %8s %12s\n" image way seconds "/scratch" "/local" \
     "peak RSS MiB"
-for image in plain zlib zstd; do
+for image in ${BENCH_IMAGES:-plain zlib zstd}; do
     declare -A seconds=() rsses=() cpus=()
     qemu-img map --output=json "$work/www/$image.qcow2" > "$work/$image.map"
     for round in $(seq "$runs"); do

@@ -212,20 +212,28 @@ copy_before_damage (struct copy *c, const char *buf,
     fail (c, COPY_SOURCE_FAILED, p->offset + good);
 }
 
+/* Copy piece P: its bytes from where the source holds them, or read into
+ * BUF.
+ */
 static int
 copy_piece (struct copy *c, char *buf, const struct source_piece *p)
 {
+  const char *bytes;
   uint64_t good;
 
   if (p->type == SOURCE_PIECE_HOLE)
     return zero_range (c, p->offset, p->length) == -1 ? -1
       : digest_range (c, NULL, p->offset, p->length);
-  if (source_read (c->source, p, buf, &good) == -1) {
-    copy_before_damage (c, buf, p, good);
-    return -1;
+  bytes = source_peek (c->source, p);
+  if (bytes == NULL) {
+    if (source_read (c->source, p, buf, &good) == -1) {
+      copy_before_damage (c, buf, p, good);
+      return -1;
+    }
+    bytes = buf;
   }
   atomic_fetch_add (&c->bytes_read, p->length);
-  return write_data (c, buf, p);
+  return write_data (c, bytes, p);
 }
 
 static uint64_t
@@ -274,6 +282,7 @@ worker (void *arg)
   size_t size = c->options->request_size + c->block;
   char *buf, *back = NULL;
   struct source_piece p;
+  int r;
 
   messages_hold ();
   buf = alloc_io_buffer (size);
@@ -282,8 +291,9 @@ worker (void *arg)
   if (buf == NULL || (c->verify && back == NULL))
     fail (c, COPY_TARGET_FAILED, c->cursor);
   while (!should_stop (c) && take_piece (c, &p) == 1) {
-    if ((c->verify ? verify_piece (c, buf, back, &p)
-         : copy_piece (c, buf, &p)) == -1)
+    r = c->verify ? verify_piece (c, buf, back, &p) : copy_piece (c, buf, &p);
+    source_done (c->source, &p);
+    if (r == -1)
       break;
     atomic_fetch_add (&c->done, p.length);
   }

@@ -3,10 +3,11 @@
  *
  * source_next() runs the decoder (the copier calls it under its lock, so
  * one thread reads the input) and parks the bytes of a data piece in a
- * slot; source_read() then copies them out, or decompresses a compressed
- * cluster, in the worker, so that decompression still uses every core.  A
- * worker holds one piece at a time: there are never more slots than
- * workers.
+ * slot, an O_DIRECT-ready buffer: the worker writes them from there
+ * (source_peek()), or source_read() decompresses a compressed cluster in
+ * the worker, so that decompression still uses every core.  The slot is
+ * free again at source_done().  A worker holds one piece at a time: there
+ * are never more slots than workers.
  *
  * A target whose logical blocks are larger than the decoder's 512-byte
  * sectors takes whole blocks only: the parts of ranges that cover a block
@@ -29,6 +30,7 @@
 #include "source.h"
 #include "stream-blocks.h"
 #include "stream.h"
+#include "target.h"
 
 /* The largest target block assembled from smaller ranges (stream-blocks.h
  * keeps a bit per sector in 64 bits).
@@ -92,7 +94,7 @@ free_slot (struct stream_source *ss, const struct source_cut *cut,
     if (grown != NULL) {
       ss->slots = grown;
       ss->slot_size = MAX (cut->data_max, stream_max_payload (ss->stream));
-      grown[ss->n_slots].buf = malloc (ss->slot_size);
+      grown[ss->n_slots].buf = alloc_io_buffer (ss->slot_size);
       if (grown[ss->n_slots].buf != NULL)
         r = ss->n_slots++;
     }
@@ -286,8 +288,26 @@ stream_source_read (struct source *s, const struct source_piece *p,
   }
   else
     memcpy (buf, bytes, p->length);
-  release_slot (ss, p->slot);
   return r;
+}
+
+/* A data range is written from its slot; a compressed one is read(). */
+static const void *
+stream_source_peek (struct source *s, const struct source_piece *p)
+{
+  struct stream_source *ss = (struct stream_source *) s;
+  struct stream_event e;
+  unsigned char *bytes;
+
+  slot_contents (ss, p->slot, &e, &bytes);
+  return e.type == STREAM_DATA ? bytes : NULL;
+}
+
+static void
+stream_source_done (struct source *s, const struct source_piece *p)
+{
+  if (p->type == SOURCE_PIECE_DATA)
+    release_slot ((struct stream_source *) s, p->slot);
 }
 
 static int
@@ -318,6 +338,8 @@ stream_source_close (struct source *s)
 static const struct source_ops stream_source_ops = {
   .next = stream_source_next,
   .read = stream_source_read,
+  .peek = stream_source_peek,
+  .done = stream_source_done,
   .finish = stream_source_finish,
   .close = stream_source_close,
 };

@@ -134,6 +134,19 @@ source_read (struct source *s, const struct source_piece *piece, void *buf,
   return s->ops->read (s, piece, buf, good);
 }
 
+const void *
+source_peek (struct source *s, const struct source_piece *piece)
+{
+  return s->ops->peek ? s->ops->peek (s, piece) : NULL;
+}
+
+void
+source_done (struct source *s, const struct source_piece *piece)
+{
+  if (s->ops->done)
+    s->ops->done (s, piece);
+}
+
 int
 source_pread (struct source *s, void *buf, size_t count, uint64_t offset,
               uint64_t *good)

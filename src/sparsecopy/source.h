@@ -10,8 +10,9 @@
  *                    holes from base:allocation block status.
  * The copier's workers take pieces with source_next() (one at a time, under
  * the copier's lock) and read their bytes with source_read() (in parallel:
- * decompression runs there, on every core).  They never ask where the
- * bytes come from.
+ * decompression runs there, on every core), or write them from where the
+ * source holds them (source_peek()); then source_done().  They never ask
+ * where the bytes come from.
  */
 #ifndef SPARSECOPY_SOURCE_H
 #define SPARSECOPY_SOURCE_H
@@ -53,6 +54,18 @@ struct source_ops {
    */
   int (*read) (struct source *s, const struct source_piece *piece,
                void *buf, uint64_t *good);
+  /* Where the bytes of data piece PIECE already are, in memory fit for
+   * the target (aligned as alloc_io_buffer's), to be written from there
+   * rather than read() into the copier's buffer: one copy fewer.  Valid
+   * until done(PIECE).  Returns NULL when PIECE must be read(); a NULL
+   * hook: every piece is read().
+   */
+  const void *(*peek) (struct source *s, const struct source_piece *piece);
+  /* The copier is done with PIECE (written, or given up): what the source
+   * keeps for it may go.  Called once for every piece next() handed out;
+   * NULL when the source keeps nothing.
+   */
+  void (*done) (struct source *s, const struct source_piece *piece);
   /* Start again from the first piece (--verify); NULL when the source
    * is read once, as is pread.
    */
@@ -115,6 +128,8 @@ int source_next (struct source *s, const struct source_cut *cut,
                  struct source_piece *piece);
 int source_read (struct source *s, const struct source_piece *piece,
                  void *buf, uint64_t *good);
+const void *source_peek (struct source *s, const struct source_piece *piece);
+void source_done (struct source *s, const struct source_piece *piece);
 
 /* Read exactly COUNT bytes at OFFSET (only when source_can_reread).
  * Returns 0 or -1, reported as "PATH: read failed at offset N: why" (the
