@@ -32,8 +32,8 @@ for word in --allow-dir --format --cache info map raw; do
     grep -q -- "$word" "$tmp/help" || fail "--help does not mention $word"
 done
 
-fails "missing command (info, map or raw; see --help)"
-fails "unknown command 'frob' (info, map or raw; see --help)" frob "$sample"
+fails "missing command (info, map, raw or disks; see --help)"
+fails "unknown command 'frob' (info, map, raw or disks; see --help)" frob "$sample"
 fails "info takes 1 operand(s) (see --help)" info
 fails "map takes 1 operand(s) (see --help)" map "$sample" extra
 fails "raw takes 2 operand(s) (see --help)" raw "$sample"
