@@ -49,10 +49,13 @@ static unsigned char *
 header (const char *magic, const char *name, uint64_t size, char type)
 {
   unsigned char *h = next_block ();
+  char size_field[24];          /* room for any uint64_t in octal */
 
   strncpy ((char *) h, name, 100);
   snprintf ((char *) h + 100, 8, "%07o", 0644);
-  snprintf ((char *) h + 124, 12, "%011llo", (unsigned long long) size);
+  snprintf (size_field, sizeof size_field, "%011llo",
+            (unsigned long long) size);
+  memcpy (h + 124, size_field, 12);
   h[156] = (unsigned char) type;
   memcpy (h + 257, magic, 8);
   set_checksum (h);
@@ -126,12 +129,13 @@ assert_refused (const char *want_in_message)
 static void
 test_ustar_members_and_prefix (void **state)
 {
+  static const char ovf[700] = "x";
   struct tar_reader *r;
   struct tar_member m;
   unsigned char *h;
 
-  header (USTAR, "vm.ovf", 700, '0');
-  data ("x", 700);
+  header (USTAR, "vm.ovf", sizeof ovf, '0');
+  data (ovf, sizeof ovf);
   h = header (USTAR, "disk1.vmdk", 0, '0');
   memcpy (h + 345, "some/folder", 11);
   set_checksum (h);
