@@ -114,15 +114,30 @@ make_public_tmpdir ()
 # Layout: images/ holds the images (entry points listed in MANIFEST, one
 # file name per line), expected/NAME.raw what `qemu-img convert -O raw`
 # makes of images/NAME.
+# is_fresh STAMP SCRIPT...: STAMP is newer than every SCRIPT that exists.
+is_fresh ()
+{
+    local stamp=$1 script
+    shift
+    for script; do
+        [ -e "$script" ] || continue
+        [ "$stamp" -nt "$script" ] || return 1
+    done
+}
+
+# The scripts that make generated test inputs (the corpus, the fuzz seeds).
+input_scripts ()
+{
+    local tests_dir=$top_srcdir/tests
+    echo "$tests_dir/image-helpers.sh" "$tests_dir/field_edit.py" \
+         "$tests_dir"/*-edit.py "$tests_dir/vmdk-footer-layout.py"
+}
+
 # corpus_is_fresh STAMP: STAMP is newer than every script that makes the corpus.
 corpus_is_fresh ()
 {
-    local script
-    for script in "$srcdir/make-corpus.sh" "$srcdir/image-helpers.sh" "$srcdir"/corpus-*.sh \
-                  "$srcdir/vmdk-footer-layout.py"; do
-        [ -e "$script" ] || continue
-        [ "$1" -nt "$script" ] || return 1
-    done
+    # shellcheck disable=SC2046 # the script paths have no blanks
+    is_fresh "$1" "$srcdir/make-corpus.sh" "$srcdir"/corpus-*.sh $(input_scripts)
 }
 
 corpus ()

@@ -10,11 +10,13 @@
 requires qemu-img --version
 requires python3 --version
 
-# The seeds are made once per build tree (make-seeds.sh needs qemu-img).
+# The seeds are made once per build tree (make-seeds.sh needs qemu-img),
+# and again when the scripts that make them changed since.
 seeds=$builddir/seeds
 (
     flock 9
-    if [ ! -f "$seeds/.complete" ]; then
+    # shellcheck disable=SC2046 # the script paths have no blanks
+    if ! is_fresh "$seeds/.complete" "$srcdir/make-seeds.sh" $(input_scripts); then
         rm -rf "$seeds"
         bash "$srcdir/make-seeds.sh" "$seeds" >&2
         touch "$seeds/.complete"
