@@ -730,6 +730,36 @@ image_file_stat (const struct image *img, struct stat *st)
   return 0;
 }
 
+/* A window's bytes that the file system holds as data, run by run. */
+static int
+window_allocated (const struct image *img, uint64_t *bytes)
+{
+  struct image_extent e;
+  uint64_t offset;
+
+  *bytes = 0;
+  for (offset = 0; offset < img->file_size; offset += e.length) {
+    if (window_extent (img, offset, img->file_size - offset, &e) == -1)
+      return -1;
+    if (e.type == IMAGE_EXTENT_DATA)
+      *bytes += e.length;
+  }
+  return 0;
+}
+
+int
+image_file_allocated (const struct image *img, uint64_t *bytes)
+{
+  struct stat st;
+
+  if (img->windowed)
+    return window_allocated (img, bytes);
+  if (image_file_stat (img, &st) == -1)
+    return -1;
+  *bytes = (uint64_t) st.st_blocks * 512;
+  return 0;
+}
+
 /* An image opened to describe may lack the files its reads need. */
 static int
 refuse_describe_only (const struct image *img)

@@ -148,6 +148,13 @@ uint64_t image_size (const struct image *image);
  */
 int image_file_stat (const struct image *image, struct stat *st);
 
+/* The bytes of the image's own file that the file system has allocated
+ * (qemu-img info's actual-size): st_blocks for a whole file; for a disk
+ * inside an OVA, the member's bytes that lie in data runs (SEEK_DATA), not
+ * the archive's.  Returns 0, or -1 after reporting.
+ */
+int image_file_allocated (const struct image *image, uint64_t *bytes);
+
 /* Read exactly COUNT bytes at OFFSET.  OFFSET + COUNT must not pass
  * image_size() (EINVAL).  Returns 0 or -1.
  */

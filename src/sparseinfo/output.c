@@ -77,14 +77,14 @@ write_layer (struct writer *w, const struct image *layer)
 {
   const struct image_description *d = image_describe (layer);
   const struct image *below = image_backing (layer);
-  struct stat st;
+  uint64_t allocated;
 
   write_begin (w, NULL, '{');
   write_string (w, "filename", d->path);
   write_string (w, "format", image_format_name (d->format));
   write_uint (w, "virtual-size", image_size (layer));
-  if (image_file_stat (layer, &st) == 0)
-    write_uint (w, "actual-size", (uint64_t) st.st_blocks * 512);
+  if (image_file_allocated (layer, &allocated) == 0)
+    write_uint (w, "actual-size", allocated);
   if (d->cluster_size != 0)
     write_uint (w, "cluster-size", d->cluster_size);
   write_bool (w, "encrypted", d->encryption != NULL);
