@@ -195,7 +195,7 @@ sparseinfo_reason ()
         *"protocol and json: names are never followed") echo protocol-name ;;
         *"the image is encrypted"*) echo encrypted ;;
         *"not supported"*|*"unknown incompatible feature"*|*"compression_type 2 is unknown"|*"need replaying"*) echo unsupported-feature ;;
-        *"No such file or directory") echo unreadable-file ;;
+        *"No such file or directory"|*"not a regular file or block device") echo unreadable-file ;;
         *) echo damaged ;;
     esac
 }

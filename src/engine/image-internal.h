@@ -140,7 +140,8 @@ int file_extent (const struct image *img, int fd, uint64_t offset,
                  uint64_t length, struct image_extent *extent);
 
 /* The size of the regular file or block device open as FD (fstat'ed into
- * ST).  Returns 0, or -1 after reporting (anything else is refused).
+ * ST).  Returns 0, or -1 after reporting (anything else is refused:
+ * EISDIR for a folder, ENOTBLK for the rest).
  */
 int file_size_of (const char *path, int fd, const struct stat *st,
                   uint64_t *size);

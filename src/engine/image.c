@@ -271,8 +271,9 @@ file_size_of (const char *path, int fd, const struct stat *st, uint64_t *size)
     }
     return 0;
   }
+  /* Not EINVAL: the file is of the wrong kind, not damaged. */
   report_error ("%s: not a regular file or block device", path);
-  errno = EINVAL;
+  errno = S_ISDIR (st->st_mode) ? EISDIR : ENOTBLK;
   return -1;
 }
 
