@@ -47,6 +47,22 @@ int stream_read_exact (struct stream *s, void *buf, size_t count,
  */
 int stream_drain (struct stream *s, void *scratch, size_t step_bytes);
 
+/* Decode one compressed unit (a cluster, a grain) of UNIT_BYTES into
+ * UNIT; returns 0, or -1 after reporting.
+ */
+typedef int stream_decode_fn (const struct stream *s,
+                              const struct stream_event *event,
+                              const void *payload, void *unit,
+                              size_t unit_bytes);
+
+/* stream_decompress() for a format whose units are UNIT_BYTES: the last
+ * unit may pass the end of the disk (EVENT's length is shorter), so it is
+ * decoded whole elsewhere and cut.  A decoding failure is EINVAL.
+ */
+int stream_decode_unit (const struct stream *s,
+                        const struct stream_event *event, const void *payload,
+                        void *out, size_t unit_bytes, stream_decode_fn *decode);
+
 /* The qcow2 decoder: open parses the header whose first LEN bytes are in
  * FIRST (the rest of the first cluster is read by it).
  */

@@ -673,10 +673,9 @@ qcow2_stream_next (struct stream *s, void *buf, size_t buf_size,
   }
 }
 
-int
-qcow2_stream_decompress (const struct stream *s,
-                         const struct stream_event *event,
-                         const void *payload, void *out)
+static int
+decode_cluster (const struct stream *s, const struct stream_event *event,
+                const void *payload, void *cluster, size_t cluster_size)
 {
   const struct qcow2_stream *q = s->qcow2;
   uint64_t cluster_index = event->offset >> q->cluster_bits;
@@ -684,26 +683,18 @@ qcow2_stream_decompress (const struct stream *s,
     s->path, cluster_index / q->l2_entries, cluster_index % q->l2_entries,
     event->host, q->header.compression_type
   };
-  unsigned char *cluster = out;
-  int r;
 
-  /* The last cluster may pass the end of the disk: decode it whole. */
-  if (event->length < q->cluster_size) {
-    cluster = malloc (q->cluster_size);
-    if (cluster == NULL) {
-      report_error ("%s: %m", s->path);
-      return -1;
-    }
-  }
-  r = decompress_cluster (&where, cluster, q->cluster_size, payload,
-                          event->payload_bytes);
-  if (r == -1)
-    errno = EINVAL;             /* a damaged stream, as stream.h says */
-  else if (cluster != out)
-    memcpy (out, cluster, event->length);
-  if (cluster != out)
-    free (cluster);
-  return r;
+  return decompress_cluster (&where, cluster, cluster_size, payload,
+                             event->payload_bytes);
+}
+
+int
+qcow2_stream_decompress (const struct stream *s,
+                         const struct stream_event *event,
+                         const void *payload, void *out)
+{
+  return stream_decode_unit (s, event, payload, out, s->qcow2->cluster_size,
+                             decode_cluster);
 }
 
 size_t

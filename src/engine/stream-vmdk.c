@@ -703,30 +703,22 @@ vmdk_stream_next (struct stream *s, void *buf, size_t buf_size,
   }
 }
 
+static int
+inflate_grain (const struct stream *s, const struct stream_event *event,
+               const void *payload, void *grain, size_t grain_size)
+{
+  return vmdk_inflate_grain (s->path, event->host, payload,
+                             event->payload_bytes, grain, grain_size,
+                             event->length);
+}
+
 int
 vmdk_stream_decompress (const struct stream *s,
                         const struct stream_event *event,
                         const void *payload, void *out)
 {
-  uint64_t grain_size = s->vmdk->sparse.grain_size;
-  unsigned char *grain = out;
-  int r;
-
-  /* The last grain may pass the end of the disk: inflate it whole. */
-  if (event->length < grain_size && (grain = malloc (grain_size)) == NULL) {
-    report_error ("%s: %m", s->path);
-    return -1;
-  }
-  r = vmdk_inflate_grain (s->path, event->host, payload,
-                          event->payload_bytes, grain, grain_size,
-                          event->length);
-  if (r == -1)
-    errno = EINVAL;             /* a damaged stream, as stream.h says */
-  else if (grain != out)
-    memcpy (out, grain, event->length);
-  if (grain != out)
-    free (grain);
-  return r;
+  return stream_decode_unit (s, event, payload, out,
+                             s->vmdk->sparse.grain_size, inflate_grain);
 }
 
 size_t

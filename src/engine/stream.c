@@ -240,6 +240,28 @@ stream_next (struct stream *s, void *buf, size_t buf_size, size_t max_data,
 }
 
 int
+stream_decode_unit (const struct stream *s, const struct stream_event *event,
+                    const void *payload, void *out, size_t unit_bytes,
+                    stream_decode_fn *decode)
+{
+  unsigned char *unit = out;
+  int r;
+
+  if (event->length < unit_bytes && (unit = malloc (unit_bytes)) == NULL) {
+    report_error ("%s: %m", s->path);
+    return -1;
+  }
+  r = decode (s, event, payload, unit, unit_bytes);
+  if (r == -1)
+    errno = EINVAL;             /* a damaged stream, as stream.h says */
+  else if (unit != out)
+    memcpy (out, unit, event->length);
+  if (unit != out)
+    free (unit);
+  return r;
+}
+
+int
 stream_decompress (const struct stream *s, const struct stream_event *event,
                    const void *payload, void *out)
 {
