@@ -549,26 +549,45 @@ open_top_archive (struct image *img, enum image_format format,
   return r;
 }
 
-int
-image_ova_disks (const char *path, bool *is_ova, image_disk_fn *fn,
-                 void *opaque)
+/* Open PATH for reading (open_readonly), with its stat in *ST and its
+ * size in *SIZE.  Returns the fd, or -1 after reporting.
+ */
+static int
+open_sized (const char *path, int flags, struct stat *st, uint64_t *size)
 {
-  int fd = open_readonly (path, 0);
-  struct ova ova;
-  struct stat st;
-  uint64_t size;
-  size_t i;
-  int r = -1;
+  int fd = open_readonly (path, flags);
 
-  *is_ova = false;
   if (fd == -1) {
     report_error ("%s: open: %m", path);
     return -1;
   }
-  if (fstat (fd, &st) == -1)
+  if (fstat (fd, st) == -1) {
     report_error ("%s: fstat: %m", path);
-  else if (file_size_of (path, fd, &st, &size) == 0)
-    r = ova_open (path, fd, size, &ova);
+    close (fd);
+    return -1;
+  }
+  if (file_size_of (path, fd, st, size) == -1) {
+    close (fd);
+    return -1;
+  }
+  return fd;
+}
+
+int
+image_ova_disks (const char *path, bool *is_ova, image_disk_fn *fn,
+                 void *opaque)
+{
+  struct ova ova;
+  struct stat st;
+  uint64_t size;
+  size_t i;
+  int fd, r;
+
+  *is_ova = false;
+  fd = open_sized (path, 0, &st, &size);
+  if (fd == -1)
+    return -1;
+  r = ova_open (path, fd, size, &ova);
   close (fd);
   if (r <= 0)
     return r;
@@ -592,17 +611,8 @@ open_layer (const char *path, enum image_format format, int open_flags,
     free (img);
     return NULL;
   }
-  img->fd = open_readonly (path, open_flags);
-  if (img->fd == -1) {
-    report_error ("%s: open: %m", path);
-    goto fail;
-  }
-  if (fstat (img->fd, &st) == -1) {
-    report_error ("%s: fstat: %m", path);
-    goto fail;
-  }
-  if (file_size_of (path, img->fd, &st, &img->file_size) == -1
-      || remember_in_chain (chain, path, &st) == -1)
+  img->fd = open_sized (path, open_flags, &st, &img->file_size);
+  if (img->fd == -1 || remember_in_chain (chain, path, &st) == -1)
     goto fail;
   img->dev = st.st_dev;
   img->ino = st.st_ino;
