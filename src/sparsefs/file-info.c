@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "archive-folder.h"
 #include "error.h"
 #include "file-info.h"
 #include "file-version.h"
@@ -25,6 +26,7 @@ struct slot {
   bool used;
   struct file_version version;
   bool probed, is_image;
+  bool archive_probed, is_archive;
   bool has_snapshots;           /* a qcow2 header counting snapshots */
   bool measured;
   struct raw_view_size size;
@@ -116,6 +118,30 @@ file_info_is_image (int dirfd, const char *name, const struct stat *st)
   bool has_snapshots;
 
   return probe (dirfd, name, st, &has_snapshots);
+}
+
+bool
+file_info_is_archive (const char *path, const struct stat *st)
+{
+  struct file_version version = file_version_of (st);
+  struct slot *slot;
+  bool known, is_archive;
+
+  pthread_mutex_lock (&slots_lock);
+  slot = slot_for_locked (&version);
+  known = slot->archive_probed;
+  is_archive = slot->is_archive;
+  pthread_mutex_unlock (&slots_lock);
+  if (known)
+    return is_archive;
+
+  is_archive = archive_is_ova (path);
+  pthread_mutex_lock (&slots_lock);
+  slot = slot_for_locked (&version);
+  slot->archive_probed = true;
+  slot->is_archive = is_archive;
+  pthread_mutex_unlock (&slots_lock);
+  return is_archive;
 }
 
 bool

@@ -1,5 +1,6 @@
 /* What the daemon knows about a source file without keeping it open:
- * whether it is an image (of a format other than raw), and the size and data bytes of its raw view.
+ * whether it is an image (of a format other than raw) or an OVA archive,
+ * and the size and data bytes of its raw view.
  *
  * Answers are cached per file version (file-version.h) in a fixed-size
  * table, so that listing a folder of many images costs one fstatat() per
@@ -20,6 +21,12 @@
  * be read is not an image.
  */
 bool file_info_is_image (int dirfd, const char *name, const struct stat *st);
+
+/* Whether the regular file at PATH, whose stat is ST, is an OVA archive
+ * (archive_is_ova), read once per version: a listing does not read every
+ * file that is no image again.
+ */
+bool file_info_is_archive (const char *path, const struct stat *st);
 
 struct raw_view_size {
   uint64_t virtual_size;        /* st_size of the raw view */

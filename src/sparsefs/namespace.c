@@ -380,14 +380,16 @@ add_folder (struct listing *listing, const char *name, bool archive)
   return 0;
 }
 
-/* Whether file NAME of source folder FOLDER (ending with '/') is an OVA. */
+/* Whether file NAME of source folder FOLDER (ending with '/'), whose stat
+ * is ST, is an OVA.
+ */
 static bool
-is_archive_in (const char *folder, const char *name)
+is_archive_in (const char *folder, const char *name, const struct stat *st)
 {
   char path[PATH_MAX];
 
   return snprintf (path, sizeof path, "%s%s", folder, name) < (int) sizeof path
-    && archive_is_ova (path);
+    && file_info_is_archive (path, st);
 }
 
 /* Add NAME of folder DIRFD (source folder FOLDER) if it is a folder, an
@@ -423,7 +425,8 @@ add_entry (struct listing *listing, const struct listing *previous, int dirfd,
     free (entry->name);
     listing->bytes -= r;
     listing->count--;
-    return is_archive_in (folder, name) ? add_folder (listing, name, true) : 0;
+    return is_archive_in (folder, name, &st) ? add_folder (listing, name, true)
+                                              : 0;
   }
   entry->has_snapshots = file_info_has_snapshots (dirfd, name, &st);
   return 0;
