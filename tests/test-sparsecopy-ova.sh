@@ -22,6 +22,7 @@ requires qemu-img --version
 requires qemu-io --version
 requires python3 --version
 requires nginx -v
+requires curl --version
 
 corpus=$(corpus)
 ova=$corpus/ova
@@ -103,20 +104,10 @@ streamed_disk "ova-three.ova --disk=0 --source-checksum of the archive" \
     "$ova/expected/ova-three.ova.0.raw" --source-checksum="$sum" --disk=0 \
     - < "$three"
 
-# start_server NAME ARGS...: http-server.py serving $www; sets $port.
+# The OVAs, served by the web servers of sparsecopy-functions.sh.
 www=$dir/www
 mkdir "$www"
 ln -s "$ova"/*.ova "$www"
-start_server ()
-{
-    local name=$1
-    shift
-    python3 "$srcdir/http-server.py" "$www" "$dir/$name.port" "$@" \
-        2> "$dir/$name.log" &
-    cleanup_fn kill $!
-    wait_for test -s "$dir/$name.port"
-    port=$(cat "$dir/$name.port")
-}
 for ranges in --ranges ""; do
     server=${ranges:+ranged}
     server=${server:-plain}
@@ -136,11 +127,7 @@ done
 (cd "$www" && late_l2_image disk.qcow2 "$dir/late.raw" &&
  echo '<Envelope><References><File href="disk.qcow2"/></References></Envelope>' > late.ovf &&
  tar -c --format=ustar -f late-l2.ova late.ovf disk.qcow2 && rm disk.qcow2 late.ovf)
-port=$(python3 -c 'import socket; s = socket.socket();
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-bash "$srcdir/serve-nginx.sh" "$www" "$dir/nginx" "$port" &
-cleanup_fn kill $!
-wait_for curl -sf -o /dev/null "http://127.0.0.1:$port/late-l2.ova"
+start_nginx
 streamed_disk "late-l2.ova, its qcow2 read again over ranges" "$dir/late.raw" \
     --stream-buffer=1M "http://127.0.0.1:$port/late-l2.ova"
 
