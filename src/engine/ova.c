@@ -62,6 +62,18 @@ ova_missing_reference (const char *path, const char *ovf, const char *href,
 }
 
 int
+ova_data_past_end (const char *path, const struct tar_member *m,
+                   uint64_t archive_size)
+{
+  report_error ("%s: tar member %u \"%s\" (header at offset 0x%" PRIx64
+                "): its %" PRIu64 " bytes of data pass the end of the "
+                "archive (%" PRIu64 " bytes)", path, m->index, m->name,
+                m->header_offset, m->size, archive_size);
+  errno = EINVAL;
+  return -1;
+}
+
+int
 ova_read_ovf (const char *path, const char *ovf, uint64_t bytes,
               ova_read_fn *read, void *read_opaque,
               ovf_reference_fn *fn, void *opaque)
@@ -136,14 +148,8 @@ add_member (struct archive *a, const struct tar_member *m)
 {
   struct member *slot;
 
-  if (!range_fits (m->data_offset, m->size, a->size)) {
-    report_error ("%s: tar member %u \"%s\" (header at offset 0x%" PRIx64
-                  "): its %" PRIu64 " bytes of data pass the end of the "
-                  "archive (%" PRIu64 " bytes)", a->path, m->index, m->name,
-                  m->header_offset, m->size, a->size);
-    errno = EINVAL;
-    return -1;
-  }
+  if (!range_fits (m->data_offset, m->size, a->size))
+    return ova_data_past_end (a->path, m, a->size);
   slot = &a->members[a->n_members];
   slot->at.index = m->index;
   slot->at.offset = m->data_offset;

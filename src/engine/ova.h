@@ -17,6 +17,7 @@
 
 #include "image.h"
 #include "ovf-references.h"
+#include "tar-header.h"
 
 #define OVA_MAX_OVF_BYTES (1024 * 1024)
 
@@ -56,6 +57,12 @@ bool ova_names_ovf (const char *name);
 int ova_missing_reference (const char *path, const char *ovf,
                            const char *href, unsigned index,
                            const char *what);
+
+/* Report that member M's data pass the end of the archive PATH, of
+ * ARCHIVE_SIZE bytes.  Returns -1 (EINVAL).
+ */
+int ova_data_past_end (const char *path, const struct tar_member *m,
+                       uint64_t archive_size);
 
 /* Read exactly BYTES into BUF.  Returns 0, or -1 after reporting. */
 typedef int ova_read_fn (void *opaque, void *buf, size_t bytes);

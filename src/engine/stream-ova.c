@@ -84,19 +84,6 @@ archive_read (struct ova_stream *o, void *buf, size_t count)
   return n;
 }
 
-static int
-member_cut_short (const struct ova_stream *o)
-{
-  const struct tar_member *m = o->member;
-
-  report_error ("%s: tar member %u \"%s\" (header at offset 0x%" PRIx64
-                "): its %" PRIu64 " bytes of data pass the end of the "
-                "archive (%" PRIu64 " bytes)", o->archive, m->index, m->name,
-                m->header_offset, m->size, o->pos);
-  errno = EINVAL;
-  return -1;
-}
-
 /* Up to COUNT bytes of the current member's data, 0 at its end.  Returns
  * the count, or -1 after reporting (a member cut short).
  */
@@ -110,7 +97,7 @@ member_read (struct ova_stream *o, void *buf, size_t count)
     return 0;
   n = archive_read (o, buf, count);
   if (n == 0)
-    return member_cut_short (o);
+    return ova_data_past_end (o->archive, o->member, o->pos);
   if (n > 0)
     o->member_left -= n;
   return n;
