@@ -711,7 +711,8 @@ refused accepts "vmdk-desc-extents.vmdk: VMDK descriptor: more than 1024 extents
 
 # Base: a ustar OVA, an OVF then one streamOptimized disk: the OVF's header
 # at 0, the disk's at 0x400, its data from 0x600.  qemu reads any tar as a
-# raw disk; a stream of a tar is refused.
+# raw disk.  A stream reads the archive's headers as the file path does,
+# and says the same, but for what it would need to look ahead for.
 (cd "$bases" &&
  cp stream.vmdk disk.vmdk &&
  echo '<Envelope><References><File href="disk.vmdk"/></References></Envelope>' > vm.ovf &&
@@ -767,6 +768,9 @@ refused accepts "ova-members.ova: tar member 1024 (header at offset 0x80200): th
 (cd "$bases" &&
  echo '<Envelope><References><File href="disk.vmdk"/><File href="disk2.vmdk"/></References></Envelope>' > missing.ovf &&
  tar -c --format=ustar -f "$cases/ova-missing.ova" missing.ovf disk.vmdk)
+# A stream cannot know before the end that disk2.vmdk is missing: it
+# asks which disk to copy.
+stream_expects "the OVA holds 2 disks: select one by index or name (0 disk.vmdk, 1 disk2.vmdk)"
 refused accepts "ova-missing.ova: missing.ovf: File \"disk2.vmdk\" (reference 1) is not a member of the archive" \
     ova-missing.ova
 # A descriptor in the archive naming a host file: never opened.
@@ -774,6 +778,8 @@ refused accepts "ova-missing.ova: missing.ovf: File \"disk2.vmdk\" (reference 1)
  echo 'RW 8 FLAT "/etc/passwd" 0' | flat_descriptor > passwd.vmdk &&
  echo '<Envelope><References><File href="passwd.vmdk"/></References></Envelope>' > passwd.ovf &&
  tar -c --format=ustar -f "$cases/ova-passwd.ova" passwd.ovf passwd.vmdk)
+# A stream takes only a streamOptimized VMDK, never a descriptor.
+stream_expects "passwd.vmdk: a descriptor-file VMDK image cannot be read as a stream, only a streamOptimized one: copy it from a local file"
 refused accepts "ova-passwd.ova/passwd.vmdk: descriptor line 8: extent file \"/etc/passwd\" is refused: a disk inside an OVA must be a single file" \
     ova-passwd.ova
 

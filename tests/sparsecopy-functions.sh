@@ -172,3 +172,29 @@ late_l2_image ()
     cmp "$raw" "$raw.moved" || fail "moving the L2 table changed the image"
     rm -f "$raw.moved"
 }
+
+# ---- web servers on 127.0.0.1, for the stream tests -------------------------
+
+# start_server NAME ARGS...: http-server.py serving $www (its port file
+# and log $dir/NAME.*), stopped when the test exits; sets $port.
+start_server ()
+{
+    local name=$1
+    shift
+    python3 "$srcdir/http-server.py" "$www" "$dir/$name.port" "$@" \
+        2> "$dir/$name.log" &
+    cleanup_fn kill $!
+    wait_for test -s "$dir/$name.port"
+    port=$(cat "$dir/$name.port")
+}
+
+# start_nginx: nginx serving $www with Range support (serve-nginx.sh, its
+# files in $dir/nginx), stopped when the test exits; sets $port.
+start_nginx ()
+{
+    port=$(python3 -c 'import socket; s = socket.socket();
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    bash "$srcdir/serve-nginx.sh" "$www" "$dir/nginx" "$port" &
+    cleanup_fn kill $!
+    wait_for curl -s -o /dev/null "http://127.0.0.1:$port/"
+}

@@ -32,28 +32,6 @@ dir=$scratch
 www=$dir/www
 mkdir "$www"
 
-# start_server NAME ARGS...: http-server.py serving $www; sets $port.
-start_server ()
-{
-    local name=$1
-    shift
-    python3 "$srcdir/http-server.py" "$www" "$dir/$name.port" "$@" \
-        2> "$dir/$name.log" &
-    cleanup_fn kill $!
-    wait_for test -s "$dir/$name.port"
-    port=$(cat "$dir/$name.port")
-}
-
-# start_nginx: nginx serving $www (serve-nginx.sh); sets $port.
-start_nginx ()
-{
-    port=$(python3 -c 'import socket; s = socket.socket();
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    bash "$srcdir/serve-nginx.sh" "$www" "$dir/nginx" "$port" &
-    cleanup_fn kill $!
-    wait_for curl -sf -o /dev/null "http://127.0.0.1:$port/MANIFEST"
-}
-
 # url_to_loop URL NAME [OPTIONS...]: sparsecopy URL onto a dirty loop
 # device, checked against qemu-img's output of corpus image NAME.
 url_to_loop ()

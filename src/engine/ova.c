@@ -35,13 +35,72 @@ struct archive {
   struct ova *ova;
 };
 
-/* "./disk.vmdk" and "disk.vmdk" name the same member. */
-static const char *
-without_dot_slash (const char *name)
+const char *
+ova_plain_name (const char *name)
 {
   while (name[0] == '.' && name[1] == '/')
     name += 2;
   return name;
+}
+
+bool
+ova_names_ovf (const char *name)
+{
+  size_t n = strlen (name);
+
+  return n > 4 && strcasecmp (name + n - 4, ".ovf") == 0;
+}
+
+int
+ova_missing_reference (const char *path, const char *ovf, const char *href,
+                       unsigned index, const char *what)
+{
+  report_error ("%s: %s: File \"%s\" (reference %u) is %s of the archive",
+                path, ovf, href, index, what);
+  errno = EINVAL;
+  return -1;
+}
+
+int
+ova_data_past_end (const char *path, const struct tar_member *m,
+                   uint64_t archive_size)
+{
+  report_error ("%s: tar member %u \"%s\" (header at offset 0x%" PRIx64
+                "): its %" PRIu64 " bytes of data pass the end of the "
+                "archive (%" PRIu64 " bytes)", path, m->index, m->name,
+                m->header_offset, m->size, archive_size);
+  errno = EINVAL;
+  return -1;
+}
+
+int
+ova_read_ovf (const char *path, const char *ovf, uint64_t bytes,
+              ova_read_fn *read, void *read_opaque,
+              ovf_reference_fn *fn, void *opaque)
+{
+  char where[TAR_MAX_NAME + 64];
+  char *text;
+  int r;
+
+  if (bytes > OVA_MAX_OVF_BYTES) {
+    report_error ("%s: %s: the OVF is %" PRIu64 " bytes, more than the %d "
+                  "the engine reads", path, ovf, bytes, OVA_MAX_OVF_BYTES);
+    errno = EINVAL;
+    return -1;
+  }
+  text = malloc (bytes + 1);
+  if (text == NULL) {
+    report_error ("%s: %m", path);
+    return -1;
+  }
+  r = read (read_opaque, text, bytes);
+  if (r == 0) {
+    text[bytes] = '\0';
+    snprintf (where, sizeof where, "%s: %s", path, ovf);
+    r = ovf_references (where, text, fn, opaque);
+  }
+  free (text);
+  return r;
 }
 
 static int
@@ -89,20 +148,14 @@ add_member (struct archive *a, const struct tar_member *m)
 {
   struct member *slot;
 
-  if (!range_fits (m->data_offset, m->size, a->size)) {
-    report_error ("%s: tar member %u \"%s\" (header at offset 0x%" PRIx64
-                  "): its %" PRIu64 " bytes of data pass the end of the "
-                  "archive (%" PRIu64 " bytes)", a->path, m->index, m->name,
-                  m->header_offset, m->size, a->size);
-    errno = EINVAL;
-    return -1;
-  }
+  if (!range_fits (m->data_offset, m->size, a->size))
+    return ova_data_past_end (a->path, m, a->size);
   slot = &a->members[a->n_members];
   slot->at.index = m->index;
   slot->at.offset = m->data_offset;
   slot->at.size = m->size;
   slot->regular = m->type == TAR_REGULAR;
-  slot->at.name = strdup (without_dot_slash (m->name));
+  slot->at.name = strdup (ova_plain_name (m->name));
   if (slot->at.name == NULL) {
     report_error ("%s: %m", a->path);
     return -1;
@@ -146,7 +199,7 @@ find_member (const struct archive *a, const char *name)
 {
   size_t i;
 
-  name = without_dot_slash (name);
+  name = ova_plain_name (name);
   for (i = 0; i < a->n_members; i++)
     if (strcmp (a->members[i].at.name, name) == 0)
       return &a->members[i];
@@ -156,14 +209,11 @@ find_member (const struct archive *a, const char *name)
 static const struct member *
 find_ovf (const struct archive *a)
 {
-  size_t i, n;
+  size_t i;
 
-  for (i = 0; i < a->n_members; i++) {
-    n = strlen (a->members[i].at.name);
-    if (a->members[i].regular && n > 4
-        && strcasecmp (a->members[i].at.name + n - 4, ".ovf") == 0)
+  for (i = 0; i < a->n_members; i++)
+    if (a->members[i].regular && ova_names_ovf (a->members[i].at.name))
       return &a->members[i];
-  }
   return NULL;
 }
 
@@ -190,44 +240,26 @@ take_reference (const char *href, unsigned index, void *opaque)
   struct archive *a = opaque;
   const struct member *m = find_member (a, href);
 
-  if (m == NULL || !m->regular) {
-    report_error ("%s: %s: File \"%s\" (reference %u) is %s of the archive",
-                  a->path, a->ovf->at.name, href, index,
-                  m == NULL ? "not a member" : "not a regular member");
-    errno = EINVAL;
-    return -1;
-  }
+  if (m == NULL || !m->regular)
+    return ova_missing_reference (a->path, a->ovf->at.name, href, index,
+                                  m == NULL ? "not a member"
+                                            : "not a regular member");
   return add_disk (a, m);
+}
+
+static int
+read_ovf_text (void *opaque, void *buf, size_t bytes)
+{
+  const struct archive *a = opaque;
+
+  return read_exactly (a, "the OVF", buf, bytes, a->ovf->at.offset);
 }
 
 static int
 disks_from_ovf (struct archive *a)
 {
-  uint64_t bytes = a->ovf->at.size;
-  char where[TAR_MAX_NAME + 64];
-  char *text;
-  int r;
-
-  if (bytes > OVA_MAX_OVF_BYTES) {
-    report_error ("%s: %s: the OVF is %" PRIu64 " bytes, more than the %d "
-                  "the engine reads", a->path, a->ovf->at.name, bytes,
-                  OVA_MAX_OVF_BYTES);
-    errno = EINVAL;
-    return -1;
-  }
-  text = malloc (bytes + 1);
-  if (text == NULL) {
-    report_error ("%s: %m", a->path);
-    return -1;
-  }
-  r = read_exactly (a, "the OVF", text, bytes, a->ovf->at.offset);
-  if (r == 0) {
-    text[bytes] = '\0';
-    snprintf (where, sizeof where, "%s: %s", a->path, a->ovf->at.name);
-    r = ovf_references (where, text, take_reference, a);
-  }
-  free (text);
-  return r;
+  return ova_read_ovf (a->path, a->ovf->at.name, a->ovf->at.size,
+                       read_ovf_text, a, take_reference, a);
 }
 
 /* No File listed: the members that probe as an image format. */
@@ -351,7 +383,7 @@ by_selector (const struct ova *ova, const char *selector)
     i = strtoul (selector, NULL, 10);
     return i < ova->n_disks ? &ova->disks[i] : NULL;
   }
-  selector = without_dot_slash (selector);
+  selector = ova_plain_name (selector);
   for (i = 0; i < ova->n_disks; i++)
     if (strcmp (ova->disks[i].name, selector) == 0)
       return &ova->disks[i];

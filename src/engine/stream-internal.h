@@ -12,9 +12,13 @@
 
 struct qcow2_stream;
 struct vmdk_stream;
+struct ova_stream;
 
 /* Bytes read at once while skipping or holding. */
 #define STREAM_STEP_BYTES (1024 * 1024)
+
+/* Room for the bytes read to probe the format. */
+#define STREAM_PROBE_BUFFER 4096
 
 struct stream {
   char *path;
@@ -25,10 +29,11 @@ struct stream {
   uint64_t size;                /* the raw view (raw: grows as it is read) */
   uint64_t buffer_limit;
   /* Bytes read to probe the format, handed out again first. */
-  unsigned char probe[4096];
+  unsigned char probe[STREAM_PROBE_BUFFER];
   size_t probe_len, probe_used;
   struct qcow2_stream *qcow2;
   struct vmdk_stream *vmdk;
+  struct ova_stream *ova;       /* the archive the input is a disk of */
 };
 
 /* Read up to COUNT bytes (less only at the end).  Returns the count, or -1
@@ -84,5 +89,16 @@ int vmdk_stream_decompress (const struct stream *s,
                             const void *payload, void *out);
 size_t vmdk_stream_max_payload (const struct stream *s);
 void vmdk_stream_close (struct stream *s);
+
+/* An OVA (stream-ova.c): S's input and probe hold a tar archive.  Read
+ * its OVF and on to the disk SELECTOR names (NULL: its only one), and make
+ * that disk's bytes S's input, unprobed, and S's name "ARCHIVE/DISK".
+ * Returns 0 or -1 after reporting (ENOTSUP: a tar that is not an OVA with
+ * its OVF first).
+ */
+int ova_stream_open (struct stream *s, const char *selector);
+void ova_stream_close (struct stream *s);
+/* Bytes of the archive read so far. */
+uint64_t ova_stream_position (const struct stream *s);
 
 #endif

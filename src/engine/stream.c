@@ -1,6 +1,7 @@
 /* Reading an image front to back (see stream.h): the input, the format
  * probe, and raw streams.  qcow2 is in stream-qcow2.c, streamOptimized
- * VMDK in stream-vmdk.c.
+ * VMDK in stream-vmdk.c; an OVA, in stream-ova.c, makes one of its disks
+ * the input, probed here in turn.
  */
 #include <config.h>
 
@@ -89,24 +90,27 @@ unstreamable_format (const unsigned char *head, size_t len)
     return "a VHD image";
   if (vhdx_probe (-1, head, len) == 1)
     return "a VHDX image";
-  /* An OVA's disk lies inside the tar; as raw, the target would get the
-   * archive itself.  Any tar is refused: as a file, one without an .ovf
-   * would be read as raw, but a stream cannot look ahead for the .ovf.
-   */
-  if (len >= TAR_BLOCK_SIZE && tar_header_looks_valid (head))
-    return "a tar archive (an OVA)";
   return NULL;
 }
 
-/* Read the first bytes, to be handed out again, and decide the format. */
-static int
-probe_format (struct stream *s, enum image_format wanted)
+/* Whether the probed bytes start a tar archive, to be read as an OVA.  A
+ * tar inside an OVA is a raw disk, as the engine reads it from a file.
+ */
+static bool
+is_archive (const struct stream *s)
 {
-  const char *refused;
-  char wanted_image[32];
-  ssize_t n = 0, r;
+  return s->ova == NULL && s->probe_len >= TAR_BLOCK_SIZE
+         && tar_header_looks_valid (s->probe);
+}
 
-  while ((size_t) n < PROBE_BYTES && !s->ended) {
+/* Read the first bytes, to be handed out again. */
+static int
+read_probe (struct stream *s)
+{
+  size_t n = 0;
+  ssize_t r;
+
+  while (n < PROBE_BYTES && !s->ended) {
     r = s->in.read (s->in.opaque, s->probe + n, sizeof s->probe - n);
     if (r == -1)
       return -1;
@@ -115,6 +119,17 @@ probe_format (struct stream *s, enum image_format wanted)
     n += r;
   }
   s->probe_len = n;
+  return 0;
+}
+
+/* Decide the format from the probed bytes. */
+static int
+probe_format (struct stream *s, enum image_format wanted)
+{
+  const char *refused;
+  char wanted_image[32];
+  size_t n = s->probe_len;
+
   if (wanted == IMAGE_FORMAT_AUTO)
     refused = unstreamable_format (s->probe, n);
   else if (wanted != IMAGE_FORMAT_RAW && wanted != IMAGE_FORMAT_QCOW2
@@ -144,6 +159,27 @@ probe_format (struct stream *s, enum image_format wanted)
   return 0;
 }
 
+/* Probe the input; when it is an OVA (as a file, before any format), the
+ * disk OPTIONS select becomes the input, probed in turn.
+ */
+static int
+probe_input (struct stream *s, const struct stream_options *options)
+{
+  if (read_probe (s) == -1)
+    return -1;
+  if (options->format == IMAGE_FORMAT_AUTO && is_archive (s)) {
+    if (ova_stream_open (s, options->disk) == -1 || read_probe (s) == -1)
+      return -1;
+  }
+  else if (options->disk != NULL) {
+    report_error ("%s: a disk (\"%s\") is selected, but this is not an OVA "
+                  "archive", s->path, options->disk);
+    errno = ENOTSUP;
+    return -1;
+  }
+  return probe_format (s, options->format);
+}
+
 struct stream *
 stream_open (const char *path, const struct stream_input *in,
              const struct stream_options *options)
@@ -157,7 +193,7 @@ stream_open (const char *path, const struct stream_input *in,
   }
   s->in = *in;
   s->buffer_limit = options->buffer_bytes;
-  if (probe_format (s, options->format) == -1
+  if (probe_input (s, options) == -1
       || (s->format == IMAGE_FORMAT_QCOW2 && qcow2_stream_open (s) == -1)
       || (s->format == IMAGE_FORMAT_VMDK && vmdk_stream_open (s) == -1)) {
     stream_close (s);
@@ -173,6 +209,7 @@ stream_close (struct stream *s)
     return;
   qcow2_stream_close (s);
   vmdk_stream_close (s);
+  ova_stream_close (s);
   free (s->path);
   free (s);
 }
@@ -192,7 +229,7 @@ stream_size (const struct stream *s)
 uint64_t
 stream_position (const struct stream *s)
 {
-  return s->pos;
+  return s->ova ? ova_stream_position (s) : s->pos;
 }
 
 size_t

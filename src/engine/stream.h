@@ -65,8 +65,9 @@ struct stream_input {
 };
 
 struct stream_options {
-  enum image_format format;     /* AUTO: qcow2 by its magic, else raw */
+  enum image_format format;     /* AUTO: by the magic (an OVA too) */
   uint64_t buffer_bytes;        /* for data ahead of its L2 table */
+  const char *disk;             /* an OVA's disk, as image_options.disk */
 };
 
 enum stream_event_type {

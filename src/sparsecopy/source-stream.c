@@ -350,7 +350,8 @@ source_stream_open (const char *path, struct input *input,
 {
   struct stream_source *ss = calloc (1, sizeof *ss);
   struct stream_options so = { .format = o->format,
-                               .buffer_bytes = o->stream_buffer };
+                               .buffer_bytes = o->stream_buffer,
+                               .disk = o->disk };
   struct stream_input si = { .read = read_input };
 
   if (ss == NULL) {

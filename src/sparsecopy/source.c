@@ -33,18 +33,13 @@ open_stream_fd (const char *path)
 }
 
 /* A stream is read front to back for its active layer: a snapshot's L1
- * table may lie anywhere.  An OVA's disks are read in place in the
- * archive file.
+ * table may lie anywhere.  (An OVA's disk is found on the way.)
  */
 static struct source *
-refuse_streamed_selection (const char *path, const struct source_options *o)
+refuse_streamed_snapshot (const char *path)
 {
-  if (o->snapshot)
-    report_error ("%s: --snapshot reads a qcow2 image from a local file, not "
-                  "from a stream (-, a FIFO, a URL)", path);
-  else
-    report_error ("%s: --disk reads an OVA archive from a local file, not "
-                  "from a stream (-, a FIFO, a URL)", path);
+  report_error ("%s: --snapshot reads a qcow2 image from a local file, not "
+                "from a stream (-, a FIFO, a URL)", path);
   return NULL;
 }
 
@@ -72,8 +67,8 @@ source_open (const char *path, const struct source_options *options)
   }
   if (nbd_conn_is_uri (path))
     return source_nbd_open (path);
-  if (input_is_url (path) && selects_inside (options))
-    return refuse_streamed_selection (path, options);
+  if (input_is_url (path) && options->snapshot)
+    return refuse_streamed_snapshot (path);
   if (input_is_url (path))
     input = input_http_open (path, &options->http);
   else {
@@ -88,9 +83,9 @@ source_open (const char *path, const struct source_options *options)
       return source_image_open (path, options);
     if (fd == -1)
       return NULL;
-    if (selects_inside (options)) {
+    if (options->snapshot) {
       close (fd);
-      return refuse_streamed_selection (path, options);
+      return refuse_streamed_snapshot (path);
     }
     input = input_fd_open (path, fd);
   }

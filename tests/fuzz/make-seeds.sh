@@ -426,3 +426,12 @@ echo '<Envelope><References><File href="disk.vmdk"/></References></Envelope>' > 
 tar -c --format=ustar -f i vm.ovf disk.vmdk
 rm -f vm.ovf disk.vmdk
 seed ova-stream
+
+# A qcow2 disk: the stream of the archive reads it as its own format, so
+# the target compares its bytes with the disk read in place.
+create -o cluster_size=4096 disk.qcow2 $((128 * KiB))
+io disk.qcow2 "write -P 0x6a 4096 8192" "write -z 65536 4096"
+echo '<Envelope><References><File href="disk.qcow2"/></References></Envelope>' > vm.ovf
+tar -c --format=ustar -f i vm.ovf disk.qcow2
+rm -f vm.ovf disk.qcow2
+seed ova-qcow2
