@@ -19,6 +19,10 @@
 #            nothing else: no copy onto that device ends sooner;
 #   curl     the download alone, into /dev/null: no streamed copy ends
 #            sooner;
+#   both     the writer floor and the curl floor at once, sharing the
+#            cores: a streamed copy does both of these, so on a machine
+#            whose cores they fill, none ends sooner (the streamed ways'
+#            floor, printed beside their ratios);
 #   decode   sparsecopy's own CPU time (user + system) in the local copy
 #            over the cores: the engine's share, decompression included.
 #
@@ -126,6 +130,9 @@ run_way ()
         writer) python3 "$srcdir/bench-write-floor.py" "$work/fs.raw" \
                     "$work/$2.map" "$loop" $((4 << 20)) "$jobs" ;;
         curl) curl -sf -o /dev/null "$url" ;;
+        both) curl -sf -o /dev/null "$url" &
+              run_way writer "$2"
+              wait $! ;;
     esac
 }
 
@@ -150,12 +157,12 @@ print(u.ru_maxrss, u.ru_utime + u.ru_stime)' \
         { echo "bench: $1 $2 failed:" >&2; cat "$work/stderr" >&2; exit 1; }
     wall=$(seconds_since "$t0")
     read -r rss cpu <<< "$usage"
-    [ "$1" = curl ] || cmp "$work/fs.raw" "$loop" ||
+    [ "$1" = curl ] || [ "$1" = both ] || cmp "$work/fs.raw" "$loop" ||
         { echo "bench: $1 wrote a wrong image" >&2; exit 1; }
 }
 
 ways="url pipe scratch local"
-floors="writer curl"
+floors="writer curl both"
 jobs=$(( $(nproc) > 4 ? $(nproc) : 4 ))  # sparsecopy's default -j
 printf "%-6s %-8s %9s %9s %8s %12s\n" image way seconds "/scratch" "/local" \
     "peak RSS MiB"
@@ -189,6 +196,11 @@ for image in ${BENCH_IMAGES:-plain zlib zstd}; do
         "$(ratio "${seconds[curl]}" "${seconds[scratch]}")" \
         "$(ratio "${seconds[curl]}" "${seconds[local]}")" \
         "the download alone, into /dev/null"
+    printf "%-6s %-8s %9.2f %8.2fx %7.2fx   (stream floor: %s)\n" "$image" \
+        both "${seconds[both]}" \
+        "$(ratio "${seconds[both]}" "${seconds[scratch]}")" \
+        "$(ratio "${seconds[both]}" "${seconds[local]}")" \
+        "the download and the writes at once"
     decode=$(echo "${cpus[local]} / $(nproc)" | bc -l)
     printf "%-6s %-8s %9.2f %8.2fx %7.2fx   (reader floor: %s)\n" "$image" \
         decode "$decode" "$(ratio "$decode" "${seconds[scratch]}")" \
@@ -196,7 +208,8 @@ for image in ${BENCH_IMAGES:-plain zlib zstd}; do
         "sparsecopy's CPU seconds in the local copy over $(nproc) cores"
     for way in url pipe; do
         echo "$image $way: <= 0.5x scratch: $(is_less "$(echo "0.5 * ${seconds[scratch]}" | bc -l)" "${seconds[$way]}" && echo NO || echo yes);" \
-             "<= 1.15x local: $(is_less "$(echo "1.15 * ${seconds[local]}" | bc -l)" "${seconds[$way]}" && echo NO || echo yes)"
+             "<= 1.15x local: $(is_less "$(echo "1.15 * ${seconds[local]}" | bc -l)" "${seconds[$way]}" && echo NO || echo yes);" \
+             "$(ratio "${seconds[$way]}" "${seconds[both]}")x its stream floor"
     done
     unset seconds rsses cpus
 done
