@@ -93,14 +93,11 @@ unstreamable_format (const unsigned char *head, size_t len)
   return NULL;
 }
 
-/* Whether the probed bytes start a tar archive, to be read as an OVA.  A
- * tar inside an OVA is a raw disk, as the engine reads it from a file.
- */
+/* Whether the probed bytes start a tar archive, to be read as an OVA. */
 static bool
 is_archive (const struct stream *s)
 {
-  return s->ova == NULL && s->probe_len >= TAR_BLOCK_SIZE
-         && tar_header_looks_valid (s->probe);
+  return s->probe_len >= TAR_BLOCK_SIZE && tar_header_looks_valid (s->probe);
 }
 
 /* Read the first bytes, to be handed out again. */
@@ -160,7 +157,9 @@ probe_format (struct stream *s, enum image_format wanted)
 }
 
 /* Probe the input; when it is an OVA (as a file, before any format), the
- * disk OPTIONS select becomes the input, probed in turn.
+ * disk OPTIONS select becomes the input, probed in turn for its format
+ * only: a tar inside an OVA is a raw disk, as the engine reads it from a
+ * file.
  */
 static int
 probe_input (struct stream *s, const struct stream_options *options)
