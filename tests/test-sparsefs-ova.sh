@@ -78,6 +78,25 @@ start_sparsefs "$tmp/folder" "$tmp/mnt2"
     fail "escaped disk name: $(ls "$tmp/mnt2/export")"
 cmp "$stamp_file" "$tmp/mnt2/export/sub%2F50%25.img.raw" ||
     fail "the escaped disk reads unlike its file"
+# A disk's measure is remembered per version of its archive: rewritten
+# in place (same inode) with a disk of another size and data under the
+# same name, the archive's disk shows the new size and bytes at once.
+disk=$tmp/mnt2/export/sub%2F50%25.img.raw
+stat -c %s "$disk" > /dev/null
+head -c $((3 * 65536)) /dev/urandom > "$tmp/src/sub/50%.img"
+truncate -s $((5 * 1048576)) "$tmp/src/sub/50%.img"
+(cd "$tmp/src" && tar -cf "$tmp/rewritten.tar" vm.ovf "sub/50%.img")
+cat "$tmp/rewritten.tar" > "$tmp/folder/export"
+fallocate --dig-holes "$tmp/folder/export"
+sleep 1.5                       # past the kernel's attribute cache
+[ "$(stat -c %s "$disk")" -eq $((5 * 1048576)) ] ||
+    fail "a rewritten archive's disk shows the old size: $(stat -c %s "$disk")"
+blocks=$(( ($($IMGDUMP --disk 0 map "$tmp/folder/export" |
+              awk '$3 == "data" { n += $2 } END { print n + 0 }') + 511) / 512 ))
+[ "$(stat -c %b "$disk")" -eq "$blocks" ] ||
+    fail "a rewritten archive's disk shows $(stat -c %b "$disk") blocks, not $blocks"
+cmp "$tmp/src/sub/50%.img" "$disk" ||
+    fail "a rewritten archive's disk reads unlike its new file"
 # Not a file to read, and nothing below a disk.
 ! cat "$tmp/mnt2/export" 2>/dev/null || fail "an archive's folder was read as a file"
 ! stat "$tmp/mnt2/export/none.raw" 2>/dev/null || fail "a missing disk shows"

@@ -22,6 +22,12 @@
 
 #define SLOTS 4096
 
+/* The measure of one disk of an OVA archive, by its name. */
+struct disk_measure {
+  char *disk;
+  struct raw_view_size size;
+};
+
 struct slot {
   bool used;
   struct file_version version;
@@ -32,6 +38,11 @@ struct slot {
   struct raw_view_size size;
   int open_errno;               /* the image can't be opened: why */
   char *error;
+  /* An OVA archive's disks measured at this version: at most its disk
+   * list (OVF_MAX_REFERENCES names).
+   */
+  struct disk_measure *disks;
+  size_t n_disks;
 };
 
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -43,8 +54,13 @@ slot_for_locked (const struct file_version *version)
 {
   struct slot *slot = &slots[file_version_hash (version) % SLOTS];
 
+  size_t i;
+
   if (!slot->used || !file_version_equal (&slot->version, version)) {
     free (slot->error);
+    for (i = 0; i < slot->n_disks; i++)
+      free (slot->disks[i].disk);
+    free (slot->disks);
     *slot = (struct slot) { .used = true, .version = *version };
   }
   return slot;
@@ -203,6 +219,67 @@ measure_open_image (const char *path, const struct view_choice *choice,
   return 0;
 }
 
+/* The measure of DISK kept in SLOT, or NULL. */
+static const struct disk_measure *
+find_disk_locked (const struct slot *slot, const char *disk)
+{
+  size_t i;
+
+  for (i = 0; i < slot->n_disks; i++)
+    if (strcmp (slot->disks[i].disk, disk) == 0)
+      return &slot->disks[i];
+  return NULL;
+}
+
+/* Keep SIZE as DISK's measure in SLOT.  Out of memory, it is just measured
+ * again next time.
+ */
+static void
+keep_disk_locked (struct slot *slot, const char *disk,
+                  const struct raw_view_size *size)
+{
+  struct disk_measure *grown;
+  char *name;
+
+  if (find_disk_locked (slot, disk) != NULL)
+    return;
+  grown = realloc (slot->disks, (slot->n_disks + 1) * sizeof *grown);
+  if (grown == NULL)
+    return;
+  slot->disks = grown;
+  name = strdup (disk);
+  if (name != NULL)
+    slot->disks[slot->n_disks++] = (struct disk_measure) { name, *size };
+}
+
+/* Measure disk CHOICE->disk of the OVA archive PATH (at *VERSION), once
+ * per version of the archive: walking a large disk's map takes long, and
+ * every getattr and listing of the archive's folder asks for it.
+ */
+static int
+measure_disk (const char *path, const struct view_choice *choice,
+              struct raw_view_size *size, struct file_version *version)
+{
+  const struct disk_measure *known;
+  struct slot *slot;
+
+  pthread_mutex_lock (&slots_lock);
+  known = find_disk_locked (slot_for_locked (version), choice->disk);
+  if (known != NULL)
+    *size = known->size;
+  pthread_mutex_unlock (&slots_lock);
+  if (known != NULL)
+    return 0;
+
+  if (measure_open_image (path, choice, size, version) == -1)
+    return -1;
+  pthread_mutex_lock (&slots_lock);
+  slot = slot_for_locked (version);
+  keep_disk_locked (slot, choice->disk, size);
+  pthread_mutex_unlock (&slots_lock);
+  return 0;
+}
+
 int
 file_info_measure (const char *path, const struct stat *st,
                    const struct view_choice *choice,
@@ -213,8 +290,10 @@ file_info_measure (const char *path, const struct stat *st,
   int err = 0;
   bool known;
 
-  if (choice->snapshot || choice->disk)
+  if (choice->snapshot)
     return measure_open_image (path, choice, size, &version);
+  if (choice->disk)
+    return measure_disk (path, choice, size, &version);
 
   pthread_mutex_lock (&slots_lock);
   slot = slot_for_locked (&version);

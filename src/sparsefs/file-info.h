@@ -43,9 +43,9 @@ bool file_info_has_snapshots (int dirfd, const char *name, const struct stat *st
 /* Measure the raw view CHOICE names of the image at PATH (absolute),
  * whose stat is ST.  Returns 0, or -1 with errno set if the engine can't
  * open it.  If it can't, or the file's own image's map is damaged, the
- * engine's message is kept: see file_info_error().  Only the file's own
- * image's measure is remembered here (namespace.c remembers snapshots'
- * and OVA disks').
+ * engine's message is kept: see file_info_error().  The measures of the
+ * file's own image and of an OVA archive's disks are remembered here
+ * (namespace.c remembers snapshots').
  */
 int file_info_measure (const char *path, const struct stat *st,
                        const struct view_choice *choice,
