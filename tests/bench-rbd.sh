@@ -13,7 +13,8 @@
 #
 # Usage: bench-rbd.sh [SPARSECOPY]
 # Environment: BENCH_TREE (default /usr/share), BENCH_FS_SIZE (default 4G),
-# BENCH_RUNS (default 1; each tool's best is kept).
+# BENCH_RUNS (default 1; each tool's best is kept), BENCH_IMAGES (default
+# "plain zlib zstd").
 # Memory: memstore keeps every object in RAM (the OSD holds the image's
 # data, about twice over while it settles), and the images sit on a tmpfs.
 set -euo pipefail
@@ -83,7 +84,7 @@ rbd rm --no-progress rbd/x
 
 tools="sparsecopy qemu-img two-step"
 printf "%-6s %-11s %9s %10s %14s\n" image tool seconds "/best peer" "rbd du used"
-for image in plain zlib zstd; do
+for image in ${BENCH_IMAGES:-plain zlib zstd}; do
     declare -A seconds=() useds=()
     for _ in $(seq "$runs"); do
         for tool in $tools; do
