@@ -180,6 +180,14 @@ print(u.ru_maxrss, u.ru_utime + u.ru_stime)' \
     esac
 }
 
+# floor_row NAME SECONDS KIND TEXT: a floor's line of the table of $image.
+floor_row ()
+{
+    printf "%-6s %-8s %9.2f %8.2fx %7.2fx   (%s floor: %s)\n" "$image" "$1" \
+        "$2" "$(ratio "$2" "${seconds[scratch]}")" \
+        "$(ratio "$2" "${seconds[local]}")" "$3" "$4"
+}
+
 ways="url pipe scratch local"
 floors="writer curl both piped"
 jobs=$(( $(nproc) > 4 ? $(nproc) : 4 ))  # sparsecopy's default -j
@@ -205,30 +213,13 @@ for image in ${BENCH_IMAGES:-plain zlib zstd}; do
             "$(ratio "${seconds[$way]}" "${seconds[local]}")" \
             $(( ${rsses[$way]} / 1024 ))
     done
-    printf "%-6s %-8s %9.2f %8.2fx %7.2fx   (writer floor: %s)\n" "$image" \
-        writer "${seconds[writer]}" \
-        "$(ratio "${seconds[writer]}" "${seconds[scratch]}")" \
-        "$(ratio "${seconds[writer]}" "${seconds[local]}")" \
+    floor_row writer "${seconds[writer]}" writer \
         "the image's data alone onto the loop device"
-    printf "%-6s %-8s %9.2f %8.2fx %7.2fx   (reader floor: %s)\n" "$image" \
-        curl "${seconds[curl]}" \
-        "$(ratio "${seconds[curl]}" "${seconds[scratch]}")" \
-        "$(ratio "${seconds[curl]}" "${seconds[local]}")" \
-        "the download alone, into /dev/null"
-    printf "%-6s %-8s %9.2f %8.2fx %7.2fx   (url floor: %s)\n" "$image" \
-        both "${seconds[both]}" \
-        "$(ratio "${seconds[both]}" "${seconds[scratch]}")" \
-        "$(ratio "${seconds[both]}" "${seconds[local]}")" \
-        "the download beside the local copy"
-    printf "%-6s %-8s %9.2f %8.2fx %7.2fx   (pipe floor: %s)\n" "$image" \
-        piped "${seconds[piped]}" \
-        "$(ratio "${seconds[piped]}" "${seconds[scratch]}")" \
-        "$(ratio "${seconds[piped]}" "${seconds[local]}")" \
+    floor_row curl "${seconds[curl]}" reader "the download alone, into /dev/null"
+    floor_row both "${seconds[both]}" url "the download beside the local copy"
+    floor_row piped "${seconds[piped]}" pipe \
         "the download through a pipe beside the local copy"
-    decode=$(echo "${cpus[local]} / $(nproc)" | bc -l)
-    printf "%-6s %-8s %9.2f %8.2fx %7.2fx   (reader floor: %s)\n" "$image" \
-        decode "$decode" "$(ratio "$decode" "${seconds[scratch]}")" \
-        "$(ratio "$decode" "${seconds[local]}")" \
+    floor_row decode "$(echo "${cpus[local]} / $(nproc)" | bc -l)" reader \
         "sparsecopy's CPU seconds in the local copy over $(nproc) cores"
     declare -A floor_of=([url]=both [pipe]=piped)
     for way in url pipe; do
