@@ -319,6 +319,18 @@ replaced_by_other_size (const struct handle *handle)
   return true;
 }
 
+/* Whether HANDLE's file changed before or during an answer just made from
+ * its image: the engine may then have read part of the new file, so the
+ * answer is neither the old image's nor the new one's.  Checked after the
+ * answer, so that a change while it was made shows.
+ */
+static bool
+changed_under (const struct handle *handle)
+{
+  return image_table_changed (handle->open_image)
+    || replaced_by_other_size (handle);
+}
+
 static int
 sparsefs_read (const char *path, char *buf, size_t size, off_t offset,
                struct fuse_file_info *fi)
@@ -329,10 +341,7 @@ sparsefs_read (const char *path, char *buf, size_t size, off_t offset,
   r = raw_view_read (handle->open_image->image, buf, size, offset);
   if (r == -1)
     return reply_errno (errno);
-  /* Checked after the read: a change before or during it shows now. */
-  if (image_table_changed (handle->open_image) || replaced_by_other_size (handle))
-    return -EIO;
-  return r;
+  return changed_under (handle) ? -EIO : r;
 }
 
 static off_t
@@ -345,6 +354,8 @@ sparsefs_lseek (const char *path, off_t offset, int whence,
   if (offset < 0)
     return -ENXIO;
   r = raw_view_seek (handle->open_image->image, offset, whence);
+  if (changed_under (handle))
+    return -EIO;
   return r == -1 ? reply_errno (errno) : r;
 }
 
