@@ -53,7 +53,6 @@ static struct slot *
 slot_for_locked (const struct file_version *version)
 {
   struct slot *slot = &slots[file_version_hash (version) % SLOTS];
-
   size_t i;
 
   if (!slot->used || !file_version_equal (&slot->version, version)) {
