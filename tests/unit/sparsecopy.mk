@@ -8,3 +8,13 @@ test_sparsecopy_planner_LDADD = \
 	$(top_builddir)/src/sparsecopy/libsparsecopy.a \
 	$(top_builddir)/src/common/libcommon.a \
 	$(CMOCKA_LIBS)
+
+TESTS += test-stream-runs
+check_PROGRAMS += test-stream-runs
+
+test_stream_runs_SOURCES = test-stream-runs.c
+test_stream_runs_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/sparsecopy
+test_stream_runs_LDADD = \
+	$(top_builddir)/src/sparsecopy/libsparsecopy.a \
+	$(top_builddir)/src/common/libcommon.a \
+	$(CMOCKA_LIBS)
