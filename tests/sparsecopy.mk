@@ -33,6 +33,7 @@ SPARSECOPY_TESTS = \
 	test-sparsecopy-stream-blocks.sh \
 	test-sparsecopy-stream-scratch.sh \
 	test-sparsecopy-stream-memory.sh \
+	test-sparsecopy-stream-runs.sh \
 	test-sparsecopy-progress.sh \
 	test-sparsecopy-checksum.sh
 

@@ -9,6 +9,11 @@
  * free again at source_done().  A worker holds one piece at a time: there
  * are never more slots than workers.
  *
+ * Compressed clusters wait in stream-runs.c and are handed out as runs of
+ * clusters that follow each other in the guest, up to RUN_MAX_BYTES, their
+ * payloads side by side in one slot: the worker decompresses a run into
+ * one buffer and writes it at once.
+ *
  * A target whose logical blocks are larger than the decoder's 512-byte
  * sectors takes whole blocks only: the parts of ranges that cover a block
  * in part wait in stream-blocks.c for the rest of it, and the block is
@@ -29,6 +34,7 @@
 #include "rounding.h"
 #include "source.h"
 #include "stream-blocks.h"
+#include "stream-runs.h"
 #include "stream.h"
 #include "target.h"
 
@@ -37,10 +43,17 @@
  */
 #define MAX_ASSEMBLED_BLOCK (64 * 512)
 
+/* The guest bytes of a run of compressed clusters, at most (and at most
+ * the copier's data piece): larger runs save few writes more.
+ */
+#define RUN_MAX_BYTES (1024 * 1024)
+
 struct slot {
   bool used;
-  struct stream_event event;
+  struct stream_event event;    /* the piece: a COMPRESSED one is a run */
   unsigned char *buf;
+  struct stream_event *parts;   /* a run's clusters, their payloads one */
+  size_t n_parts;               /* after another in BUF */
 };
 
 struct stream_source {
@@ -54,6 +67,8 @@ struct stream_source {
   size_t slot_size;
   struct stream_blocks blocks;  /* partial target blocks */
   unsigned char *cluster;       /* a compressed cluster split into blocks */
+  struct stream_runs runs;      /* compressed clusters not handed out yet */
+  bool ended;                   /* the decoder returned 0 */
   /* A stream that failed cannot go on: every later call fails the same
    * way, so that whichever worker reports first tells the cause.
    */
@@ -94,9 +109,17 @@ free_slot (struct stream_source *ss, const struct source_cut *cut,
     if (grown != NULL) {
       ss->slots = grown;
       ss->slot_size = MAX (cut->data_max, stream_max_payload (ss->stream));
-      grown[ss->n_slots].buf = alloc_io_buffer (ss->slot_size);
-      if (grown[ss->n_slots].buf != NULL)
+      grown[ss->n_slots] = (struct slot) {
+        .buf = alloc_io_buffer (ss->slot_size),
+        .parts = calloc (stream_runs_max_parts (&ss->runs),
+                         sizeof (struct stream_event)),
+      };
+      if (grown[ss->n_slots].buf && grown[ss->n_slots].parts)
         r = ss->n_slots++;
+      else {
+        free (grown[ss->n_slots].buf);
+        free (grown[ss->n_slots].parts);
+      }
     }
     if (r == -1)
       report_error ("%s: %m", ss->source.path);
@@ -109,15 +132,18 @@ free_slot (struct stream_source *ss, const struct source_cut *cut,
   return r;
 }
 
-/* The piece in SLOT (its buffer does not move with the array). */
-static void
-slot_contents (struct stream_source *ss, unsigned slot,
-               struct stream_event *event, unsigned char **buf)
+/* A copy of the piece in SLOT: its buffer and parts do not move with the
+ * array, and do not change until source_done().
+ */
+static struct slot
+slot_contents (struct stream_source *ss, unsigned slot)
 {
+  struct slot contents;
+
   pthread_mutex_lock (&ss->lock);
-  *event = ss->slots[slot].event;
-  *buf = ss->slots[slot].buf;
+  contents = ss->slots[slot];
   pthread_mutex_unlock (&ss->lock);
+  return contents;
 }
 
 static void
@@ -184,16 +210,20 @@ split_event (struct stream_source *ss, const struct source_cut *cut,
   return 0;
 }
 
-/* Hand out E as the piece in SLOT. */
+/* Hand out E as the piece in SLOT, a run of N_PARTS clusters when E is
+ * COMPRESSED.
+ */
 static int
 hand_out (struct stream_source *ss, unsigned slot,
-          const struct stream_event *e, struct source_piece *p)
+          const struct stream_event *e, size_t n_parts,
+          struct source_piece *p)
 {
   if (e->type == STREAM_HOLE)
     release_slot (ss, slot);
   else {
     pthread_mutex_lock (&ss->lock);
     ss->slots[slot].event = *e;
+    ss->slots[slot].n_parts = n_parts;
     pthread_mutex_unlock (&ss->lock);
   }
   *p = (struct source_piece) {
@@ -213,6 +243,8 @@ next_event (struct stream_source *ss, const struct source_cut *cut,
 {
   int r;
 
+  if (ss->ended)
+    return 0;
   messages_hold ();
   r = stream_next (ss->stream, buf, ss->slot_size, cut->data_max, e);
   messages_release ();
@@ -220,6 +252,7 @@ next_event (struct stream_source *ss, const struct source_cut *cut,
   if (r == -1)
     source_report_failure (&ss->source, "read",
                            stream_position (ss->stream));
+  ss->ended = r == 0;
   if (r == 1 && !stream_blocks_aligned (&ss->blocks, e->offset, e->length,
                                         ss->source.size)
       && split_event (ss, cut, e, buf) == -1)
@@ -234,6 +267,26 @@ next_event (struct stream_source *ss, const struct source_cut *cut,
   return r;
 }
 
+/* The lowest run of compressed clusters, as the piece in a slot of its
+ * own.
+ */
+static int
+hand_out_run (struct stream_source *ss, const struct source_cut *cut,
+              struct source_piece *p)
+{
+  struct stream_event run;
+  unsigned char *buf;
+  int slot = free_slot (ss, cut, &buf);
+  size_t n;
+
+  if (slot == -1)
+    return -1;
+  /* Nobody else looks at the slot before it is handed out. */
+  n = stream_runs_take (&ss->runs, buf, ss->slot_size,
+                        slot_contents (ss, slot).parts, &run);
+  return hand_out (ss, slot, &run, n, p);
+}
+
 static int
 stream_source_next (struct source *s, const struct source_cut *cut,
                     struct source_piece *p)
@@ -244,12 +297,18 @@ stream_source_next (struct source *s, const struct source_cut *cut,
   bool hole;
   int slot, r;
 
-  if (ss->failure[0]) {
-    report_error ("%s", ss->failure);
-    return -1;
-  }
   ss->blocks.block = cut->block;
-  do {
+  if (ss->runs.cap == 0)
+    stream_runs_init (&ss->runs, s->path, MIN (RUN_MAX_BYTES, cut->data_max),
+                      stream_max_payload (ss->stream));
+  for (;;) {
+    /* The clusters held are good, even when the stream failed after them. */
+    if (stream_runs_ready (&ss->runs, ss->ended || ss->failure[0]))
+      return hand_out_run (ss, cut, p);
+    if (ss->failure[0]) {
+      report_error ("%s", ss->failure);
+      return -1;
+    }
     slot = free_slot (ss, cut, &buf);
     if (slot == -1)
       return -1;
@@ -257,15 +316,20 @@ stream_source_next (struct source *s, const struct source_cut *cut,
                             s->size) == 1) {
       e.type = hole ? STREAM_HOLE : STREAM_DATA;
       e.payload_bytes = e.length;
-      return hand_out (ss, slot, &e, p);
+      return hand_out (ss, slot, &e, 0, p);
     }
     r = next_event (ss, cut, buf, &e);
+    if (r == 1 && e.length > 0 && e.type != STREAM_COMPRESSED)
+      return hand_out (ss, slot, &e, 0, p);
+    if (r == 1 && e.type == STREAM_COMPRESSED
+        && stream_runs_add (&ss->runs, &e, buf) == -1)
+      r = -1;
+    release_slot (ss, slot);
     if (r == -1)
       snprintf (ss->failure, sizeof ss->failure, "%s", last_error ());
-    if (r != 1 || e.length == 0)
-      release_slot (ss, slot);
-  } while (r == 1 && e.length == 0);
-  return r == 1 ? hand_out (ss, slot, &e, p) : r;
+    if (r == 0 && ss->runs.n == 0)
+      return 0;
+  }
 }
 
 static int
@@ -273,21 +337,26 @@ stream_source_read (struct source *s, const struct source_piece *p,
                     void *buf, uint64_t *good)
 {
   struct stream_source *ss = (struct stream_source *) s;
-  struct stream_event e;
-  unsigned char *bytes;
+  struct slot sl = slot_contents (ss, p->slot);
+  const unsigned char *payload = sl.buf;
+  size_t i;
   int r = 0;
 
   *good = 0;
-  slot_contents (ss, p->slot, &e, &bytes);
-  if (e.type == STREAM_COMPRESSED) {
-    messages_hold ();
-    r = stream_decompress (ss->stream, &e, bytes, buf);
-    messages_release ();
-    if (r == -1)
-      source_report_failure (s, "read", p->offset);
+  if (sl.event.type != STREAM_COMPRESSED) {
+    memcpy (buf, sl.buf, p->length);
+    return 0;
   }
-  else
-    memcpy (buf, bytes, p->length);
+  messages_hold ();
+  for (i = 0; i < sl.n_parts && r == 0; i++) {
+    *good = sl.parts[i].offset - p->offset;
+    r = stream_decompress (ss->stream, &sl.parts[i], payload,
+                           (char *) buf + *good);
+    payload += sl.parts[i].payload_bytes;
+  }
+  messages_release ();
+  if (r == -1)
+    source_report_failure (s, "read", p->offset + *good);
   return r;
 }
 
@@ -296,11 +365,9 @@ static const void *
 stream_source_peek (struct source *s, const struct source_piece *p)
 {
   struct stream_source *ss = (struct stream_source *) s;
-  struct stream_event e;
-  unsigned char *bytes;
+  struct slot sl = slot_contents (ss, p->slot);
 
-  slot_contents (ss, p->slot, &e, &bytes);
-  return e.type == STREAM_DATA ? bytes : NULL;
+  return sl.event.type == STREAM_DATA ? sl.buf : NULL;
 }
 
 static void
@@ -326,10 +393,13 @@ stream_source_close (struct source *s)
 
   stream_close (ss->stream);
   input_close (ss->input);
-  for (i = 0; i < ss->n_slots; i++)
+  for (i = 0; i < ss->n_slots; i++) {
     free (ss->slots[i].buf);
+    free (ss->slots[i].parts);
+  }
   free (ss->slots);
   stream_blocks_free (&ss->blocks);
+  stream_runs_free (&ss->runs);
   free (ss->cluster);
   pthread_mutex_destroy (&ss->lock);
   free (ss);
