@@ -10,10 +10,11 @@
  *
  * `qemu-img convert` writes a compressed image in guest order, but with
  * -W its coroutines race, and clusters land shuffled within some dozens
- * of places; a window of WINDOW clusters puts most of them back in runs.
+ * of places; a window of STREAM_RUNS_WINDOW_CLUSTERS puts most of them
+ * back in runs.
  *
  * The lowest run leaves when it is full (no room for another cluster of
- * its size within RUN_MAX), when the window is full, or at the end.
+ * its size within run_max), when the window is full, or at the end.
  */
 #ifndef SPARSECOPY_STREAM_RUNS_H
 #define SPARSECOPY_STREAM_RUNS_H
@@ -33,11 +34,11 @@ struct stream_runs {
   size_t n, cap;                /* clusters held, and the window */
   struct held_cluster *held;    /* sorted by guest offset; those past N
                                  * keep their buffers for later */
-  size_t n_buffers;
+  size_t n_buffers;             /* held[0..n_buffers) have a buffer */
 };
 
-/* The window's clusters, at most: WINDOW_CLUSTERS, fewer for large
- * clusters (a window holds at most WINDOW_BYTES of payload).
+/* The window's clusters, at most: STREAM_RUNS_WINDOW_CLUSTERS, fewer for
+ * large clusters (it holds at most STREAM_RUNS_WINDOW_BYTES of payload).
  */
 #define STREAM_RUNS_WINDOW_CLUSTERS 64
 #define STREAM_RUNS_WINDOW_BYTES (8 * 1024 * 1024)
